@@ -1,0 +1,31 @@
+import { loadConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { openServices, type Services } from '../services.js';
+
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}
+
+/** Opens the same services the server uses (without HTTP or the watcher), runs `action`, closes. */
+export async function withServices<T>(action: (services: Services) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const services = await openServices(config, log);
+  try {
+    return await action(services);
+  } finally {
+    await services.close();
+  }
+}
+
+export function print(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Prints rows as aligned columns under a header. */
+export function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const format = (row: readonly string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  print(format(header));
+  for (const row of rows) print(format(row));
+}

@@ -1,0 +1,45 @@
+import { doctorCommand } from './doctor.js';
+import { keyCommand } from './key.js';
+import { sessionsCommand } from './sessions.js';
+import { sweepCommand } from './sweep.js';
+import { UsageError } from './context.js';
+
+export { UsageError } from './context.js';
+
+export const USAGE = `keepsake — a private photo gallery for families
+
+Usage: keepsake <command> [options]
+
+  serve                          run the gallery (what npm start runs)
+  key add|list|remove            manage shared passwords
+  sessions [revoke <token|label>] list or end live sessions
+  sweep                          remove expired sessions and their links now
+  doctor                         check folders, permissions and links
+
+Settings come from KEEPSAKE_* environment variables or keepsake.config.json (see README).`;
+
+const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<number>>> = {
+  key: keyCommand,
+  sessions: sessionsCommand,
+  sweep: sweepCommand,
+  doctor: doctorCommand,
+};
+
+/** Runs one command line command; returns the exit code. Usage errors print help and return 2. */
+export async function runCli(command: string, args: readonly string[]): Promise<number> {
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (run === undefined) throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+    return await run(args);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`keepsake: ${(error as Error).message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

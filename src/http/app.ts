@@ -1,0 +1,84 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Context, Next } from 'koa';
+import type { Keyring } from '../auth/index.js';
+import type { Config } from '../config.js';
+import type { Library } from '../library/index.js';
+import type { SessionLinks } from '../links/index.js';
+import type { Logger } from '../log.js';
+import { createKoaSessionStore, type SessionsTable } from '../store/index.js';
+import type { Ui } from '../ui/index.js';
+import { handleErrors } from './errors.js';
+import { securityHeaders } from './headers.js';
+import type { DerivativeNaming } from './media-urls.js';
+import { forgetUntrustedForwarding } from './proxy.js';
+import { albumsApi } from './routes/albums-api.js';
+import { authRoutes } from './routes/auth.js';
+import { health, robots } from './routes/health.js';
+import { mediaRoutes, type MediaDeps } from './routes/media.js';
+import { pages } from './routes/pages.js';
+import { commitAfter, sessionMiddleware } from './session.js';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly cookieKeys: readonly string[];
+  readonly keyring: Keyring;
+  readonly sessions: SessionsTable;
+  readonly sessionLinks: SessionLinks;
+  readonly library: Library;
+  readonly ui: Ui;
+  /** Real path of the media root (symlinks resolved). */
+  readonly mediaRoot: string;
+  readonly naming?: DerivativeNaming;
+  readonly serveDerivative?: MediaDeps['serveDerivative'];
+  readonly isHealthy: () => Promise<boolean>;
+}
+
+function serveAssets(ui: Ui) {
+  return async function assets(ctx: Context, next: Next): Promise<void> {
+    if (!ctx.path.startsWith('/assets/')) return next();
+    const asset = ui.assets.find(ctx.path);
+    if (asset === undefined) return next();
+    // Fingerprinted names change with their content, so browsers may keep them for good.
+    ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
+    ctx.type = asset.type;
+    ctx.body = asset.body;
+  };
+}
+
+/** The Koa application, fully wired but not listening (tests and main.ts both call listen). */
+export function createApp(deps: AppDeps): Koa {
+  const { config, log } = deps;
+  const app = new Koa({ proxy: config.trustProxy.mode !== 'none', keys: [...deps.cookieKeys] });
+  app.silent = true;
+  const store = createKoaSessionStore(deps.sessions, async (sid) => {
+    await deps.sessionLinks.end(sid);
+  });
+  const auth = authRoutes(deps);
+  const api = albumsApi(deps);
+  const page = pages({ ...deps, mediaRootLabel: config.mediaRoot });
+  const loginBody = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '8kb', formLimit: '8kb' });
+
+  const router = new Router();
+  router.get('/healthz', health(deps.isHealthy));
+  router.get('/robots.txt', robots);
+  router.post('/login', loginBody, auth.login);
+  router.post('/logout', auth.logout);
+  router.get('/api/me', auth.me);
+  router.get('/api/albums', api.list);
+  router.get(/^\/api\/albums\/.+$/, api.show);
+  router.get('/', page.home);
+  router.get(/^\/albums\/.+$/, page.album);
+
+  app.use(forgetUntrustedForwarding(config.trustProxy));
+  app.use(handleErrors(log));
+  app.use(securityHeaders());
+  app.use(serveAssets(deps.ui));
+  app.use(sessionMiddleware(app, store, config.sessionTtlMs));
+  app.use(commitAfter);
+  app.use(mediaRoutes({ webRoot: config.webRoot, mediaRoot: deps.mediaRoot, ...(deps.serveDerivative ? { serveDerivative: deps.serveDerivative } : {}) }));
+  app.use(router.routes());
+  return app;
+}

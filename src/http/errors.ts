@@ -1,0 +1,67 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from '../log.js';
+import { labelToken } from '../log.js';
+import { respondNotFound } from './not-found.js';
+
+/** Error codes from feature folders and what a client sees for each. One switch, one place. */
+function statusFor(error: unknown): number {
+  const code = (error as { code?: unknown }).code;
+  switch (code) {
+    case 'PATH_REJECTED':
+    case 'UNREADABLE_SOURCE':
+    case 'ENOENT':
+    case 'ENOTDIR':
+    case 'ENAMETOOLONG':
+    case 'EISDIR':
+      return 404;
+    case 'NO_SPACE':
+    case 'TIMEOUT':
+    case 'EMFILE':
+    case 'ENFILE':
+      return 503;
+  }
+  const status = (error as { status?: unknown }).status;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+}
+
+/** The path as logged: the token (first segment) shortened, so logs never hold a usable URL. */
+export function loggablePath(path: string): string {
+  return path.replace(/^\/([A-Za-z]{11,17})(?=\/|$)/, (_, token: string) => `/${labelToken(token)}`);
+}
+
+/**
+ * Outermost middleware: maps thrown errors to statuses (404s all alike; 5xx never show
+ * internals) and writes one log line per request with its outcome.
+ */
+export function handleErrors(log: Logger) {
+  return async function errorsAndRequestLog(ctx: Context, next: Next): Promise<void> {
+    const started = performance.now();
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body == null && ctx.respond !== false) respondNotFound(ctx);
+    } catch (error) {
+      const status = statusFor(error);
+      ctx.respond = true;
+      if (status === 404) respondNotFound(ctx);
+      else {
+        ctx.status = status;
+        ctx.type = 'text/plain; charset=utf-8';
+        const expose = status < 500;
+        ctx.body = expose ? `${(error as Error).message}\n` : `${status === 503 ? 'Busy, try again shortly' : 'Something went wrong'}\n`;
+        if (status === 503) ctx.set('Retry-After', String((error as { retryAfter?: number }).retryAfter ?? 5));
+      }
+      if (status >= 500) log.error({ err: error, path: loggablePath(ctx.path) }, 'request failed');
+    } finally {
+      log.info(
+        {
+          method: ctx.method,
+          path: loggablePath(ctx.path),
+          status: ctx.status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+          ...(ctx.state['decision'] === undefined ? {} : { decision: ctx.state['decision'] }),
+        },
+        'request',
+      );
+    }
+  };
+}

@@ -1,0 +1,60 @@
+import type { Context } from 'koa';
+import type { Library } from '../../library/index.js';
+import type { Ui } from '../../ui/index.js';
+import type { DerivativeNaming } from '../media-urls.js';
+import { presentAlbum, presentItem } from '../media-urls.js';
+import { respondNotFound } from '../not-found.js';
+import { safeNextPath } from '../same-origin.js';
+import { visitorOf } from '../session.js';
+import { visibleListing, visibleTopAlbums } from './albums-api.js';
+
+export interface PagesDeps {
+  readonly library: Library;
+  readonly naming?: DerivativeNaming | undefined;
+  readonly mediaRootLabel: string;
+  readonly ui: Ui;
+}
+
+function html(ctx: Context, body: string): void {
+  // Pages are never stored: after logout, Back must not show photos from the cache.
+  ctx.set('Cache-Control', 'no-store');
+  ctx.type = 'html';
+  ctx.body = body;
+}
+
+export function pages(deps: PagesDeps) {
+  const { library, naming, ui } = deps;
+  return {
+    home(ctx: Context): void {
+      const visitor = visitorOf(ctx);
+      if (visitor === undefined) {
+        html(ctx, ui.renderLoginPage({ next: safeNextPath(ctx.query['next']) }));
+        return;
+      }
+      const albums = visibleTopAlbums(library, visitor).map((album) => presentAlbum(visitor, album, naming));
+      html(ctx, ui.renderAlbumIndex({ visitor, albums, mediaRootLabel: deps.mediaRootLabel }));
+    },
+    album(ctx: Context): void {
+      const visitor = visitorOf(ctx);
+      if (visitor === undefined) {
+        ctx.set('Cache-Control', 'no-store');
+        ctx.redirect(`/?next=${encodeURIComponent(ctx.path)}`);
+        return;
+      }
+      const listing = visibleListing(library, visitor, ctx.path.slice('/albums/'.length));
+      if (listing === undefined) {
+        respondNotFound(ctx);
+        return;
+      }
+      html(
+        ctx,
+        ui.renderAlbumPage({
+          visitor,
+          album: presentAlbum(visitor, listing.album, naming),
+          albums: listing.albums.map((album) => presentAlbum(visitor, album, naming)),
+          items: listing.items.map((item) => presentItem(visitor, item, naming)),
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import type Koa from 'koa';
+import type { Context } from 'koa';
+import session from 'koa-session';
+import type { SessionData } from '../store/index.js';
+
+export const SESSION_COOKIE = 'keepsake.sid';
+
+/** The logged-in visitor behind a request, as the session store found it. */
+export type Visitor = Omit<SessionData, '_expire' | '_maxAge'>;
+
+interface SessionStore {
+  get(sid: string): Promise<SessionData | undefined>;
+  set(sid: string, data: Partial<SessionData>): Promise<void>;
+  destroy(sid: string): Promise<void>;
+}
+
+/**
+ * koa-session with the SQLite store: a signed, httpOnly, SameSite=Lax cookie holding only
+ * the session id; `secure` follows the request (TLS directly or via a trusted proxy).
+ * A login names its new session id through `ctx.state.newSessionId`.
+ */
+export function sessionMiddleware(app: Koa, store: SessionStore, maxAge: number) {
+  return session(
+    {
+      key: SESSION_COOKIE,
+      maxAge,
+      httpOnly: true,
+      signed: true,
+      sameSite: 'lax',
+      renew: true,
+      // Committed by commitSession(): before a file is streamed, or after the handler.
+      autoCommit: false,
+      store: {
+        get: (sid: string) => store.get(sid),
+        set: (sid: string, data: Partial<SessionData>) => store.set(sid, data),
+        destroy: (sid: string) => store.destroy(sid),
+      },
+      genid: (ctx: Context) => (typeof ctx.state['newSessionId'] === 'string' ? ctx.state['newSessionId'] : randomUUID()),
+    },
+    app,
+  );
+}
+
+/**
+ * Writes the session cookie now, at most once per request: media responses stream their
+ * headers straight away, so a renewal must be committed before the first byte.
+ */
+export async function commitSession(ctx: Context): Promise<void> {
+  if (ctx.state['sessionCommitted'] === true) return;
+  ctx.state['sessionCommitted'] = true;
+  await ctx.session?.manuallyCommit();
+}
+
+/**
+ * Binds a freshly opened session to this browser: a new session id (never the one the
+ * browser came with, against fixation), its lifetime, and the cookie written now.
+ */
+export async function startSession(ctx: Context, sid: string, token: string, maxAge: number): Promise<void> {
+  ctx.state['newSessionId'] = sid;
+  const session = ctx.session!;
+  Object.assign(session, { sid, token });
+  session.maxAge = maxAge;
+  await session.regenerate();
+  ctx.state['sessionCommitted'] = true;
+}
+
+/** Commits the session after the rest of the chain unless a handler already did. */
+export async function commitAfter(ctx: Context, next: () => Promise<unknown>): Promise<void> {
+  await next();
+  await commitSession(ctx);
+}
+
+export function visitorOf(ctx: Context): Visitor | undefined {
+  const data = ctx.session as Partial<Visitor> | null;
+  if (data == null || typeof data.sid !== 'string' || typeof data.token !== 'string') return undefined;
+  return data as Visitor;
+}

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Logger } from '../log.js';
+import { labelToken } from '../log.js';
+import type { NewSessionRecord, SessionRecord, SessionsTable } from '../store/index.js';
+import { createTokenLink, listTokenLinks, removeTokenLink } from './token-links.js';
+import { newToken } from './tokens.js';
+import type { Views } from './views.js';
+
+export type SessionGrant = Omit<NewSessionRecord, 'sid' | 'token' | 'createdAt' | 'expiresAt'>;
+
+/** Steps of a login after which a crash must leave nothing behind; tests kill the process at each. */
+export type LoginStep = 'row-pending' | 'link-created' | 'row-active';
+
+export interface SessionLinksOptions {
+  readonly sessions: SessionsTable;
+  readonly views: Views;
+  readonly webRoot: string;
+  readonly log: Logger;
+  readonly now?: () => number;
+  /** Called after each login step; only tests pass one (to simulate a crash there). */
+  readonly afterLoginStep?: (step: LoginStep) => void;
+}
+
+const SWEEP_BATCH = 500;
+// A login takes milliseconds; a pending row older than this was left by a crash.
+const PENDING_GRACE_MS = 60_000;
+
+export type SessionLinks = ReturnType<typeof createSessionLinks>;
+
+/**
+ * The life of a session and its token link. Login: pending row → link → active row, so a
+ * crash at any point leaves either nothing or something reconcile() removes. End: row
+ * first, then link, so an interrupted end leaves at worst an orphan link for the sweep.
+ */
+export function createSessionLinks(options: SessionLinksOptions) {
+  const { sessions, views, webRoot, log } = options;
+  const now = options.now ?? Date.now;
+  const step = options.afterLoginStep ?? (() => undefined);
+
+  async function unlinkQuietly(token: string): Promise<void> {
+    try {
+      await removeTokenLink(webRoot, token);
+    } catch (error) {
+      log.error({ err: error, token: labelToken(token) }, 'could not remove a token link; the next sweep retries');
+    }
+  }
+
+  async function endRecords(records: readonly { sid: string; token: string }[]): Promise<number> {
+    sessions.deleteMany(records.map((record) => record.sid));
+    await Promise.all(records.map((record) => unlinkQuietly(record.token)));
+    return records.length;
+  }
+
+  /** Removes token links that no session row (pending or active) accounts for. */
+  async function removeOrphanLinks(accountedFor: () => Set<string>): Promise<number> {
+    // List first, then read rows: a login writes its row before its link, so it is never mistaken.
+    const links = await listTokenLinks(webRoot);
+    const known = accountedFor();
+    const orphans = links.filter((token) => !known.has(token));
+    await Promise.all(orphans.map((token) => unlinkQuietly(token)));
+    return orphans.length;
+  }
+
+  /**
+   * One sweep: expired sessions and their links go in batches (yielding between them so
+   * requests keep flowing), then links whose sessions were ended elsewhere (the CLI).
+   */
+  async function sweep(): Promise<{ expired: number; orphans: number }> {
+    let expired = 0;
+    for (;;) {
+      const batch = sessions.expired(now(), SWEEP_BATCH);
+      if (batch.length === 0) break;
+      expired += await endRecords(batch);
+      await yieldToEventLoop();
+    }
+    expired += await endRecords(sessions.stalePending(now() - PENDING_GRACE_MS));
+    const orphans = await removeOrphanLinks(() => sessions.tokens());
+    if (expired + orphans > 0) log.info({ expired, orphans }, 'sweep removed sessions and links');
+    return { expired, orphans };
+  }
+
+  return {
+    async open(grant: SessionGrant): Promise<SessionRecord> {
+      const createdAt = now();
+      const expiresAt = grant.expiresCap === null ? createdAt + grant.maxAge : Math.min(createdAt + grant.maxAge, grant.expiresCap);
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const record: NewSessionRecord = { ...grant, sid: randomUUID(), token: newToken(), createdAt, expiresAt };
+        try {
+          sessions.insertPending(record);
+        } catch (error) {
+          if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') continue;
+          throw error;
+        }
+        step('row-pending');
+        try {
+          await createTokenLink(webRoot, record.token, views.dirOf(grant.view));
+        } catch (error) {
+          sessions.delete(record.sid);
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+          throw error;
+        }
+        step('link-created');
+        sessions.activate(record.sid);
+        step('row-active');
+        return { ...record, state: 'active' };
+      }
+      throw new Error('could not find a free token after 5 attempts');
+    },
+
+    /** Ends one session: its row, then its link. Returns false when there was no such session. */
+    async end(sid: string): Promise<boolean> {
+      const record = sessions.bySid(sid);
+      if (record === undefined) return false;
+      await endRecords([record]);
+      return true;
+    },
+
+    endAll: (records: readonly SessionRecord[]): Promise<number> => endRecords(records),
+
+    sweep,
+
+    /** At start-up, before listening: no login is in flight, so every pending row is a crash's leftover. */
+    async reconcile(): Promise<{ removed: number }> {
+      const pending = await endRecords(sessions.stalePending(Number.MAX_SAFE_INTEGER));
+      const { expired } = await sweep();
+      const orphans = await removeOrphanLinks(() => sessions.activeTokens());
+      const removed = pending + expired + orphans;
+      if (removed > 0) log.info({ pending, expired, orphans }, 'start-up reconcile removed leftovers');
+      return { removed };
+    },
+  };
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+import { runCli } from './cli/index.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { startServer } from './server.js';
+
+/** `keepsake serve`: start, print where, and shut down gracefully on SIGTERM/SIGINT. */
+async function serve(): Promise<number> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const server = await startServer(config, log);
+  process.stdout.write(`keepsake is running at ${server.url}\n`);
+  if (server.firstPassword !== undefined) {
+    process.stdout.write(
+      `\nA key "family" that opens every album was created. Its password (shown only this once):\n\n    ${server.firstPassword}\n\n` +
+        'Change it with: keepsake key remove family && keepsake key add family --password "…"\n\n',
+    );
+  }
+  const stop = (signal: NodeJS.Signals) => {
+    log.info({ signal }, 'shutting down');
+    // A second signal, or a shutdown that hangs, ends the process anyway.
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    process.once(signal, () => process.exit(1));
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return new Promise<number>(() => undefined);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command = 'serve', ...rest] = argv;
+  try {
+    return command === 'serve' ? await serve() : await runCli(command, rest);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(error.problems.map((line) => `keepsake: ${line}\n`).join(''));
+      return 2;
+    }
+    const code = (error as { code?: string }).code;
+    if (code !== undefined && /^[A-Z_]+$/.test(code) && !code.startsWith('E')) {
+      process.stderr.write(`keepsake: ${(error as Error).message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

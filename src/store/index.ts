@@ -1,0 +1,11 @@
+export { openDatabase, isDatabaseUsable, type Db } from './database.js';
+export { createKeysTable, type KeysTable, type KeyRecord, type NewKeyRecord } from './keys-table.js';
+export {
+  createSessionsTable,
+  type SessionsTable,
+  type SessionRecord,
+  type NewSessionRecord,
+} from './sessions-table.js';
+export { createKoaSessionStore, type SessionData } from './koa-session-store.js';
+export { loadOrCreateSecret } from './secrets.js';
+export { createSharesTable, type SharesTable, type ShareRecord } from './shares-table.js';

@@ -1,0 +1,72 @@
+import type { Db } from './database.js';
+
+export interface KeyRecord {
+  readonly id: number;
+  readonly label: string;
+  readonly passwordHash: string;
+  readonly albums: readonly string[];
+  readonly canDownloadOriginals: boolean;
+  readonly expiresAt: number | null;
+  readonly createdAt: number;
+}
+
+export type NewKeyRecord = Omit<KeyRecord, 'id'>;
+
+interface KeyRow {
+  id: number;
+  label: string;
+  password_hash: string;
+  albums: string;
+  can_download_originals: number;
+  expires_at: number | null;
+  created_at: number;
+}
+
+function fromRow(row: KeyRow): KeyRecord {
+  return {
+    id: row.id,
+    label: row.label,
+    passwordHash: row.password_hash,
+    albums: JSON.parse(row.albums) as string[],
+    canDownloadOriginals: row.can_download_originals === 1,
+    expiresAt: row.expires_at,
+    createdAt: row.created_at,
+  };
+}
+
+export type KeysTable = ReturnType<typeof createKeysTable>;
+
+/** The `keys` table: shared passwords (as hashes only), their grants and expiry. */
+export function createKeysTable(db: Db) {
+  const insert = db.prepare(
+    `INSERT INTO keys (label, password_hash, albums, can_download_originals, expires_at, created_at)
+     VALUES (@label, @passwordHash, @albums, @canDownloadOriginals, @expiresAt, @createdAt)`,
+  );
+  const selectAll = db.prepare<[], KeyRow>('SELECT * FROM keys ORDER BY label');
+  const selectByLabel = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE label = ?');
+  const selectById = db.prepare<[number], KeyRow>('SELECT * FROM keys WHERE id = ?');
+  const deleteById = db.prepare<[number]>('DELETE FROM keys WHERE id = ?');
+  const count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM keys');
+
+  return {
+    add(key: NewKeyRecord): KeyRecord {
+      const result = insert.run({
+        ...key,
+        albums: JSON.stringify(key.albums),
+        canDownloadOriginals: key.canDownloadOriginals ? 1 : 0,
+      });
+      return { ...key, id: Number(result.lastInsertRowid) };
+    },
+    all: (): KeyRecord[] => selectAll.all().map(fromRow),
+    byLabel(label: string): KeyRecord | undefined {
+      const row = selectByLabel.get(label);
+      return row === undefined ? undefined : fromRow(row);
+    },
+    byId(id: number): KeyRecord | undefined {
+      const row = selectById.get(id);
+      return row === undefined ? undefined : fromRow(row);
+    },
+    remove: (id: number): boolean => deleteById.run(id).changes > 0,
+    count: (): number => count.get()?.n ?? 0,
+  };
+}

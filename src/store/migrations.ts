@@ -1,0 +1,70 @@
+/** Schema steps, applied in order; `PRAGMA user_version` records how many have run. Append only. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE keys (
+    id INTEGER PRIMARY KEY,
+    label TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    albums TEXT NOT NULL,
+    can_download_originals INTEGER NOT NULL,
+    expires_at INTEGER,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE sessions (
+    sid TEXT PRIMARY KEY,
+    token TEXT NOT NULL UNIQUE,
+    key_id INTEGER REFERENCES keys(id) ON DELETE CASCADE,
+    share_id TEXT,
+    label TEXT NOT NULL,
+    albums TEXT NOT NULL,
+    can_download_originals INTEGER NOT NULL,
+    view TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'active')),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    max_age INTEGER NOT NULL,
+    expires_cap INTEGER
+  );
+  CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+  CREATE INDEX sessions_by_key ON sessions(key_id);
+  CREATE INDEX sessions_by_share ON sessions(share_id);
+  `,
+  `
+  CREATE TABLE albums (
+    path TEXT PRIMARY KEY,
+    parent TEXT NOT NULL,
+    name TEXT NOT NULL
+  );
+  CREATE INDEX albums_by_parent ON albums(parent);
+  CREATE TABLE media (
+    album_path TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL CHECK (type IN ('image', 'video')),
+    size INTEGER NOT NULL,
+    mtime_ms INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    taken_at INTEGER NOT NULL,
+    PRIMARY KEY (album_path, name)
+  );
+  CREATE INDEX media_by_album_taken ON media(album_path, taken_at);
+  CREATE TABLE skipped_files (
+    path TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ms INTEGER NOT NULL
+  );
+  `,
+  `
+  CREATE TABLE shares (
+    id TEXT PRIMARY KEY,
+    album TEXT NOT NULL,
+    can_download_originals INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    max_uses INTEGER,
+    uses INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
+  `,
+];

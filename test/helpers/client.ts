@@ -1,0 +1,67 @@
+/** A tiny cookie-keeping HTTP client: what a browser does, minus the rendering. */
+export class Client {
+  readonly cookies = new Map<string, string>();
+
+  constructor(readonly base: string) {}
+
+  async request(target: string, init: RequestInit & { json?: unknown; form?: Record<string, string> } = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size > 0 && !headers.has('cookie')) {
+      headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
+    }
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers.set('content-type', 'application/json');
+      body = JSON.stringify(init.json);
+    } else if (init.form !== undefined) {
+      headers.set('content-type', 'application/x-www-form-urlencoded');
+      body = new URLSearchParams(init.form).toString();
+    }
+    const response = await fetch(new URL(target, this.base), { ...init, headers, body: body ?? null, redirect: 'manual' });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const index = pair.indexOf('=');
+      const name = pair.slice(0, index).trim();
+      const value = pair.slice(index + 1).trim();
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return response;
+  }
+
+  get(target: string, headers: Record<string, string> = {}): Promise<Response> {
+    return this.request(target, { headers });
+  }
+
+  login(password: string, extra: Record<string, string> = {}): Promise<Response> {
+    return this.request('/login', { method: 'POST', form: { password, ...extra } });
+  }
+
+  async me(): Promise<{ token: string; label: string; expiresAt: string; canDownloadOriginals: boolean }> {
+    const response = await this.get('/api/me');
+    if (response.status !== 200) throw new Error(`/api/me answered ${response.status}`);
+    return (await response.json()) as { token: string; label: string; expiresAt: string; canDownloadOriginals: boolean };
+  }
+}
+
+/**
+ * A GET with exactly the given headers (fetch adds `Cache-Control: no-cache` to conditional
+ * requests, which a browser revalidating its cache does not).
+ */
+export function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    import('node:http').then(({ get }) => {
+      const request = get(url, { headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on('error', reject);
+      });
+      request.on('error', reject);
+    }, reject);
+  });
+}
+
+export function cookieHeader(client: Client): string {
+  return [...client.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+}
