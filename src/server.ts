@@ -72,11 +72,12 @@ export async function startServer(config: Config, log: Logger, options: ServiceO
   });
   const port = (server.address() as AddressInfo).port;
   const sweeper = startSweeper(config.sweepInterval, () => sessionLinks.sweep(), log.child({ module: 'sweeper' }));
-  // Serving starts at once; albums appear as the scan finds them.
+  // Serving starts at once; albums appear as the scan finds them. Watching starts first so
+  // nothing copied in during the scan is missed.
   const ready = library
-    .scan()
+    .watch()
+    .then(() => library.scan())
     .then(() => services.syncViews())
-    .then(() => library.watch())
     .catch((error: unknown) => log.error({ err: error }, 'catalogue scan failed'));
 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

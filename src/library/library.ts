@@ -1,0 +1,114 @@
+import type { Logger } from '../log.js';
+import type { Db } from '../store/index.js';
+import { createAlbumQueries, type AlbumQueries } from './album-queries.js';
+import { createCatalogueTable } from './catalogue-table.js';
+import { createCatalogueWriter } from './catalogue-writer.js';
+import { createChangeEmitter, type ChangeListener } from './events.js';
+import { openMediaRoot } from './media-root.js';
+import { readImageFacts, type ImageReader } from './metadata.js';
+import { reconcilePaths, type ReconcilerDeps } from './reconciler.js';
+import { rootFolder, type ParentFolder } from './rules.js';
+import { scanTree, type ScanReport } from './scanner.js';
+import { startMediaWatcher, type MediaWatcher, type MediaWatcherOptions } from './watcher.js';
+
+export interface LibraryOptions {
+  readonly db: Db;
+  /** The admin's folder of originals; only ever read. */
+  readonly mediaRoot: string;
+  readonly log: Logger;
+  /** Start watching the media root at once (same as calling watch()). */
+  readonly watch?: boolean;
+  /** How many images are read at once, by scans and by the watcher each (default 4). */
+  readonly readConcurrency?: number;
+  /** Replaces the sharp reader; for tests that count or fake reads. */
+  readonly readImage?: ImageReader;
+  /** Tuning for the watcher: write-settle threshold, polling, batching. */
+  readonly watcher?: Pick<MediaWatcherOptions, 'stabilityThresholdMs' | 'pollIntervalMs' | 'settleMs' | 'maxBatchSize'>;
+}
+
+export interface LibraryService extends AlbumQueries {
+  /**
+   * Full scan of the media root. Only one runs at a time: a call while one runs gets that
+   * one's report. Serving goes on meanwhile; a progress line is logged every 2 seconds.
+   */
+  scan(): Promise<ScanReport>;
+  /** Starts the watcher (once) and resolves when it is ready. Start it before scan() to miss nothing. */
+  watch(): Promise<void>;
+  /** Listens to catalogue changes (after they are committed); returns the unsubscribe function. */
+  onChange(listener: ChangeListener): () => void;
+  /** Stops the watcher and any scan, and waits for work in hand. Reads keep working. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_READ_CONCURRENCY = 4;
+
+export function createLibrary(options: LibraryOptions): LibraryService {
+  // The caller names the module (`log.child({ module: 'library' })`), as for every service.
+  const log = options.log;
+  const root = openMediaRoot(options.mediaRoot, log);
+  const table = createCatalogueTable(options.db);
+  const emitter = createChangeEmitter(log);
+  const stopping = new AbortController();
+  const work = createWorkTracker();
+  const deps: ReconcilerDeps = {
+    root,
+    table,
+    writer: createCatalogueWriter({ table, root, log, emit: emitter.emit }),
+    log,
+    readImage: options.readImage ?? readImageFacts,
+    readConcurrency: options.readConcurrency ?? DEFAULT_READ_CONCURRENCY,
+    signal: stopping.signal,
+    scanFolder: (folder: ParentFolder) => work.track(scanTree(deps, folder)),
+  };
+  let fullScan: Promise<ScanReport> | undefined;
+  let watcher: Promise<MediaWatcher> | undefined;
+
+  const service: LibraryService = {
+    ...createAlbumQueries(options.db),
+    scan() {
+      fullScan ??= work.track(scanTree(deps, rootFolder(root))).finally(() => {
+        fullScan = undefined;
+      });
+      return fullScan;
+    },
+    async watch() {
+      if (stopping.signal.aborted) return;
+      watcher ??= startMediaWatcher({
+        ...options.watcher,
+        root: root.realPath,
+        log,
+        onEvents: (events) => work.track(reconcilePaths(deps, events.map((event) => event.relativePath))),
+      });
+      await watcher;
+    },
+    onChange: emitter.subscribe,
+    async close() {
+      stopping.abort();
+      const started = await watcher?.catch(() => undefined);
+      await started?.close();
+      await work.settled();
+    },
+  };
+  if (options.watch === true) {
+    service.watch().catch((error: unknown) => log.error({ err: error }, 'could not start watching the media root'));
+  }
+  return service;
+}
+
+/** Remembers running scans and watcher batches, so close() can wait for them. */
+function createWorkTracker(): { track<T>(work: Promise<T>): Promise<T>; settled(): Promise<void> } {
+  const running = new Set<Promise<unknown>>();
+  return {
+    track(work) {
+      running.add(work);
+      const forget = (): void => {
+        running.delete(work);
+      };
+      work.then(forget, forget);
+      return work;
+    },
+    async settled() {
+      await Promise.allSettled(running);
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import path from 'node:path';
+import exifReader from 'exif-reader';
+import sharp, { type SharpOptions } from 'sharp';
+import type { SkipReason } from './skip-reasons.js';
+
+/** sharp's own default pixel limit (0x3FFF squared), named so the check below and the decoder agree. */
+export const MAX_INPUT_PIXELS = 268_402_689;
+
+/**
+ * 'error' rejects truncated and corrupt data but lets through the harmless warnings many
+ * cameras' JPEGs raise ('extraneous bytes before marker'), which 'warning' would refuse.
+ */
+export const IMAGE_INPUT_OPTIONS = { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' } as const satisfies SharpOptions;
+
+/** Small enough that JPEG decodes at 1/8 scale, yet every byte of the image is still read. */
+const DECODE_CHECK_SIZE = 64;
+
+/**
+ * Whether this sharp build's libvips decodes HEIC (HEVC) at all; the prebuilt binaries
+ * read AVIF through libheif but carry no HEVC decoder, for patent reasons.
+ */
+const HEIC_DECODABLE = (sharp.format.heif.input.fileSuffix ?? []).includes('.heic');
+
+/** The earliest date taken we believe: cameras with an unset clock write 0000:00:00. */
+const EARLIEST_TAKEN_AT = Date.UTC(1900, 0, 1);
+
+export interface ImageFacts {
+  /** Pixel size after EXIF orientation. */
+  readonly width: number;
+  readonly height: number;
+  /** Epoch ms of EXIF DateTimeOriginal, when present and plausible. */
+  readonly takenAt: number | undefined;
+}
+
+export type ImageReader = (file: string) => Promise<ImageFacts>;
+
+/** The image cannot be catalogued; `reason` says why in the catalogue's terms. */
+export class UnreadableImageError extends Error {
+  readonly code = 'IMAGE_UNREADABLE';
+  constructor(
+    readonly reason: SkipReason,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Reads what the catalogue needs from an image and proves sharp can decode it: the header
+ * alone would accept a truncated JPEG, so the whole file is decoded at a tiny size (JPEG
+ * shrinks on load, so this costs a fraction of a thumbnail). A decompression bomb is refused
+ * from its header before any pixel is decoded.
+ */
+export async function readImageFacts(file: string): Promise<ImageFacts> {
+  const heic = isHeifName(file);
+  const metadata = await sharp(file, IMAGE_INPUT_OPTIONS)
+    .metadata()
+    .catch((error: unknown) => {
+      throw unreadable(heic, error);
+    });
+  const width = metadata.width;
+  const height = metadata.pageHeight ?? metadata.height;
+  if (width * height > MAX_INPUT_PIXELS) {
+    throw new UnreadableImageError('too-many-pixels', `${width}×${height} pixels is more than ${MAX_INPUT_PIXELS}`);
+  }
+  await sharp(file, IMAGE_INPUT_OPTIONS)
+    .resize(DECODE_CHECK_SIZE, DECODE_CHECK_SIZE, { fit: 'inside', withoutEnlargement: true })
+    .raw()
+    .toBuffer()
+    .catch((error: unknown) => {
+      throw unreadable(heic || metadata.compression === 'hevc', error);
+    });
+  // Orientations 5–8 turn the picture a quarter turn, so what the viewer sees is transposed.
+  const turned = (metadata.orientation ?? 1) >= 5;
+  return {
+    width: turned ? height : width,
+    height: turned ? width : height,
+    takenAt: dateTakenFrom(metadata.exif),
+  };
+}
+
+function isHeifName(file: string): boolean {
+  const extension = path.extname(file).toLowerCase();
+  return extension === '.heic' || extension === '.heif';
+}
+
+function unreadable(heic: boolean, error: unknown): UnreadableImageError {
+  const message = error instanceof Error ? error.message : String(error);
+  const reason: SkipReason = /pixel limit/i.test(message)
+    ? 'too-many-pixels'
+    : heic && !HEIC_DECODABLE
+      ? 'heic-unsupported'
+      : 'unreadable-image';
+  return new UnreadableImageError(reason, message, { cause: error });
+}
+
+/**
+ * EXIF DateTimeOriginal is a wall-clock time without a zone; exif-reader reads it as UTC.
+ * When the camera also wrote OffsetTimeOriginal ('+02:00') the true instant is used.
+ * Broken EXIF never makes the photo unreadable: it only loses its date.
+ */
+export function dateTakenFrom(exif: Buffer | undefined): number | undefined {
+  if (exif === undefined) return undefined;
+  let photo;
+  try {
+    photo = exifReader(exif).Photo;
+  } catch {
+    return undefined; // malformed EXIF block: fall back to the file's mtime
+  }
+  const original = photo?.DateTimeOriginal;
+  if (!(original instanceof Date)) return undefined;
+  const takenAt = original.getTime() - offsetMs(photo?.OffsetTimeOriginal);
+  return Number.isFinite(takenAt) && takenAt >= EARLIEST_TAKEN_AT ? takenAt : undefined;
+}
+
+function offsetMs(offset: unknown): number {
+  const match = typeof offset === 'string' ? /^([+-])(\d{2}):(\d{2})$/.exec(offset.trim()) : null;
+  if (match === null) return 0;
+  const minutes = Number(match[2]) * 60 + Number(match[3]);
+  return (match[1] === '-' ? -minutes : minutes) * 60_000;
+}

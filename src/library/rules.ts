@@ -1,0 +1,147 @@
+import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import { isWithin } from '../paths.js';
+import type { MediaRoot } from './media-root.js';
+import { mediaTypeOf, type MediaType } from './media-types.js';
+import { hasHiddenSegment, joinRelative, splitRelative, toRelative } from './relative-path.js';
+import type { SkipReason, SkipRecord } from './skip-reasons.js';
+
+/** A folder being looked into, with the real path of it and every folder above it (to catch link loops). */
+export interface ParentFolder {
+  readonly relativePath: string;
+  readonly realPath: string;
+  /** Real paths from the media root down to this folder, inclusive. */
+  readonly chain: readonly string[];
+}
+
+/** A media file worth cataloguing, as far as its name and stat can tell. */
+export interface Candidate {
+  readonly relativePath: string;
+  /** The path to read: the real parent folder plus the entry's name (a file link is followed when read). */
+  readonly file: string;
+  readonly type: MediaType;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+export type Classified =
+  | { readonly kind: 'album'; readonly folder: ParentFolder; readonly linked: boolean }
+  | { readonly kind: 'media'; readonly candidate: Candidate }
+  | { readonly kind: 'skip'; readonly record: SkipRecord; readonly detail?: string }
+  | { readonly kind: 'gone'; readonly relativePath: string };
+
+export type EntryKind = 'file' | 'directory' | 'symlink' | 'other';
+
+export function entryKindOf(stats: Pick<Stats, 'isFile' | 'isDirectory' | 'isSymbolicLink'>): EntryKind {
+  if (stats.isSymbolicLink()) return 'symlink';
+  if (stats.isDirectory()) return 'directory';
+  return stats.isFile() ? 'file' : 'other';
+}
+
+/**
+ * The catalogue's rules for one directory entry, shared by the scanner and the watcher:
+ * hidden names, non-media extensions, empty files and odd file kinds are skipped, and a
+ * symlink counts only when its real target stays inside the media root, is not hidden,
+ * and (for folders) does not lead back to a folder above it.
+ */
+export function classifyEntry(root: MediaRoot, parent: ParentFolder, name: string, kind: EntryKind): Classified {
+  const relativePath = joinRelative(parent.relativePath, name);
+  if (name.startsWith('.')) return skip(relativePath, 'hidden');
+  const file = path.join(parent.realPath, name);
+  try {
+    switch (kind) {
+      case 'directory':
+        return { kind: 'album', folder: childFolder(parent, relativePath, file), linked: false };
+      case 'file':
+        // Named before stat'ed: a folder of sidecar files costs no system calls.
+        if (mediaTypeOf(name) === undefined) return skip(relativePath, 'not-media');
+        return classifyFile(relativePath, file, lstatSync(file));
+      case 'symlink':
+        return classifyLink(root, parent, relativePath, file);
+      case 'other':
+        return skip(relativePath, 'not-regular');
+    }
+  } catch (error) {
+    if (isGoneError(error)) return { kind: 'gone', relativePath };
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    return { kind: 'skip', record: { path: relativePath, reason: 'unreadable', size: 0, mtimeMs: 0 }, detail: code };
+  }
+}
+
+function classifyFile(relativePath: string, file: string, stats: Stats, target = file): Classified {
+  const type = mediaTypeOf(relativePath);
+  if (type === undefined || mediaTypeOf(target) !== type) return skip(relativePath, 'not-media');
+  if (!stats.isFile()) return skip(relativePath, 'not-regular');
+  const size = stats.size;
+  const mtimeMs = Math.trunc(stats.mtimeMs);
+  if (size === 0) return skip(relativePath, 'empty', size, mtimeMs);
+  return { kind: 'media', candidate: { relativePath, file, type, size, mtimeMs } };
+}
+
+function classifyLink(root: MediaRoot, parent: ParentFolder, relativePath: string, file: string): Classified {
+  let target: string;
+  try {
+    target = realpathSync.native(file);
+  } catch (error) {
+    if (isGoneError(error) || (error as NodeJS.ErrnoException).code === 'ELOOP') return skip(relativePath, 'symlink-broken');
+    throw error;
+  }
+  if (!isWithin(root.realPath, target)) return skip(relativePath, 'symlink-outside');
+  if (hasHiddenSegment(toRelative(root.realPath, target))) return skip(relativePath, 'symlink-hidden');
+  const stats = statSync(target);
+  if (!stats.isDirectory()) return classifyFile(relativePath, file, stats, target);
+  // A link to this folder or any folder above it would make the walk endless.
+  if (parent.chain.some((above) => isWithin(target, above))) return skip(relativePath, 'symlink-loop');
+  return {
+    kind: 'album',
+    folder: { relativePath, realPath: target, chain: [...parent.chain, target] },
+    linked: true,
+  };
+}
+
+function childFolder(parent: ParentFolder, relativePath: string, realPath: string): ParentFolder {
+  return { relativePath, realPath, chain: [...parent.chain, realPath] };
+}
+
+function skip(relativePath: string, reason: SkipReason, size = 0, mtimeMs = 0): Classified {
+  return { kind: 'skip', record: { path: relativePath, reason, size, mtimeMs } };
+}
+
+export function isGoneError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** The media root as the folder every walk starts from. */
+export function rootFolder(root: MediaRoot): ParentFolder {
+  return { relativePath: '', realPath: root.realPath, chain: [root.realPath] };
+}
+
+/**
+ * Looks up one path the watcher reported, with the same rules as a scan. Resolves the
+ * real path of each folder above it, since a watched path may lie below a linked folder.
+ */
+export function classifyPath(root: MediaRoot, relativePath: string): Classified {
+  const { albumPath, name } = splitRelative(relativePath);
+  try {
+    const parent = folderAt(root, albumPath);
+    if (typeof parent === 'string') return skip(parent, 'symlink-outside');
+    return classifyEntry(root, parent, name, entryKindOf(lstatSync(path.join(parent.realPath, name))));
+  } catch (error) {
+    if (isGoneError(error)) return { kind: 'gone', relativePath };
+    throw error;
+  }
+}
+
+/** The folder at `albumPath`, or the relative path of the first folder above it that leads out of the root. */
+function folderAt(root: MediaRoot, albumPath: string): ParentFolder | string {
+  let folder = rootFolder(root);
+  if (albumPath === '') return folder;
+  for (const segment of albumPath.split('/')) {
+    const relativePath = joinRelative(folder.relativePath, segment);
+    const realPath = realpathSync.native(root.absolute(relativePath));
+    if (!isWithin(root.realPath, realPath)) return relativePath;
+    folder = childFolder(folder, relativePath, realPath);
+  }
+  return folder;
+}

@@ -1,0 +1,55 @@
+/** Why a file or folder under the media root is not in the catalogue; the keys are stored. */
+export const SKIP_REASONS = {
+  hidden: 'hidden file or folder',
+  'not-media': 'not a supported media type',
+  empty: 'empty file',
+  'not-regular': 'neither a regular file nor a folder',
+  'symlink-outside': 'symlink leads outside the media root',
+  'symlink-hidden': 'symlink leads to a hidden file or folder',
+  'symlink-loop': 'symlink leads back to a folder above it',
+  'symlink-broken': 'symlink leads nowhere',
+  unreadable: 'cannot be read (permissions?)',
+  'unreadable-image': 'image cannot be decoded',
+  'too-many-pixels': 'image has more pixels than allowed (possible decompression bomb)',
+  'heic-unsupported':
+    'this sharp build cannot decode HEIC/HEIF photos (no HEVC decoder in its libvips); install sharp against a libvips with libheif and libde265 to include them',
+} as const;
+
+export type SkipReason = keyof typeof SKIP_REASONS;
+
+/**
+ * Reasons found only by reading the file. A file skipped for one of these is not read again
+ * until its size or mtime changes: decoding is the expensive part of a scan.
+ */
+export const CONTENT_REASONS: ReadonlySet<SkipReason> = new Set<SkipReason>([
+  'unreadable-image',
+  'too-many-pixels',
+  'heic-unsupported',
+]);
+
+/** Worth an admin's attention (broken photos, links that try to leave the root) rather than routine. */
+export const WARNING_REASONS: ReadonlySet<SkipReason> = new Set<SkipReason>([
+  ...CONTENT_REASONS,
+  'symlink-outside',
+  'symlink-loop',
+  'unreadable',
+]);
+
+export function isSkipReason(value: string): value is SkipReason {
+  return Object.hasOwn(SKIP_REASONS, value);
+}
+
+/**
+ * A remembered skip. Size and mtime are 0 for reasons decided by the name or kind alone
+ * (hidden, not media), so such a skip is "the same" as long as the reason is.
+ */
+export interface SkipRecord {
+  readonly path: string;
+  readonly reason: SkipReason;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+export function isSameSkip(a: SkipRecord | undefined, b: SkipRecord): boolean {
+  return a !== undefined && a.reason === b.reason && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
