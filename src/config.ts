@@ -4,6 +4,7 @@ import path from 'node:path';
 import ms from 'ms';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { isAddressOrRange, resolveGuardConfig, type GuardConfig } from './guard/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -32,6 +33,8 @@ export interface Config {
   readonly presets: Readonly<Record<string, unknown>>;
   /** Right-click/drag deterrents in the UI. */
   readonly deterrents: boolean;
+  /** Hotlink, scraper, rate and login policies (the `guard` object of the config file). */
+  readonly guard: GuardConfig;
 }
 
 export const IMAGE_FORMATS = ['webp', 'avif', 'jpeg'] as const;
@@ -83,8 +86,7 @@ const trustProxy = z.union([z.boolean(), z.string()]).transform((value, context)
   if (text === 'false' || text === '' || text === '0') return { mode: 'none' };
   if (text === 'true' || text === '1') return { mode: 'all' };
   const addresses = text.split(',').map((part) => part.trim()).filter(Boolean);
-  const address = /^[0-9a-f.:]+(\/\d{1,3})?$/;
-  if (!addresses.every((entry) => address.test(entry))) {
+  if (!addresses.every((entry) => isAddressOrRange(entry))) {
     context.addIssue({ code: 'custom', message: 'bad proxy list' });
     return z.NEVER;
   }
@@ -153,7 +155,7 @@ function describe(value: unknown): string {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
   const explicitFile = env['KEEPSAKE_CONFIG'];
   const file = readConfigFile(path.resolve(cwd, explicitFile ?? 'keepsake.config.json'), explicitFile !== undefined);
-  const known = new Set<string>(SETTINGS.map((setting) => setting.key));
+  const known = new Set<string>([...SETTINGS.map((setting) => setting.key), 'guard']);
   const problems: string[] = Object.keys(file)
     .filter((name) => !known.has(name))
     .map((name) => `Unknown setting "${name}" in the config file; known settings: ${[...known].join(', ')}`);
@@ -168,6 +170,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       problems.push(`Invalid setting ${source}=${describe(raw)}: expected ${setting.allowed}`);
     }
   }
+  const guard = resolveGuardConfig(file['guard'] ?? {});
+  if (guard.ok) values['guard'] = guard.config;
+  else problems.push(...guard.problems.map((problem) => `Invalid setting in the config file: ${problem}`));
   if (problems.length > 0) throw new ConfigError(problems);
   const stateDir = path.resolve(cwd, values['stateDir'] as string);
   return Object.freeze({

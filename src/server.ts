@@ -6,7 +6,7 @@ import { createApp } from './http/index.js';
 import { startSweeper } from './links/index.js';
 import type { Logger } from './log.js';
 import { openServices, type ServiceOptions, type Services } from './services.js';
-import { isDatabaseUsable, loadOrCreateSecret } from './store/index.js';
+import { createRefusalsTable, isDatabaseUsable, loadOrCreateSecret } from './store/index.js';
 import { createUi } from './ui/index.js';
 
 export interface RunningServer {
@@ -41,20 +41,39 @@ function debounce(action: () => Promise<void>, log: Logger, waitMs: number): () 
 export async function startServer(config: Config, log: Logger, options: ServiceOptions = {}): Promise<RunningServer> {
   const services = await openServices(config, log, options);
   const { library, sessionLinks } = services;
+  const { derivatives } = services;
   const firstPassword = await ensureFirstKey(services);
   await sessionLinks.reconcile();
+  await derivatives.removeStaleTemp();
   await services.syncViews();
 
   const scheduleViewSync = debounce(() => services.syncViews(), log, 200);
+  const ahead = ['thumb', 'small'].filter((variant) => derivatives.variants.includes(variant));
   library.onChange((change) => {
-    if (change.kind === 'album-added' || change.kind === 'album-removed') scheduleViewSync();
+    switch (change.kind) {
+      case 'album-added':
+      case 'album-removed':
+        return scheduleViewSync();
+      case 'item-added':
+        if (change.item.type === 'image') derivatives.pregenerate(services.sourceOf(change.item), ahead);
+        return;
+      case 'item-changed':
+        void derivatives.removeVersion(change.previous).catch((error: unknown) => log.warn({ err: error }, 'could not remove old derivatives'));
+        if (change.item.type === 'image') derivatives.pregenerate(services.sourceOf(change.item), ahead);
+        return;
+      case 'item-removed':
+        void derivatives.removeFor(change.item.albumPath, change.item.name).catch((error: unknown) => log.warn({ err: error }, 'could not remove derivatives'));
+        return;
+    }
   });
 
-  const cookieKeys = [loadOrCreateSecret(statePaths(config).secrets, 'cookie-key')];
   const paths = statePaths(config);
+  const cookieKeys = [loadOrCreateSecret(paths.secrets, 'cookie-key')];
   const app = createApp({
     ...services,
     cookieKeys,
+    guardSecret: loadOrCreateSecret(paths.secrets, 'guard-key'),
+    refusals: createRefusalsTable(services.db),
     ui: createUi(),
     isHealthy: async () => {
       if (!isDatabaseUsable(services.db)) return false;
@@ -78,6 +97,9 @@ export async function startServer(config: Config, log: Logger, options: ServiceO
     .watch()
     .then(() => library.scan())
     .then(() => services.syncViews())
+    .then(async () => {
+      await derivatives.pruneOrphans((albumPath, name) => library.item(albumPath, name));
+    })
     .catch((error: unknown) => log.error({ err: error }, 'catalogue scan failed'));
 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

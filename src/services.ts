@@ -2,8 +2,10 @@ import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createKeyring, type Keyring } from './auth/index.js';
 import { statePaths, type Config } from './config.js';
-import { createLibrary, type LibraryService } from './library/index.js';
+import { createDerivatives, type Derivatives, type DerivativesOptions } from './derivatives/index.js';
+import { createLibrary, type LibraryService, type MediaItem } from './library/index.js';
 import { createSessionLinks, createViews, syncKeyViews, type LoginStep, type SessionLinks, type Views } from './links/index.js';
+import { ROBOTS_TXT } from './guard/index.js';
 import type { Logger } from './log.js';
 import { createKeysTable, createSessionsTable, openDatabase, type Db, type SessionsTable } from './store/index.js';
 
@@ -19,7 +21,10 @@ export interface Services {
   /** Real paths (symlinks resolved) of the folders keepsake serves from. */
   readonly mediaRoot: string;
   readonly cacheDir: string;
+  readonly derivatives: Derivatives;
   readonly derivativeVariants: readonly string[];
+  /** The original behind a catalogue item, as the derivatives module wants it. */
+  sourceOf(item: MediaItem): { absolutePath: string; albumPath: string; name: string; size: number; mtimeMs: number };
   /** Brings every key's view in line with the current albums. */
   syncViews(): Promise<void>;
   close(): Promise<void>;
@@ -56,7 +61,7 @@ export async function openServices(config: Config, log: Logger, options: Service
   if (webRoot.startsWith(mediaRoot + path.sep) || mediaRoot.startsWith(webRoot + path.sep) || webRoot === mediaRoot) {
     throw new StartupError(`The web root ${webRoot} and the media root ${mediaRoot} must not contain each other`);
   }
-  await writeFile(path.join(webRoot, 'robots.txt'), 'User-agent: *\nDisallow: /\n');
+  await writeFile(path.join(webRoot, 'robots.txt'), ROBOTS_TXT);
 
   const db = openDatabase(paths.database);
   const keyring = createKeyring(createKeysTable(db));
@@ -70,7 +75,21 @@ export async function openServices(config: Config, log: Logger, options: Service
     ...(options.afterLoginStep ? { afterLoginStep: options.afterLoginStep } : {}),
   });
   const library = createLibrary({ db, mediaRoot, log: log.child({ module: 'library' }) });
-  const derivativeVariants: readonly string[] = [];
+  let derivatives: Derivatives;
+  try {
+    derivatives = createDerivatives({
+      cacheDir,
+      log: log.child({ module: 'derivatives' }),
+      presets: config.presets as DerivativesOptions['presets'],
+      format: config.imageFormat,
+      concurrency: config.derivativeConcurrency,
+    });
+  } catch (error) {
+    throw new StartupError(`Invalid setting "presets" in the config file: ${(error as Error).message}`, { cause: error });
+  }
+  const derivativeVariants = derivatives.variants;
+  // Syncs run one after another: two at once would each see the other's half-placed links.
+  let viewSync: Promise<void> = Promise.resolve();
 
   return {
     config,
@@ -83,10 +102,18 @@ export async function openServices(config: Config, log: Logger, options: Service
     library,
     mediaRoot,
     cacheDir,
+    derivatives,
     derivativeVariants,
-    syncViews: () => syncKeyViews(views, keyring.list(), library.albumPaths(), ['video', ...derivativeVariants]),
+    sourceOf: (item) => ({ ...item, absolutePath: path.join(mediaRoot, ...item.albumPath.split('/'), item.name) }),
+    syncViews() {
+      viewSync = viewSync
+        .catch(() => undefined)
+        .then(() => syncKeyViews(views, keyring.list(), library.albumPaths(), ['video', ...derivativeVariants]));
+      return viewSync;
+    },
     async close() {
       await library.close();
+      await derivatives.close();
       db.close();
     },
   };

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NOT_FOUND_BODY } from '../src/http/not-found.js';
-import { Client, cookieHeader, rawGet } from './helpers/client.js';
+import { BROWSER_HEADERS, Client, cookieHeader, rawGet } from './helpers/client.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const EVERYTHING = 'everything please';
@@ -92,7 +92,7 @@ describe('serving originals only through the session token', () => {
     ];
     for (const [client, url, label] of cases) await expectUniform404(await client.get(url), label);
     const raw = await fetch(`${server.url}${token}/original/Summer 2024/../../keepsake.db`.replace(/ /g, '%20'), {
-      headers: { cookie: cookieHeader(everything) },
+      headers: { ...BROWSER_HEADERS, cookie: cookieHeader(everything) },
     });
     assert.equal(raw.status, 404, 'literal ../ (normalised by the client) still 404');
   });

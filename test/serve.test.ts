@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { REPO_ROOT } from './helpers/cli.js';
-import { Client, cookieHeader } from './helpers/client.js';
+import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
 import { makeMediaRoot, tempDir } from './helpers/fixtures.js';
 
 interface Started {
@@ -50,7 +50,7 @@ describe('keepsake serve', () => {
     await makeMediaRoot(mediaRoot);
     // A large original, so the download is still running when the signal arrives.
     const big = path.join(mediaRoot, 'Summer 2024', 'big.png');
-    await sharp({ create: { width: 2400, height: 2400, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
+    await sharp({ create: { width: 2400, height: 2400, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
       .png({ compressionLevel: 0 })
       .toFile(big);
     const size = (await stat(big)).size;
@@ -66,7 +66,7 @@ describe('keepsake serve', () => {
     for (let attempt = 0; attempt < 50 && (await client.get('/api/albums/Summer%202024')).status !== 200; attempt += 1) await sleep(100);
 
     const received = await new Promise<{ length: number; declared: number }>((resolve, reject) => {
-      get(`${first.url}${token}/original/Summer%202024/big.png`, { headers: { cookie: cookieHeader(client) } }, (response) => {
+      get(`${first.url}${token}/original/Summer%202024/big.png`, { headers: { ...BROWSER_HEADERS, cookie: cookieHeader(client) } }, (response) => {
         let length = 0;
         response.once('data', () => first.child.kill('SIGTERM'));
         response.on('data', (chunk: Buffer) => {

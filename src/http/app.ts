@@ -3,20 +3,24 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { Context, Next } from 'koa';
 import type { Keyring } from '../auth/index.js';
+import type { Derivatives } from '../derivatives/index.js';
 import type { Config } from '../config.js';
 import type { Library } from '../library/index.js';
 import type { SessionLinks } from '../links/index.js';
 import type { Logger } from '../log.js';
-import { createKoaSessionStore, type SessionsTable } from '../store/index.js';
+import { createLoginThrottle, createMediaBudget } from '../guard/index.js';
+import { createKoaSessionStore, type RefusalsTable, type SessionsTable } from '../store/index.js';
 import type { Ui } from '../ui/index.js';
 import { handleErrors } from './errors.js';
 import { securityHeaders } from './headers.js';
 import type { DerivativeNaming } from './media-urls.js';
+import { derivativeRoute } from './routes/derivatives.js';
+import { guardMedia, guardRefusals, guardRequests } from './guard.js';
 import { forgetUntrustedForwarding } from './proxy.js';
 import { albumsApi } from './routes/albums-api.js';
 import { authRoutes } from './routes/auth.js';
 import { health, robots } from './routes/health.js';
-import { mediaRoutes, type MediaDeps } from './routes/media.js';
+import { mediaRoutes } from './routes/media.js';
 import { pages } from './routes/pages.js';
 import { commitAfter, sessionMiddleware } from './session.js';
 
@@ -31,9 +35,13 @@ export interface AppDeps {
   readonly ui: Ui;
   /** Real path of the media root (symlinks resolved). */
   readonly mediaRoot: string;
-  readonly naming?: DerivativeNaming;
-  readonly serveDerivative?: MediaDeps['serveDerivative'];
+  /** Real path of the derivative cache. */
+  readonly cacheDir: string;
+  readonly derivatives: Derivatives;
   readonly isHealthy: () => Promise<boolean>;
+  readonly refusals: RefusalsTable;
+  /** Server secret for the honeypot and share links. */
+  readonly guardSecret: string;
 }
 
 function serveAssets(ui: Ui) {
@@ -56,9 +64,15 @@ export function createApp(deps: AppDeps): Koa {
   const store = createKoaSessionStore(deps.sessions, async (sid) => {
     await deps.sessionLinks.end(sid);
   });
-  const auth = authRoutes(deps);
-  const api = albumsApi(deps);
-  const page = pages({ ...deps, mediaRootLabel: config.mediaRoot });
+  const guardDeps = { ...deps, mediaBudget: createMediaBudget(config.guard.rates) };
+  const auth = authRoutes({ ...deps, loginThrottle: createLoginThrottle(config.guard.login), refuse: guardRefusals(deps) });
+  const naming: DerivativeNaming = {
+    variants: deps.derivatives.variants,
+    leafFor: (item, variant) => deps.derivatives.leafFor(item, variant),
+  };
+  const api = albumsApi({ ...deps, naming });
+  const page = pages({ ...deps, naming, mediaRootLabel: config.mediaRoot });
+  const serveDerivative = derivativeRoute({ ...deps, webRoot: config.webRoot });
   const loginBody = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '8kb', formLimit: '8kb' });
 
   const router = new Router();
@@ -75,10 +89,12 @@ export function createApp(deps: AppDeps): Koa {
   app.use(forgetUntrustedForwarding(config.trustProxy));
   app.use(handleErrors(log));
   app.use(securityHeaders());
+  app.use(guardRequests(guardDeps));
   app.use(serveAssets(deps.ui));
   app.use(sessionMiddleware(app, store, config.sessionTtlMs));
   app.use(commitAfter);
-  app.use(mediaRoutes({ webRoot: config.webRoot, mediaRoot: deps.mediaRoot, ...(deps.serveDerivative ? { serveDerivative: deps.serveDerivative } : {}) }));
+  app.use(guardMedia(guardDeps));
+  app.use(mediaRoutes({ webRoot: config.webRoot, mediaRoot: deps.mediaRoot, serveDerivative }));
   app.use(router.routes());
   return app;
 }

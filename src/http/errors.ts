@@ -9,6 +9,8 @@ function statusFor(error: unknown): number {
   switch (code) {
     case 'PATH_REJECTED':
     case 'UNREADABLE_SOURCE':
+    case 'SOURCE_MISSING':
+    case 'UNKNOWN_VARIANT':
     case 'ENOENT':
     case 'ENOTDIR':
     case 'ENAMETOOLONG':
@@ -16,6 +18,7 @@ function statusFor(error: unknown): number {
       return 404;
     case 'NO_SPACE':
     case 'TIMEOUT':
+    case 'CLOSED':
     case 'EMFILE':
     case 'ENFILE':
       return 503;

@@ -24,6 +24,10 @@ const MEDIA_ROOT_VARIANTS: ReadonlySet<string> = new Set(['original', 'video']);
 
 export type Views = ReturnType<typeof createViews>;
 
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT') throw error;
+}
+
 /**
  * Per-key views: `views/<name>/<variant>/<album>` symlinks into the media root (originals)
  * or the cache (derivatives), for exactly the albums the key grants. Token links point at
@@ -53,11 +57,14 @@ export function createViews(options: ViewsOptions) {
   /** Removes links that should not be there (or point elsewhere); returns those that are right. */
   async function prune(dir: string, relative: string, desired: Map<string, string>, kept: Set<string>): Promise<void> {
     for (const entry of await readdir(path.join(dir, relative), { withFileTypes: true })) {
+      // Dot-names are links being placed by another sync (this process or the CLI's).
+      if (entry.name.startsWith('.')) continue;
       const entryPath = path.join(relative, entry.name);
       const absolute = path.join(dir, entryPath);
       if (entry.isSymbolicLink()) {
-        if (desired.get(entryPath) === (await readlink(absolute))) kept.add(entryPath);
-        else await unlink(absolute);
+        const target = await readlink(absolute).catch(() => undefined);
+        if (target !== undefined && desired.get(entryPath) === target) kept.add(entryPath);
+        else await unlink(absolute).catch(ignoreMissing);
       } else if (entry.isDirectory()) {
         await prune(dir, entryPath, desired, kept);
         const isNeeded = [...desired.keys()].some((link) => link.startsWith(entryPath + path.sep));

@@ -9,3 +9,4 @@ export {
 export { createKoaSessionStore, type SessionData } from './koa-session-store.js';
 export { loadOrCreateSecret } from './secrets.js';
 export { createSharesTable, type SharesTable, type ShareRecord } from './shares-table.js';
+export { createRefusalsTable, type RefusalsTable } from './refusals-table.js';

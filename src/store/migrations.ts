@@ -67,4 +67,12 @@ export const MIGRATIONS: readonly string[] = [
     revoked_at INTEGER
   );
   `,
+  `
+  CREATE TABLE refusals (
+    minute INTEGER NOT NULL,
+    policy TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (minute, policy)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,3 +1,9 @@
+/** What a browser sends with every same-site request from our pages (the guard checks these). */
+export const BROWSER_HEADERS: Readonly<Record<string, string>> = {
+  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36',
+  'sec-fetch-site': 'same-origin',
+};
+
 /** A tiny cookie-keeping HTTP client: what a browser does, minus the rendering. */
 export class Client {
   readonly cookies = new Map<string, string>();
@@ -6,6 +12,7 @@ export class Client {
 
   async request(target: string, init: RequestInit & { json?: unknown; form?: Record<string, string> } = {}): Promise<Response> {
     const headers = new Headers(init.headers);
+    for (const [name, value] of Object.entries(BROWSER_HEADERS)) if (!headers.has(name)) headers.set(name, value);
     if (this.cookies.size > 0 && !headers.has('cookie')) {
       headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
     }
@@ -51,7 +58,7 @@ export class Client {
 export function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     import('node:http').then(({ get }) => {
-      const request = get(url, { headers }, (response) => {
+      const request = get(url, { headers: { ...BROWSER_HEADERS, ...headers } }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));

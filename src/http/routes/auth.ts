@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { Keyring, LoginOutcome } from '../../auth/index.js';
+import type { LoginThrottle, Refusal } from '../../guard/index.js';
 import type { Config } from '../../config.js';
 import { keyViewName, type SessionLinks } from '../../links/index.js';
 import type { Logger } from '../../log.js';
@@ -13,6 +14,9 @@ export interface AuthDeps {
   readonly keyring: Keyring;
   readonly sessionLinks: SessionLinks;
   readonly ui: Ui;
+  readonly loginThrottle: LoginThrottle;
+  /** Logs and counts a refusal (the guard's one log line per refused request). */
+  readonly refuse: (ctx: Context, refusal: Refusal) => void;
 }
 
 interface LoginForm {
@@ -35,7 +39,7 @@ function wantsJson(ctx: Context): boolean {
   return ctx.is('application/json') === 'application/json' || ctx.accepts('html', 'json') === 'json';
 }
 
-function refuse(ui: Ui, ctx: Context, status: number, message: string, next: string): void {
+function answerWithLoginPage(ui: Ui, ctx: Context, status: number, message: string, next: string): void {
   ctx.status = status;
   ctx.set('Cache-Control', 'no-store');
   if (wantsJson(ctx)) ctx.body = { error: message };
@@ -43,6 +47,12 @@ function refuse(ui: Ui, ctx: Context, status: number, message: string, next: str
     ctx.type = 'html';
     ctx.body = ui.renderLoginPage({ message, next });
   }
+}
+
+function waitText(seconds: number): string {
+  if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
 const MESSAGES: Record<Exclude<LoginOutcome['outcome'], 'accepted'>, string> = {
@@ -56,15 +66,25 @@ export function authRoutes(deps: AuthDeps) {
   async function login(ctx: Context): Promise<void> {
     const form = readLoginForm(ctx.request.body);
     if (!isSameOriginRequest(ctx, config.publicUrl)) {
-      refuse(deps.ui, ctx, 403, 'This form must be sent from the gallery itself.', form.next);
+      answerWithLoginPage(deps.ui, ctx, 403, 'This form must be sent from the gallery itself.', form.next);
+      return;
+    }
+    // Checked before the password: a throttled address waits even with the right one.
+    const gate = await deps.loginThrottle.check(ctx.ip);
+    if (!gate.allowed) {
+      deps.refuse(ctx, gate.refusal);
+      answerWithLoginPage(deps.ui, ctx, 429, `Too many tries. Wait ${waitText(gate.retryAfterSeconds)} and try again.`, form.next);
+      ctx.set('Retry-After', String(gate.retryAfterSeconds));
       return;
     }
     const result = form.password === '' ? ({ outcome: 'rejected' } as const) : await keyring.authenticate(form.password);
     if (result.outcome !== 'accepted') {
+      await deps.loginThrottle.recordFailure(ctx.ip);
       log.warn({ address: ctx.ip, outcome: result.outcome }, 'login refused');
-      refuse(deps.ui, ctx, 401, MESSAGES[result.outcome], form.next);
+      answerWithLoginPage(deps.ui, ctx, 401, MESSAGES[result.outcome], form.next);
       return;
     }
+    await deps.loginThrottle.recordSuccess(ctx.ip);
     const { key } = result;
     const maxAge = form.remember ? config.rememberTtlMs : config.sessionTtlMs;
     const record = await sessionLinks.open({

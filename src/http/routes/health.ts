@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 
-export const ROBOTS_TXT = 'User-agent: *\nDisallow: /\n';
+import { ROBOTS_TXT } from '../../guard/index.js';
 
 export function robots(ctx: Context): void {
   ctx.type = 'text/plain; charset=utf-8';

@@ -3,19 +3,17 @@ import type { Context, Next } from 'koa';
 import { isAlbumGranted } from '../../auth/index.js';
 import { mediaTypeOf } from '../../library/media-types.js';
 import { resolveInside } from '../../paths.js';
+import { parseMediaPath } from '../media-path.js';
 import { respondNotFound } from '../not-found.js';
 import { sendFile } from '../send-file.js';
 import { visitorOf, type Visitor } from '../session.js';
-
-/** `/<token>/<variant>/<path…>`: the only shape of a media URL. */
-const MEDIA_URL = /^\/([A-Za-z]{11,17})\/([a-z]+)\/(.+)$/;
 
 export interface MediaDeps {
   readonly webRoot: string;
   /** Real (symlink-free) absolute path of the media root. */
   readonly mediaRoot: string;
-  /** Serves a derivative variant; absent until derivatives are wired. */
-  readonly serveDerivative?: (ctx: Context, visitor: Visitor, variant: string, encodedRest: string) => Promise<boolean>;
+  /** Serves a derivative variant; false when the URL names none this visitor may see. */
+  readonly serveDerivative: (ctx: Context, visitor: Visitor, variant: string, encodedRest: string) => Promise<boolean>;
 }
 
 export interface MediaRequest {
@@ -44,9 +42,9 @@ export function mediaRoutes(deps: MediaDeps) {
   }
 
   return async function media(ctx: Context, next: Next): Promise<void> {
-    const match = MEDIA_URL.exec(ctx.path);
-    if (match === null) return next();
-    const [, token, variant, encodedRest] = match as unknown as [string, string, string, string];
+    const media = parseMediaPath(ctx.path);
+    if (media === undefined) return next();
+    const { token, variant, encodedRest } = media;
     const visitor = visitorOf(ctx);
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || visitor === undefined || visitor.token !== token) {
       respondNotFound(ctx);
@@ -57,7 +55,7 @@ export function mediaRoutes(deps: MediaDeps) {
       await serveOriginal(ctx, { visitor, variant, encodedRest });
       return;
     }
-    if (variant !== 'original' && deps.serveDerivative !== undefined && (await deps.serveDerivative(ctx, visitor, variant, encodedRest))) return;
+    if (variant !== 'original' && (await deps.serveDerivative(ctx, visitor, variant, encodedRest))) return;
     respondNotFound(ctx);
   };
 }

@@ -1,0 +1,184 @@
+/**
+ * Bounded work with two priorities, and single-flight promises. Generic: nothing here knows
+ * about images.
+ */
+
+/** `now`: a visitor is waiting. `background`: pre-generation, which always yields to `now`. */
+export const PRIORITIES = ['now', 'background'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export interface QueuedTask<T> {
+  readonly promise: Promise<T>;
+  /** Moves a waiting background task ahead of all background work (a visitor now waits for it). */
+  promote(): void;
+}
+
+export interface QueueStats {
+  readonly queued: number;
+  readonly running: number;
+}
+
+export interface WorkQueue {
+  push<T>(run: () => Promise<T>, priority: Priority): QueuedTask<T>;
+  stats(): QueueStats;
+  /**
+   * Stops taking work: waiting background tasks are rejected with `reason()`, waiting `now`
+   * tasks and running ones finish; resolves when nothing runs.
+   */
+  close(reason: () => Error): Promise<void>;
+}
+
+interface Entry {
+  priority: Priority;
+  start(): void;
+  cancel(error: Error): void;
+}
+
+export function createWorkQueue(concurrency: number): WorkQueue {
+  const waiting: Record<Priority, Entry[]> = { now: [], background: [] };
+  let running = 0;
+  let closed: (() => Error) | undefined;
+  let idle: (() => void) | undefined;
+
+  function pump(): void {
+    while (running < concurrency) {
+      const entry = waiting.now.shift() ?? waiting.background.shift();
+      if (entry === undefined) break;
+      running += 1;
+      entry.start();
+    }
+    if (running === 0 && waiting.now.length === 0 && waiting.background.length === 0) idle?.();
+  }
+
+  function push<T>(run: () => Promise<T>, priority: Priority): QueuedTask<T> {
+    let entry!: Entry;
+    const promise = new Promise<T>((resolve, reject) => {
+      entry = {
+        priority,
+        start() {
+          // A synchronous throw inside `run` must not escape the pump.
+          Promise.resolve()
+            .then(run)
+            .then(resolve, reject)
+            .finally(() => {
+              running -= 1;
+              pump();
+            });
+        },
+        cancel: reject,
+      };
+    });
+    if (closed !== undefined) entry.cancel(closed());
+    else {
+      waiting[priority].push(entry);
+      pump();
+    }
+    return {
+      promise,
+      promote() {
+        const index = waiting.background.indexOf(entry);
+        if (index === -1) return;
+        waiting.background.splice(index, 1);
+        entry.priority = 'now';
+        waiting.now.push(entry);
+      },
+    };
+  }
+
+  return {
+    push,
+    stats: () => ({ queued: waiting.now.length + waiting.background.length, running }),
+    close(reason) {
+      closed = reason;
+      for (const entry of waiting.background.splice(0)) entry.cancel(reason());
+      const drained = new Promise<void>((resolve) => {
+        idle = resolve;
+      });
+      pump();
+      return drained;
+    },
+  };
+}
+
+/** A promise that settles from outside; used to hand one result to many waiters. */
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  readonly settled: boolean;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function createDeferred<T>(): Deferred<T> {
+  let settle!: { resolve(value: T): void; reject(error: unknown): void };
+  let settled = false;
+  const promise = new Promise<T>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  return {
+    promise,
+    get settled() {
+      return settled;
+    },
+    resolve(value) {
+      settled = true;
+      settle.resolve(value);
+    },
+    reject(error) {
+      settled = true;
+      settle.reject(error);
+    },
+  };
+}
+
+/**
+ * Single flight: at most one piece of work per key. The entry disappears as soon as it settles,
+ * so after a failure the next caller starts afresh.
+ */
+export function createFlights<T, Extra>() {
+  const flights = new Map<string, { promise: Promise<T>; extra: Extra }>();
+  const forget = (key: string, promise: Promise<T>) => () => {
+    if (flights.get(key)?.promise === promise) flights.delete(key);
+  };
+  return {
+    get: (key: string) => flights.get(key),
+    set(key: string, promise: Promise<T>, extra: Extra): void {
+      flights.set(key, { promise, extra });
+      // Both branches end the flight; neither re-throws, so this chain never goes unhandled.
+      promise.then(forget(key, promise), forget(key, promise));
+    },
+    get size() {
+      return flights.size;
+    },
+  };
+}
+
+/**
+ * Runs `run` with an AbortSignal that fires after `ms`. Settles with `run`'s outcome, or rejects
+ * with `timeoutError()` at the deadline; work still going then is abandoned (its signal is
+ * aborted, so it can stop at its next check) and its eventual failure goes to `onAbandoned`.
+ */
+export async function runWithDeadline<T>(
+  ms: number,
+  timeoutError: () => Error,
+  run: (signal: AbortSignal) => Promise<T>,
+  onAbandoned: (error: unknown) => void,
+): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = timeoutError();
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  const work = run(controller.signal);
+  work.catch((error: unknown) => {
+    if (controller.signal.aborted) onAbandoned(error);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

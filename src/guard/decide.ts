@@ -1,0 +1,64 @@
+import { findAddressInList, parseAddressList, type AddressList } from './addresses.js';
+import type { GuardConfig } from './config.js';
+import { ALLOW, HEALTH_PATH, ROBOTS_PATH, refuse, type Decision, type PolicyName, type RequestFacts } from './facts.js';
+import { checkHotlink } from './hotlink.js';
+import { checkProbing } from './probing.js';
+import { checkUserAgent, compileUserAgentMatcher, type UserAgentMatcher } from './user-agents.js';
+
+/** What the stateless policies need prepared once per configuration, not per request. */
+export interface CompiledGuard {
+  readonly blockedAddresses: AddressList;
+  readonly userAgents: UserAgentMatcher;
+}
+
+const compiled = new WeakMap<GuardConfig, CompiledGuard>();
+
+/** Parses the address list and builds the user-agent matcher, once per (frozen) config object. */
+export function compileGuard(config: GuardConfig): CompiledGuard {
+  let state = compiled.get(config);
+  if (state === undefined) {
+    state = {
+      blockedAddresses: parseAddressList(config.addresses.block),
+      userAgents: compileUserAgentMatcher(config.userAgents),
+    };
+    compiled.set(config, state);
+  }
+  return state;
+}
+
+/** Blocked addresses get nothing, except the health check that monitors need. */
+export function checkAddress(facts: Pick<RequestFacts, 'path' | 'address'>, list: AddressList): Decision {
+  if (facts.path === HEALTH_PATH) return ALLOW;
+  const range = findAddressInList(facts.address, list);
+  return range === undefined ? ALLOW : refuse('addresses', 403, `address in blocked range ${range}`);
+}
+
+type Policy = (facts: RequestFacts, config: GuardConfig, state: CompiledGuard) => Decision;
+
+/**
+ * The order is fixed and cheapest-to-most-specific: who is asking (address, then what they call
+ * themselves) before how they ask (HEAD/Range) and from where (hotlink). The first refusal wins,
+ * so the log names the most basic reason.
+ */
+export const POLICY_ORDER: readonly (readonly [PolicyName, Policy])[] = [
+  ['addresses', (facts, _config, state) => checkAddress(facts, state.blockedAddresses)],
+  [
+    'user-agents',
+    (facts, config, state) =>
+      facts.path === HEALTH_PATH || facts.path === ROBOTS_PATH ? ALLOW : checkUserAgent(facts.userAgent, config.userAgents, state.userAgents),
+  ],
+  ['probing', (facts, config) => checkProbing(facts, config.probing)],
+  ['hotlink', (facts, config) => checkHotlink(facts, config.hotlink)],
+];
+
+/**
+ * Runs the stateless policies over one request: addresses → user agent → probing → hotlink.
+ * Rates, the login throttle and the honeypot keep state and are asked separately, after this.
+ */
+export function decide(facts: RequestFacts, config: GuardConfig, state: CompiledGuard = compileGuard(config)): Decision {
+  for (const [, policy] of POLICY_ORDER) {
+    const decision = policy(facts, config, state);
+    if (!decision.allow) return decision;
+  }
+  return ALLOW;
+}

@@ -1,0 +1,122 @@
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { addressKey } from './addresses.js';
+import type { GuardConfig } from './config.js';
+import { refuseForNow, type Refusal } from './facts.js';
+
+/*
+ * Brute force against the shared password, slowed per address and for everyone at once.
+ *
+ * Per address: `freeFailures` (5) wrong passwords cost nothing — family members mistype. Each
+ * attempt after that makes the address wait before the next, doubling from `firstDelaySeconds`
+ * (1 s, 2 s, 4 s …) up to `maxDelaySeconds` (15 min). An attempt counts as a failure from the
+ * moment check() lets it through until recordSuccess() forgets the count; otherwise the count is
+ * forgotten `forgetAfterSeconds` (a day) after the first attempt.
+ *
+ * Globally: once `global.failures` (100) wrong passwords arrived within `global.windowSeconds`
+ * (10 min) — from anywhere, as a botnet spreads them over many addresses — every address may
+ * try only once per `global.delaySeconds` (10 s) until the window ends. Everyone waits a bit;
+ * nobody is locked out.
+ *
+ * Memory stays bounded: only attempts that check() let through are counted, so the entries are
+ * bounded by the attempts these throttles admit in a day, and IPv6 is counted per /64.
+ */
+
+export type LoginCheck =
+  | { readonly allowed: true }
+  | {
+      readonly allowed: false;
+      readonly retryAfterSeconds: number;
+      readonly reason: string;
+      /** The same, as a guard decision for explain() and the refusal log. */
+      readonly refusal: Refusal;
+    };
+
+export interface LoginThrottle {
+  /**
+   * Call once per login attempt, BEFORE looking at the password: a throttled address waits even
+   * when its password is right, or the throttle would tell a guesser which guess was right.
+   */
+  check(address: string): Promise<LoginCheck>;
+  /** A wrong password from this address (after check() allowed the attempt). */
+  recordFailure(address: string): Promise<void>;
+  /** A right password: the address's failures are forgotten (a wait already running still runs). */
+  recordSuccess(address: string): Promise<void>;
+}
+
+type LoginOptions = GuardConfig['login'];
+
+const GLOBAL_KEY = 'everyone';
+
+/** The wait after the `failures`-th consecutive failure, in whole seconds (0 while still free). */
+export function loginDelaySeconds(failures: number, options: Pick<LoginOptions, 'freeFailures' | 'firstDelaySeconds' | 'maxDelaySeconds'>): number {
+  const over = failures - options.freeFailures;
+  if (over <= 0) return 0;
+  return Math.min(options.maxDelaySeconds, options.firstDelaySeconds * 2 ** Math.min(over - 1, 40));
+}
+
+function refused(waitMs: number, reason: string): LoginCheck {
+  const refusal = refuseForNow('login', reason, waitMs);
+  return { allowed: false, retryAfterSeconds: refusal.retryAfterSeconds ?? 1, reason, refusal };
+}
+
+export function createLoginThrottle(options: LoginOptions): LoginThrottle {
+  // Counters only: penalty() counts without refusing, so `points` plays no part in decisions.
+  const attempts = new RateLimiterMemory({ keyPrefix: 'login-attempts', points: 1, duration: options.forgetAfterSeconds });
+  const everyone = new RateLimiterMemory({ keyPrefix: 'login-global', points: options.global.failures, duration: options.global.windowSeconds });
+  // A record here is a wait: the first consume() opens it for the given time, later ones are refused.
+  const waits = new RateLimiterMemory({ keyPrefix: 'login-wait', points: 1, duration: 1 });
+  const slowed = new RateLimiterMemory({ keyPrefix: 'login-global-turn', points: 1, duration: options.global.delaySeconds });
+
+  /** Claims the right to try now and starts the wait before the next try; undefined when the address must wait. */
+  async function claim(limiter: RateLimiterMemory, key: string, seconds?: number): Promise<number | undefined> {
+    try {
+      await limiter.consume(key, 1, seconds === undefined ? {} : { customDuration: seconds });
+      return undefined;
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      return rejection.msBeforeNext;
+    }
+  }
+
+  async function globalTurn(key: string): Promise<LoginCheck> {
+    const recent = await everyone.get(GLOBAL_KEY);
+    if (recent === null || recent.consumedPoints < options.global.failures) return { allowed: true };
+    const waitMs = await claim(slowed, key);
+    return waitMs === undefined ? { allowed: true } : refused(waitMs, `many failed logins from everyone: one try per ${options.global.delaySeconds} s`);
+  }
+
+  /**
+   * Every attempt counts as a failure until recordSuccess says otherwise, and the count and the
+   * wait are taken in single atomic steps: a guesser sending many attempts at once gets one
+   * through, not one per request that happened to arrive before the first failure was recorded.
+   */
+  async function addressTurn(key: string): Promise<LoginCheck> {
+    const attempt = (await attempts.penalty(key)).consumedPoints;
+    const delay = loginDelaySeconds(attempt, options);
+    if (delay === 0) return { allowed: true };
+    const waitMs = await claim(waits, key, delay);
+    if (waitMs === undefined) return { allowed: true };
+    await attempts.reward(key); // refused attempts do not count
+    return refused(waitMs, `address waits after ${attempt - 1} failed logins`);
+  }
+
+  return {
+    async check(address) {
+      if (!options.enabled) return { allowed: true };
+      const key = addressKey(address);
+      const waiting = await waits.get(key);
+      if (waiting !== null && waiting.msBeforeNext > 0) {
+        return refused(waiting.msBeforeNext, `address waits after ${(await attempts.get(key))?.consumedPoints ?? 0} failed logins`);
+      }
+      const global = await globalTurn(key);
+      return global.allowed ? addressTurn(key) : global;
+    },
+    async recordFailure() {
+      // The address's count was taken by check(); only the count of everyone is left.
+      if (options.enabled) await everyone.penalty(GLOBAL_KEY);
+    },
+    async recordSuccess(address) {
+      await attempts.delete(addressKey(address));
+    },
+  };
+}
