@@ -33,6 +33,8 @@ export interface Config {
   readonly presets: Readonly<Record<string, unknown>>;
   /** Right-click/drag deterrents in the UI. */
   readonly deterrents: boolean;
+  /** `nginx`: media answers carry X-Accel-Redirect and nginx sends the bytes. */
+  readonly accel: 'none' | 'nginx';
   /** Hotlink, scraper, rate and login policies (the `guard` object of the config file). */
   readonly guard: GuardConfig;
 }
@@ -122,6 +124,7 @@ const SETTINGS: readonly Setting<unknown>[] = [
   },
   { key: 'presets', env: 'KEEPSAKE_PRESETS', fallback: {}, allowed: 'an object of preset overrides, e.g. {"small": {"size": 800}}', parse: jsonObject },
   { key: 'deterrents', env: 'KEEPSAKE_DETERRENTS', fallback: true, allowed: 'true or false', parse: flag },
+  { key: 'accel', env: 'KEEPSAKE_ACCEL', fallback: 'none', allowed: 'none or nginx', parse: z.enum(['none', 'nginx']) },
 ];
 
 type FileSettings = Record<string, unknown>;

@@ -2,13 +2,29 @@
 import { runCli } from './cli/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
+import type { LoginStep } from './links/index.js';
 import { startServer } from './server.js';
+import type { ServiceOptions } from './services.js';
+
+/**
+ * Test-only fault injection: with KEEPSAKE_TEST_CRASH_AFTER_LOGIN_STEP set to a login step,
+ * the process kills itself (SIGKILL, no clean-up) right after that step, to prove that a
+ * crash at any point of a login leaves nothing behind.
+ */
+function crashHookForTests(step: string | undefined): ServiceOptions {
+  if (step === undefined || step === '') return {};
+  return {
+    afterLoginStep: (reached: LoginStep) => {
+      if (reached === step) process.kill(process.pid, 'SIGKILL');
+    },
+  };
+}
 
 /** `keepsake serve`: start, print where, and shut down gracefully on SIGTERM/SIGINT. */
 async function serve(): Promise<number> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  const server = await startServer(config, log);
+  const server = await startServer(config, log, crashHookForTests(process.env['KEEPSAKE_TEST_CRASH_AFTER_LOGIN_STEP']));
   process.stdout.write(`keepsake is running at ${server.url}\n`);
   if (server.firstPassword !== undefined) {
     process.stdout.write(

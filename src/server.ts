@@ -73,6 +73,7 @@ export async function startServer(config: Config, log: Logger, options: ServiceO
     ...services,
     cookieKeys,
     guardSecret: loadOrCreateSecret(paths.secrets, 'guard-key'),
+    linkSecret: loadOrCreateSecret(paths.secrets, 'link-key'),
     refusals: createRefusalsTable(services.db),
     ui: createUi(),
     isHealthy: async () => {

@@ -42,7 +42,12 @@ export interface AppDeps {
   readonly refusals: RefusalsTable;
   /** Server secret for the honeypot and share links. */
   readonly guardSecret: string;
+  /** Secret behind the static server's token cookie. */
+  readonly linkSecret: string;
 }
+
+/** nginx's internal locations (see `keepsake nginx-config`) for X-Accel-Redirect. */
+export const ACCEL_PREFIXES = { media: '/_keepsake/media/', cache: '/_keepsake/cache/' } as const;
 
 function serveAssets(ui: Ui) {
   return async function assets(ctx: Context, next: Next): Promise<void> {
@@ -71,8 +76,9 @@ export function createApp(deps: AppDeps): Koa {
     leafFor: (item, variant) => deps.derivatives.leafFor(item, variant),
   };
   const api = albumsApi({ ...deps, naming });
-  const page = pages({ ...deps, naming, mediaRootLabel: config.mediaRoot });
-  const serveDerivative = derivativeRoute({ ...deps, webRoot: config.webRoot });
+  const page = pages({ ...deps, naming, mediaRootLabel: config.mediaRoot, deterrents: config.deterrents });
+  const accel = config.accel === 'nginx';
+  const serveDerivative = derivativeRoute({ ...deps, webRoot: config.webRoot, accelPrefix: accel ? ACCEL_PREFIXES.cache : undefined });
   const loginBody = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '8kb', formLimit: '8kb' });
 
   const router = new Router();
@@ -94,7 +100,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(sessionMiddleware(app, store, config.sessionTtlMs));
   app.use(commitAfter);
   app.use(guardMedia(guardDeps));
-  app.use(mediaRoutes({ webRoot: config.webRoot, mediaRoot: deps.mediaRoot, serveDerivative }));
+  app.use(mediaRoutes({ webRoot: config.webRoot, mediaRoot: deps.mediaRoot, serveDerivative, accelPrefix: accel ? ACCEL_PREFIXES.media : undefined }));
   app.use(router.routes());
   return app;
 }

@@ -6,6 +6,8 @@ import { commitSession } from './session.js';
 export interface SendOptions {
   readonly cacheControl: string;
   readonly acceptRanges: boolean;
+  /** With nginx in front (KEEPSAKE_ACCEL=nginx): its internal location for `root`; nginx sends the bytes. */
+  readonly accelPrefix?: string | undefined;
 }
 
 function encodeSegments(relativePath: string): string {
@@ -19,6 +21,13 @@ function encodeSegments(relativePath: string): string {
  */
 export async function sendFile(ctx: Context, root: string, absolutePath: string, options: SendOptions): Promise<void> {
   ctx.set('Cache-Control', options.cacheControl);
+  if (options.accelPrefix !== undefined) {
+    // nginx keeps Cache-Control and cookies, and does conditional GET and Range itself.
+    ctx.set('X-Accel-Redirect', `${options.accelPrefix}${encodeSegments(path.relative(root, absolutePath))}`);
+    ctx.status = 200;
+    ctx.body = '';
+    return;
+  }
   await commitSession(ctx);
   return new Promise<void>((resolve, reject) => {
     let headersSent = false;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { Context } from 'koa';
 import session from 'koa-session';
+import { LINK_COOKIE, linkCookieValue } from '../links/index.js';
 import type { SessionData } from '../store/index.js';
 
 export const SESSION_COOKIE = 'keepsake.sid';
@@ -56,13 +57,20 @@ export async function commitSession(ctx: Context): Promise<void> {
  * Binds a freshly opened session to this browser: a new session id (never the one the
  * browser came with, against fixation), its lifetime, and the cookie written now.
  */
-export async function startSession(ctx: Context, sid: string, token: string, maxAge: number): Promise<void> {
+export async function startSession(ctx: Context, sid: string, token: string, maxAge: number, linkSecret: string): Promise<void> {
   ctx.state['newSessionId'] = sid;
+  // For a static server in front: only this browser holds the proof that the token is its own.
+  ctx.cookies.set(LINK_COOKIE, linkCookieValue(token, linkSecret), { path: `/${token}/`, httpOnly: true, sameSite: 'lax', maxAge, signed: false });
   const session = ctx.session!;
   Object.assign(session, { sid, token });
   session.maxAge = maxAge;
   await session.regenerate();
   ctx.state['sessionCommitted'] = true;
+}
+
+/** Clears the static server's token cookie (its path is the token's, so it must be named). */
+export function clearLinkCookie(ctx: Context, token: string): void {
+  ctx.cookies.set(LINK_COOKIE, '', { path: `/${token}/`, httpOnly: true, sameSite: 'lax', expires: new Date(0), signed: false });
 }
 
 /** Commits the session after the rest of the chain unless a handler already did. */

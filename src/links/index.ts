@@ -4,3 +4,4 @@ export { createViews, type Views, type ViewSpec } from './views.js';
 export { keyViewName, keyViewSpec, syncKeyViews, variantsFor } from './key-views.js';
 export { createSessionLinks, type SessionLinks, type SessionGrant, type LoginStep } from './session-links.js';
 export { startSweeper, type Sweeper } from './sweeper.js';
+export { LINK_COOKIE, linkCookieValue } from './link-cookie.js';

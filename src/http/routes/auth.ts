@@ -5,7 +5,7 @@ import type { Config } from '../../config.js';
 import { keyViewName, type SessionLinks } from '../../links/index.js';
 import type { Logger } from '../../log.js';
 import { isSameOriginRequest, safeNextPath } from '../same-origin.js';
-import { startSession, visitorOf } from '../session.js';
+import { clearLinkCookie, startSession, visitorOf } from '../session.js';
 import type { Ui } from '../../ui/index.js';
 
 export interface AuthDeps {
@@ -15,6 +15,8 @@ export interface AuthDeps {
   readonly sessionLinks: SessionLinks;
   readonly ui: Ui;
   readonly loginThrottle: LoginThrottle;
+  /** Secret behind the static server's token cookie. */
+  readonly linkSecret: string;
   /** Logs and counts a refusal (the guard's one log line per refused request). */
   readonly refuse: (ctx: Context, refusal: Refusal) => void;
 }
@@ -97,7 +99,7 @@ export function authRoutes(deps: AuthDeps) {
       maxAge,
       expiresCap: key.expiresAt,
     });
-    await startSession(ctx, record.sid, record.token, maxAge);
+    await startSession(ctx, record.sid, record.token, maxAge, deps.linkSecret);
     log.info({ address: ctx.ip, label: key.label }, 'login');
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;
@@ -112,7 +114,10 @@ export function authRoutes(deps: AuthDeps) {
     }
     const visitor = visitorOf(ctx);
     // The link goes before the answer does: every URL of this session is dead on arrival of the 303.
-    if (visitor !== undefined) await sessionLinks.end(visitor.sid);
+    if (visitor !== undefined) {
+      await sessionLinks.end(visitor.sid);
+      clearLinkCookie(ctx, visitor.token);
+    }
     ctx.session = null;
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;

@@ -13,6 +13,7 @@ export interface DerivativeRouteDeps {
   readonly cacheDir: string;
   readonly library: Library;
   readonly derivatives: Derivatives;
+  readonly accelPrefix?: string | undefined;
 }
 
 // A derivative URL names its source's size, mtime and the preset, so its bytes never change.
@@ -45,7 +46,7 @@ export function derivativeRoute(deps: DerivativeRouteDeps) {
       await derivatives.ensure({ absolutePath: source, albumPath, name: item.name, size: item.size, mtimeMs: item.mtimeMs }, variant, 'now');
       file = await throughLink();
     }
-    await sendFile(ctx, deps.cacheDir, file, { cacheControl: IMMUTABLE, acceptRanges: false });
+    await sendFile(ctx, deps.cacheDir, file, { cacheControl: IMMUTABLE, acceptRanges: false, accelPrefix: deps.accelPrefix });
     return true;
   };
 }

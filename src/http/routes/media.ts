@@ -13,6 +13,8 @@ export interface MediaDeps {
   /** Real (symlink-free) absolute path of the media root. */
   readonly mediaRoot: string;
   /** Serves a derivative variant; false when the URL names none this visitor may see. */
+  /** nginx's internal location for the media root, when it sends the bytes (X-Accel-Redirect). */
+  readonly accelPrefix?: string | undefined;
   readonly serveDerivative: (ctx: Context, visitor: Visitor, variant: string, encodedRest: string) => Promise<boolean>;
 }
 
@@ -38,7 +40,7 @@ export function mediaRoutes(deps: MediaDeps) {
       respondNotFound(ctx);
       return;
     }
-    await sendFile(ctx, deps.mediaRoot, real, { cacheControl: 'private, max-age=3600', acceptRanges: true });
+    await sendFile(ctx, deps.mediaRoot, real, { cacheControl: 'private, max-age=3600', acceptRanges: true, accelPrefix: deps.accelPrefix });
   }
 
   return async function media(ctx: Context, next: Next): Promise<void> {

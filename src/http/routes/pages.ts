@@ -5,7 +5,10 @@ import type { DerivativeNaming } from '../media-urls.js';
 import { presentAlbum, presentItem } from '../media-urls.js';
 import { respondNotFound } from '../not-found.js';
 import { safeNextPath } from '../same-origin.js';
-import { visitorOf } from '../session.js';
+import { visitorOf, type Visitor } from '../session.js';
+import { honeypotPath } from '../../guard/index.js';
+import { splitRequestPath } from '../../paths.js';
+import { parseMediaPath } from '../media-path.js';
 import { visibleListing, visibleTopAlbums } from './albums-api.js';
 
 export interface PagesDeps {
@@ -13,6 +16,8 @@ export interface PagesDeps {
   readonly naming?: DerivativeNaming | undefined;
   readonly mediaRootLabel: string;
   readonly ui: Ui;
+  readonly guardSecret: string;
+  readonly deterrents: boolean;
 }
 
 function html(ctx: Context, body: string): void {
@@ -23,7 +28,18 @@ function html(ctx: Context, body: string): void {
 }
 
 export function pages(deps: PagesDeps) {
-  const { library, naming, ui } = deps;
+  const { library, naming, ui, deterrents } = deps;
+
+  /** The session's trap link, unless the catalogue really holds a photo by that name. */
+  function honeypotFor(visitor: Visitor): string | undefined {
+    const href = honeypotPath(visitor.token, deps.guardSecret);
+    const media = parseMediaPath(href);
+    if (media === undefined) return undefined;
+    const segments = splitRequestPath(media.encodedRest);
+    const name = segments.pop()!;
+    return library.item(segments.join('/'), name) === undefined ? href : undefined;
+  }
+
   return {
     home(ctx: Context): void {
       const visitor = visitorOf(ctx);
@@ -32,7 +48,7 @@ export function pages(deps: PagesDeps) {
         return;
       }
       const albums = visibleTopAlbums(library, visitor).map((album) => presentAlbum(visitor, album, naming));
-      html(ctx, ui.renderAlbumIndex({ visitor, albums, mediaRootLabel: deps.mediaRootLabel }));
+      html(ctx, ui.renderAlbumIndex({ visitor, albums, mediaRootLabel: deps.mediaRootLabel, deterrents, honeypotHref: honeypotFor(visitor) }));
     },
     album(ctx: Context): void {
       const visitor = visitorOf(ctx);
@@ -53,6 +69,8 @@ export function pages(deps: PagesDeps) {
           album: presentAlbum(visitor, listing.album, naming),
           albums: listing.albums.map((album) => presentAlbum(visitor, album, naming)),
           items: listing.items.map((item) => presentItem(visitor, item, naming)),
+          deterrents,
+          honeypotHref: honeypotFor(visitor),
         }),
       );
     },

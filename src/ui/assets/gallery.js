@@ -1,0 +1,180 @@
+// @ts-check
+/**
+ * keepsake's page script: an ES module served from /assets/ (the CSP allows no inline script).
+ * Progressive enhancement only; every page works without it:
+ *  - deterrents: no right-click or drag on photos when <body class="deterrents">;
+ *  - the photo grid becomes justified rows, laid out from each photo's width and height;
+ *  - a click (or Enter) on a tile opens the viewer (viewer.js, PhotoSwipe) instead of the bare image.
+ * Fingerprinted URLs of the other modules come from data-* attributes on <body>.
+ */
+
+const GAP = 4;
+/** Crop extreme panoramas and portraits a little rather than make a row a sliver. */
+const MIN_RATIO = 0.5;
+const MAX_RATIO = 3;
+
+const body = document.body;
+if (body.classList.contains('deterrents')) preventSaving(document);
+
+const grid = document.querySelector('.photo-grid');
+if (grid instanceof HTMLElement) {
+  justifyGrid(grid);
+  enableViewer(grid);
+}
+
+/** @param {Document} root */
+function preventSaving(root) {
+  const guarded = 'img, video, .tile-link, .pswp';
+  for (const type of ['contextmenu', 'dragstart']) {
+    root.addEventListener(
+      type,
+      (event) => {
+        if (event.target instanceof Element && event.target.closest(guarded)) event.preventDefault();
+      },
+      { capture: true },
+    );
+  }
+}
+
+/**
+ * Target row height by viewport width: the same steps as --row-height in gallery.css and
+ * ROW_HEIGHTS in photo-tiles.ts, so the server's `sizes` guess matches what is drawn.
+ * @param {number} viewportWidth
+ */
+function targetRowHeight(viewportWidth) {
+  if (viewportWidth < 480) return 120;
+  if (viewportWidth < 800) return 160;
+  if (viewportWidth < 1400) return 220;
+  if (viewportWidth < 2200) return 260;
+  return 320;
+}
+
+/** @param {HTMLElement} tile */
+function ratioOf(tile) {
+  const link = tile.querySelector('.tile-link');
+  const width = Number(link instanceof HTMLElement ? link.dataset['width'] : undefined);
+  const height = Number(link instanceof HTMLElement ? link.dataset['height'] : undefined);
+  // The catalogue does not probe videos: 16:9 until the grid's <video> has read its metadata.
+  if (!(width > 0 && height > 0)) return tile.classList.contains('is-video') ? 16 / 9 : 4 / 3;
+  return Math.min(MAX_RATIO, Math.max(MIN_RATIO, width / height));
+}
+
+/**
+ * Greedy justified rows (as Flickr and Google Photos draw them): add photos to a row until
+ * it would be shorter than the target, then keep or drop the last one, whichever lands
+ * nearer the target height, and scale the row to fill the width exactly. The last row keeps
+ * the target height rather than being stretched.
+ * @param {number[]} ratios width / height of each photo
+ * @param {number} width the grid's width
+ * @param {number} target the wanted row height
+ * @returns {{ boxes: { left: number, top: number, width: number, height: number }[], height: number }}
+ */
+export function justifiedRows(ratios, width, target) {
+  /** @type {{ left: number, top: number, width: number, height: number }[]} */
+  const boxes = [];
+  let top = 0;
+  let start = 0;
+  while (start < ratios.length) {
+    let end = start;
+    let sum = 0;
+    let height = target;
+    let full = false;
+    for (; end < ratios.length; end++) {
+      const withNext = sum + (ratios[end] ?? 1);
+      const heightWith = (width - GAP * (end - start)) / withNext;
+      if (heightWith <= target) {
+        const heightWithout = end > start ? (width - GAP * (end - start - 1)) / sum : Number.POSITIVE_INFINITY;
+        if (heightWithout / target - 1 < 1 - heightWith / target) height = heightWithout;
+        else [height, end] = [heightWith, end + 1];
+        full = true;
+        break;
+      }
+      sum = withNext;
+    }
+    placeRow(boxes, ratios.slice(start, end), { top, height: Math.round(height), width: full ? width : undefined });
+    top += Math.round(height) + GAP;
+    start = end;
+  }
+  return { boxes, height: Math.max(0, top - GAP) };
+}
+
+/**
+ * @param {{ left: number, top: number, width: number, height: number }[]} boxes
+ * @param {number[]} ratios
+ * @param {{ top: number, height: number, width: number | undefined }} row
+ */
+function placeRow(boxes, ratios, row) {
+  // Edges are rounded from the running total so the gaps stay even and a full row ends flush.
+  let x = 0;
+  ratios.forEach((ratio, index) => {
+    const left = Math.round(x);
+    x += ratio * row.height;
+    const last = index === ratios.length - 1;
+    const right = last && row.width !== undefined ? row.width : Math.round(x);
+    boxes.push({ left, top: row.top, width: Math.max(1, right - left), height: row.height });
+    x += GAP;
+  });
+}
+
+/** @param {HTMLElement} grid */
+function justifyGrid(grid) {
+  const tiles = /** @type {HTMLElement[]} */ ([...grid.children]);
+  let ratios = tiles.map(ratioOf);
+  let laidOutWidth = -1;
+  const layout = (force = false) => {
+    const width = Math.floor(grid.clientWidth);
+    if ((width === laidOutWidth && !force) || width === 0) return;
+    laidOutWidth = width;
+    const { boxes, height } = justifiedRows(ratios, width, targetRowHeight(window.innerWidth));
+    // Sizes are set through the CSSOM, which the CSP allows (style attributes in markup it does not).
+    grid.style.height = `${height}px`;
+    tiles.forEach((tile, index) => {
+      const box = boxes[index];
+      if (box === undefined) return;
+      Object.assign(tile.style, { left: `${box.left}px`, top: `${box.top}px`, width: `${box.width}px`, height: `${box.height}px` });
+      const image = tile.querySelector('img[srcset]');
+      // Only images not yet fetched: changing `sizes` on a loaded one could fetch it twice.
+      if (image instanceof HTMLImageElement && image.currentSrc === '') image.sizes = `${box.width}px`;
+    });
+  };
+  grid.classList.add('is-justified');
+  layout();
+  new ResizeObserver(() => requestAnimationFrame(() => layout())).observe(grid);
+  for (const video of grid.querySelectorAll('.tile-link video')) {
+    video.addEventListener('loadedmetadata', () => {
+      const link = video.closest('.tile-link');
+      if (!(link instanceof HTMLElement) || !(video instanceof HTMLVideoElement) || video.videoWidth === 0) return;
+      if (link.dataset['width'] === String(video.videoWidth) && link.dataset['height'] === String(video.videoHeight)) return;
+      // The viewer reads these too (see viewer.js), so the video opens in its real shape.
+      link.dataset['width'] = String(video.videoWidth);
+      link.dataset['height'] = String(video.videoHeight);
+      ratios = tiles.map(ratioOf);
+      layout(true);
+    });
+  }
+}
+
+/** @param {HTMLElement} grid */
+function enableViewer(grid) {
+  const modules = {
+    viewer: body.dataset['viewerModule'],
+    lightbox: body.dataset['lightboxModule'],
+    photoswipe: body.dataset['photoswipeModule'],
+  };
+  if (modules.viewer === undefined || modules.lightbox === undefined || modules.photoswipe === undefined) return;
+  const { viewer, lightbox, photoswipe } = modules;
+  /** @type {Promise<{ open(link: Element): void }>} */
+  const ready = import(viewer).then((module) => module.createViewer(grid, { lightbox, photoswipe }));
+  ready.catch((error) => console.error('keepsake: the viewer did not load', error));
+  grid.addEventListener('click', (event) => {
+    // Modified clicks keep their usual meaning (new tab, and so on).
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const link = event.target instanceof Element ? event.target.closest('a.tile-link') : null;
+    if (!(link instanceof HTMLAnchorElement)) return;
+    event.preventDefault();
+    ready.then(
+      (viewerApi) => viewerApi.open(link),
+      () => location.assign(link.href),
+    );
+  });
+}

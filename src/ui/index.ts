@@ -1,0 +1,18 @@
+import { DEFAULT_ASSETS_DIR, loadAssets, vendorAssets, type AssetCatalogue } from './assets.js';
+import { albumIndexPage, albumPage, loginPage, type AlbumIndexOptions, type AlbumPageOptions, type LoginPageOptions } from './pages.js';
+
+export type { AlbumView, ItemView, VisitorView } from './view-models.js';
+export type { Asset, AssetCatalogue } from './assets.js';
+export type { AlbumIndexOptions, AlbumPageOptions, LoginPageOptions } from './pages.js';
+
+export type Ui = ReturnType<typeof createUi>;
+
+/** Server-rendered pages and their fingerprinted browser assets. */
+export function createUi(assets: AssetCatalogue = loadAssets(DEFAULT_ASSETS_DIR, vendorAssets())) {
+  return {
+    assets,
+    renderLoginPage: (options: LoginPageOptions) => loginPage(assets, options),
+    renderAlbumIndex: (options: AlbumIndexOptions) => albumIndexPage(assets, options),
+    renderAlbumPage: (options: AlbumPageOptions) => albumPage(assets, options),
+  };
+}

@@ -1,0 +1,118 @@
+import { formatDay } from './dates.js';
+import { html, type SafeHtml } from './html.js';
+import type { ItemView } from './view-models.js';
+
+/**
+ * Long edge of each resizing derivative (never enlarged), smallest first. `thumb` is a
+ * square crop, so it only serves as a grid candidate for photos that are square anyway.
+ */
+export const VARIANT_LONG_EDGES = { small: 640, medium: 1280, large: 2048 } as const;
+const THUMB_EDGE = 320;
+
+/**
+ * Target row heights of the photo grid by viewport width. The same numbers live in
+ * gallery.css (the no-script grid) and gallery.js (the justified rows); the server uses
+ * them to write a `sizes` that matches the tile before any script has run.
+ */
+export const ROW_HEIGHTS: readonly { readonly maxWidth: number; readonly rowHeight: number }[] = [
+  { maxWidth: 479, rowHeight: 120 },
+  { maxWidth: 799, rowHeight: 160 },
+  { maxWidth: 1399, rowHeight: 220 },
+  { maxWidth: 2199, rowHeight: 260 },
+  { maxWidth: Number.POSITIVE_INFINITY, rowHeight: 320 },
+];
+/** Justified rows stretch tiles a little past the target height. */
+const ROW_STRETCH = 1.3;
+
+interface Candidate {
+  readonly url: string;
+  readonly width: number;
+  readonly height: number;
+}
+
+function hasSize(item: ItemView): boolean {
+  return item.width > 0 && item.height > 0;
+}
+
+function scaledTo(item: ItemView, url: string, longEdge: number): Candidate {
+  const scale = Math.min(1, longEdge / Math.max(item.width, item.height));
+  return { url, width: Math.max(1, Math.round(item.width * scale)), height: Math.max(1, Math.round(item.height * scale)) };
+}
+
+/** The derivatives this item has, each with its real pixel size, smallest first, no two the same width. */
+export function imageCandidates(item: ItemView): Candidate[] {
+  if (!hasSize(item)) return [];
+  const candidates: Candidate[] = [];
+  const thumb = item.urls['thumb'];
+  if (thumb !== undefined && Math.abs(item.width - item.height) <= Math.max(item.width, item.height) * 0.01) {
+    candidates.push(scaledTo(item, thumb, THUMB_EDGE));
+  }
+  for (const [variant, edge] of Object.entries(VARIANT_LONG_EDGES)) {
+    const url = item.urls[variant];
+    if (url === undefined) continue;
+    const candidate = scaledTo(item, url, edge);
+    if (candidates.some((known) => known.width >= candidate.width)) continue;
+    candidates.push(candidate);
+  }
+  return candidates;
+}
+
+export function srcsetOf(candidates: readonly Candidate[]): string | undefined {
+  return candidates.length === 0 ? undefined : candidates.map((candidate) => `${candidate.url} ${candidate.width}w`).join(', ');
+}
+
+/**
+ * `auto` lets a browser that supports it size lazy images by their laid-out width; the
+ * list after it is the estimate for other browsers: the tile at each breakpoint's row height.
+ */
+export function gridSizes(item: ItemView): string {
+  const ratio = hasSize(item) ? item.width / item.height : 1;
+  const parts = ROW_HEIGHTS.map(({ maxWidth, rowHeight }) => {
+    const tile = Math.ceil(ratio * rowHeight * ROW_STRETCH);
+    const width = Number.isFinite(maxWidth) ? `${Math.min(tile, maxWidth)}px` : `${tile}px`;
+    return Number.isFinite(maxWidth) ? `(max-width: ${maxWidth}px) ${width}` : width;
+  });
+  return ['auto', ...parts].join(', ');
+}
+
+/** Words from a file name: "sunset_glow-2.jpg" → "sunset glow 2". */
+export function altText(name: string): string {
+  const words = name.replace(/\.[^.]+$/, '').replace(/[-_.]+/g, ' ').trim();
+  return words === '' ? name : words;
+}
+
+function imageTile(item: ItemView, alt: string, caption: string): SafeHtml {
+  const candidates = imageCandidates(item);
+  const largest = candidates.at(-1);
+  const viewerSrc = largest?.url ?? item.urls['original'];
+  const gridSrc = candidates.find((candidate) => candidate.width >= 320)?.url ?? largest?.url ?? item.urls['original'];
+  const width = largest?.width ?? item.width;
+  const height = largest?.height ?? item.height;
+  if (viewerSrc === undefined || gridSrc === undefined) {
+    return html`<li class="tile is-missing"><span class="tile-missing" role="img" aria-label="${alt} (not available)"></span></li>`;
+  }
+  const srcset = srcsetOf(candidates);
+  return html`<li class="tile"><a class="tile-link" href="${viewerSrc}" data-name="${item.name}" data-width="${width}" data-height="${height}" data-caption="${caption}"${item.urls['original'] === undefined ? '' : html` data-original="${item.urls['original']}"`}>
+<img src="${gridSrc}"${srcset === undefined ? '' : html` srcset="${srcset}" sizes="${gridSizes(item)}"`} alt="${alt}" width="${item.width}" height="${item.height}" loading="lazy" decoding="async" draggable="false"></a></li>`;
+}
+
+function videoTile(item: ItemView, alt: string, caption: string): SafeHtml {
+  const video = item.urls['video'];
+  if (video === undefined) {
+    return html`<li class="tile is-missing"><span class="tile-missing" role="img" aria-label="${alt} (not available)"></span></li>`;
+  }
+  // `#t=0.1` makes browsers paint the first frame as a poster; there are no video derivatives.
+  // The catalogue does not probe videos (width and height 0): the browser learns the size from the metadata.
+  const size = hasSize(item) ? html` width="${item.width}" height="${item.height}"` : '';
+  const dataSize = hasSize(item) ? html` data-width="${item.width}" data-height="${item.height}"` : '';
+  return html`<li class="tile is-video"><a class="tile-link" href="${video}" data-type="video" data-name="${item.name}"${dataSize} data-caption="${caption}"${item.urls['original'] === undefined ? '' : html` data-original="${item.urls['original']}"`} aria-label="${alt} (video)">
+<video src="${video}#t=0.1"${size} preload="metadata" muted playsinline disablepictureinpicture tabindex="-1" aria-hidden="true"></video><span class="play-badge" aria-hidden="true"></span></a></li>`;
+}
+
+/** One grid tile: a link to the largest rendition, so the grid works (and opens photos) without script. */
+export function photoTile(item: ItemView): SafeHtml {
+  const alt = altText(item.name);
+  const day = formatDay(item.takenAt);
+  const caption = day === '' ? alt : `${alt} · ${day}`;
+  return item.type === 'video' ? videoTile(item, alt, caption) : imageTile(item, alt, caption);
+}
