@@ -9,6 +9,9 @@ import { openServices, type ServiceOptions, type Services } from './services.js'
 import { createRefusalsTable, isDatabaseUsable, loadOrCreateSecret } from './store/index.js';
 import { createUi } from './ui/index.js';
 
+/** Refusal counts older than this are dropped by the sweeper (`keepsake stats` looks back a day by default). */
+const REFUSALS_KEPT_MS = 8 * 24 * 3600_000;
+
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
@@ -91,7 +94,15 @@ export async function startServer(config: Config, log: Logger, options: ServiceO
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const sweeper = startSweeper(config.sweepInterval, () => sessionLinks.sweep(), log.child({ module: 'sweeper' }));
+  const refusals = createRefusalsTable(services.db);
+  const sweeper = startSweeper(
+    config.sweepInterval,
+    async () => {
+      await sessionLinks.sweep();
+      refusals.prune(Date.now() - REFUSALS_KEPT_MS);
+    },
+    log.child({ module: 'sweeper' }),
+  );
   // Serving starts at once; albums appear as the scan finds them. Watching starts first so
   // nothing copied in during the scan is missed.
   const ready = library

@@ -4,10 +4,10 @@ import { createKeyring, type Keyring } from './auth/index.js';
 import { statePaths, type Config } from './config.js';
 import { createDerivatives, type Derivatives, type DerivativesOptions } from './derivatives/index.js';
 import { createLibrary, type LibraryService, type MediaItem } from './library/index.js';
-import { createSessionLinks, createViews, syncKeyViews, type LoginStep, type SessionLinks, type Views } from './links/index.js';
+import { createSessionLinks, createViews, syncGrantViews, type LoginStep, type SessionLinks, type Views } from './links/index.js';
 import { ROBOTS_TXT } from './guard/index.js';
 import type { Logger } from './log.js';
-import { createKeysTable, createSessionsTable, openDatabase, type Db, type SessionsTable } from './store/index.js';
+import { createKeysTable, createSessionsTable, createSharesTable, openDatabase, type Db, type SessionsTable, type SharesTable } from './store/index.js';
 
 export interface Services {
   readonly config: Config;
@@ -15,6 +15,7 @@ export interface Services {
   readonly db: Db;
   readonly keyring: Keyring;
   readonly sessions: SessionsTable;
+  readonly shares: SharesTable;
   readonly views: Views;
   readonly sessionLinks: SessionLinks;
   readonly library: LibraryService;
@@ -66,6 +67,7 @@ export async function openServices(config: Config, log: Logger, options: Service
   const db = openDatabase(paths.database);
   const keyring = createKeyring(createKeysTable(db));
   const sessions = createSessionsTable(db);
+  const shares = createSharesTable(db);
   const views = createViews({ viewsDir: paths.views, mediaRoot, cacheDir, log: log.child({ module: 'views' }) });
   const sessionLinks = createSessionLinks({
     sessions,
@@ -97,6 +99,7 @@ export async function openServices(config: Config, log: Logger, options: Service
     db,
     keyring,
     sessions,
+    shares,
     views,
     sessionLinks,
     library,
@@ -108,7 +111,11 @@ export async function openServices(config: Config, log: Logger, options: Service
     syncViews() {
       viewSync = viewSync
         .catch(() => undefined)
-        .then(() => syncKeyViews(views, keyring.list(), library.albumPaths(), ['video', ...derivativeVariants]));
+        .then(() => {
+          const now = Date.now();
+          const open = shares.all().filter((share) => share.revokedAt === null && share.expiresAt > now);
+          return syncGrantViews(views, { keys: keyring.list(), shares: open }, library.albumPaths(), ['video', ...derivativeVariants]);
+        });
       return viewSync;
     },
     async close() {

@@ -67,7 +67,7 @@ describe('media budget', () => {
   it('refuses a burst over the budget with 429 and a Retry-After of at least a second', async (t) => {
     const clock = mockClock(t);
     const budget = createMediaBudget(rates);
-    const tally = await browse(clock, budget, Array(700).fill(0), 'session-a');
+    const tally = await browse(clock, budget, Array(rates.perSession.burst + 500).fill(0), 'session-a');
     assert.equal(tally.allowed, rates.perSession.burst + rates.perSession.perSecond);
     const [first] = tally.refused;
     assert.ok(first !== undefined && !first.allow);
@@ -112,7 +112,7 @@ describe('media budget', () => {
     const budget = createMediaBudget(rates);
     let ended: BudgetDecision | undefined;
     let endedAt = 0;
-    for (const at of evenly(50 * 300, 300_000)) {
+    for (const at of evenly(100 * 600, 600_000)) {
       clock.advanceTo(at);
       const decision = await budget.take('scraper', HOME);
       if (!decision.allow && decision.endSession) {
@@ -121,11 +121,13 @@ describe('media budget', () => {
         break;
       }
     }
-    assert.ok(ended !== undefined && !ended.allow, 'a session pulling 50 requests a second is ended');
+    assert.ok(ended !== undefined && !ended.allow, 'a session pulling 100 requests a second is ended');
     assert.equal(ended.policy, 'tripwire');
     assert.equal(ended.status, 429);
     assert.match(ended.reason, /3 times within 600 s/);
-    assert.ok(endedAt >= 100_000 && endedAt <= 180_000, `ended after ${endedAt} ms`);
+    // Three strikes: the first when the burst runs dry, then one per burst period.
+    const period = (rates.perSession.burst / rates.perSession.perSecond) * 1000;
+    assert.ok(endedAt >= 2 * period && endedAt <= 4 * period, `ended after ${endedAt} ms`);
     clock.advanceTo(endedAt + 5000);
     const straggler = await budget.take('scraper', HOME);
     assert.ok(!straggler.allow && straggler.endSession, 'requests still on their way are refused too');
@@ -135,7 +137,7 @@ describe('media budget', () => {
   it('does not end a session that ran dry once and then browsed like a person', async (t) => {
     const clock = mockClock(t);
     const budget = createMediaBudget(rates);
-    const burst = await browse(clock, budget, Array(700).fill(0), 'eager');
+    const burst = await browse(clock, budget, Array(rates.perSession.burst + 500).fill(0), 'eager');
     assert.ok(burst.refused.length > 0);
     // Scrolling on at once finds the burst spent (some thumbnails wait), but that is one episode.
     const scrolling = await browse(clock, budget, humanSession(1000), 'eager');

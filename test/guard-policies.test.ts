@@ -315,7 +315,7 @@ describe('configuration', () => {
     assert.equal(custom.hotlink.allowTypedUrl, false);
     assert.equal(custom.hotlink.allowEmptyReferer, false);
     assert.equal(custom.rates.perSession.burst, 100);
-    assert.equal(custom.rates.perSession.perSecond, 10);
+    assert.equal(custom.rates.perSession.perSecond, DEFAULT_GUARD_CONFIG.rates.perSession.perSecond);
     assert.ok(Object.isFrozen(DEFAULT_GUARD_CONFIG.rates.perSession));
   });
 

@@ -2,6 +2,9 @@ import { doctorCommand } from './doctor.js';
 import { keyCommand } from './key.js';
 import { sessionsCommand } from './sessions.js';
 import { sweepCommand } from './sweep.js';
+import { pregenerateCommand } from './pregenerate.js';
+import { shareCommand } from './share.js';
+import { statsCommand } from './stats.js';
 import { UsageError } from './context.js';
 
 export { UsageError } from './context.js';
@@ -14,6 +17,9 @@ Usage: keepsake <command> [options]
   key add|list|remove            manage shared passwords
   sessions [revoke <token|label>] list or end live sessions
   sweep                          remove expired sessions and their links now
+  pregenerate [album]            make every derivative ahead of time (resumable)
+  share <album> --ttl 24h        print a signed, expiring link to one album; share list|revoke
+  stats [--since 24h]            refused requests by policy
   doctor                         check folders, permissions and links
 
 Settings come from KEEPSAKE_* environment variables or keepsake.config.json (see README).`;
@@ -23,6 +29,9 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<num
   sessions: sessionsCommand,
   sweep: sweepCommand,
   doctor: doctorCommand,
+  pregenerate: pregenerateCommand,
+  share: shareCommand,
+  stats: statsCommand,
 };
 
 /** Runs one command line command; returns the exit code. Usage errors print help and return 2. */

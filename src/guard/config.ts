@@ -85,8 +85,8 @@ export const guardConfigSchema = section({
   rates: section({
     enabled: flag(true),
     // Defaults and their reasons are in media-budget.ts.
-    perSession: budget(600, 10),
-    perAddress: budget(2400, 40),
+    perSession: budget(2000, 20),
+    perAddress: budget(8000, 80),
     tripwire: section({
       enabled: flag(true),
       strikes: integer(3, 1, 1000),

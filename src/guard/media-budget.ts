@@ -12,19 +12,20 @@ import { ALLOW, retryAfterSeconds, type Allowed, type PolicyName, type Refusal }
  * takes to refill). A client that never stops can therefore average up to 2 × perSecond; a
  * client that stops finds its full burst again within that time, as with a token bucket.
  *
- * Defaults, per session: a burst of 600 and 10 per second, whole again after 60 s.
- * - An album page lazy-loads its thumbnails; a screen holds 20–40, and a fast flick through a
- *   big album asks for a few screens a second, 100+ requests a second for a few seconds.
- *   600 covers 15–30 screens at any speed; 10/s covers scrolling that goes on.
+ * Defaults, per session: a burst of 2000 and 20 per second, whole again after 100 s.
+ * - An album page lazy-loads its thumbnails; a screen holds 20–60 (a 4K screen), and a fast
+ *   flick through a big album asks for a few screens a second, 100+ requests a second for
+ *   several seconds. 2000 covers a 1,000-photo album scrolled end to end at any speed plus
+ *   the viewer; 20/s covers scrolling that goes on. Families must never meet this limit.
  * - Full-screen viewing costs 1–3 requests a photo (the photo and the neighbours PhotoSwipe
  *   preloads), and nobody looks at more than a few photos a second for long.
- * Per address: a burst of 2400 and 40 per second, four sessions' worth — a family at home
+ * Per address: a burst of 8000 and 80 per second, four sessions' worth — a family at home
  * behind one NAT. It also bounds a client spreading itself over many sessions from one address,
  * and requests without any session (guessing tokens).
  *
- * The tripwire: a session refused again after one burst period (60 s by default) has run dry
+ * The tripwire: a session refused again after one burst period (100 s by default) has run dry
  * once more; after `strikes` such episodes within `windowSeconds` (3 in 10 minutes) it is ended.
- * A person would have to use up 600 requests three times over within ten minutes, which the
+ * A person would have to use up 2000 requests three times over within ten minutes, which the
  * real UI cannot make them do; a scraper pulling at full speed is ended within about two minutes.
  * Refusals within one period count once, so one fast scroll that hits the limit is one strike.
  *

@@ -6,10 +6,10 @@ import type { Keyring } from '../auth/index.js';
 import type { Derivatives } from '../derivatives/index.js';
 import type { Config } from '../config.js';
 import type { Library } from '../library/index.js';
-import type { SessionLinks } from '../links/index.js';
+import type { SessionLinks, Views } from '../links/index.js';
 import type { Logger } from '../log.js';
 import { createLoginThrottle, createMediaBudget } from '../guard/index.js';
-import { createKoaSessionStore, type RefusalsTable, type SessionsTable } from '../store/index.js';
+import { createKoaSessionStore, type RefusalsTable, type SessionsTable, type SharesTable } from '../store/index.js';
 import type { Ui } from '../ui/index.js';
 import { handleErrors } from './errors.js';
 import { securityHeaders } from './headers.js';
@@ -22,6 +22,7 @@ import { authRoutes } from './routes/auth.js';
 import { health, robots } from './routes/health.js';
 import { mediaRoutes } from './routes/media.js';
 import { pages } from './routes/pages.js';
+import { shareRoutes } from './routes/shares.js';
 import { commitAfter, sessionMiddleware } from './session.js';
 
 export interface AppDeps {
@@ -44,6 +45,9 @@ export interface AppDeps {
   readonly guardSecret: string;
   /** Secret behind the static server's token cookie. */
   readonly linkSecret: string;
+  readonly shares: SharesTable;
+  readonly views: Views;
+  readonly derivativeVariants: readonly string[];
 }
 
 /** nginx's internal locations (see `keepsake nginx-config`) for X-Accel-Redirect. */
@@ -76,7 +80,8 @@ export function createApp(deps: AppDeps): Koa {
     leafFor: (item, variant) => deps.derivatives.leafFor(item, variant),
   };
   const api = albumsApi({ ...deps, naming });
-  const page = pages({ ...deps, naming, mediaRootLabel: config.mediaRoot, deterrents: config.deterrents });
+  const page = pages({ ...deps, naming, mediaRootLabel: config.mediaRoot, deterrents: config.deterrents, honeypot: config.guard.honeypot.enabled });
+  const share = shareRoutes(deps);
   const accel = config.accel === 'nginx';
   const serveDerivative = derivativeRoute({ ...deps, webRoot: config.webRoot, accelPrefix: accel ? ACCEL_PREFIXES.cache : undefined });
   const loginBody = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '8kb', formLimit: '8kb' });
@@ -89,6 +94,8 @@ export function createApp(deps: AppDeps): Koa {
   router.get('/api/me', auth.me);
   router.get('/api/albums', api.list);
   router.get(/^\/api\/albums\/.+$/, api.show);
+  router.get(/^\/s\/[^/]+$/, share.show);
+  router.post(/^\/s\/[^/]+$/, share.open);
   router.get('/', page.home);
   router.get(/^\/albums\/.+$/, page.album);
 

@@ -91,7 +91,7 @@ export function guardMedia(deps: GuardDeps) {
   return async function mediaGuard(ctx: Context, next: Next): Promise<void> {
     if (parseMediaPath(ctx.path) === undefined) return next();
     const visitor = visitorOf(ctx);
-    if (visitor !== undefined && isHoneypot(ctx.path, visitor.token, deps.guardSecret)) {
+    if (visitor !== undefined && deps.config.guard.honeypot.enabled && isHoneypot(ctx.path, visitor.token, deps.guardSecret)) {
       await deps.sessionLinks.end(visitor.sid);
       refuse(ctx, HONEYPOT_REFUSAL);
       ctx.session = null;

@@ -75,6 +75,7 @@ export function createSessionsTable(db: Db) {
   const selectByToken = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE token = ?');
   const selectByKey = db.prepare<[number], SessionRow>('SELECT * FROM sessions WHERE key_id = ?');
   const selectByLabel = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE label = ?');
+  const selectByShare = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE share_id = ?');
   const selectExpired = db.prepare<[number, number], { sid: string; token: string }>(
     'SELECT sid, token FROM sessions WHERE expires_at <= ? LIMIT ?',
   );
@@ -117,6 +118,7 @@ export function createSessionsTable(db: Db) {
     live: (now: number): SessionRecord[] => selectLiveAll.all(now).map(fromRow),
     byKey: (keyId: number): SessionRecord[] => selectByKey.all(keyId).map(fromRow),
     byLabel: (label: string): SessionRecord[] => selectByLabel.all(label).map(fromRow),
+    byShare: (shareId: string): SessionRecord[] => selectByShare.all(shareId).map(fromRow),
     expired: (now: number, limit: number) => selectExpired.all(now, limit),
     stalePending: (createdBefore: number) => selectStalePending.all(createdBefore),
     tokens: (): Set<string> => new Set(selectTokens.all().map((row) => row.token)),

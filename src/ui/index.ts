@@ -1,9 +1,11 @@
 import { DEFAULT_ASSETS_DIR, loadAssets, vendorAssets, type AssetCatalogue } from './assets.js';
+import { sharePage, type SharePageOptions } from './share-page.js';
 import { albumIndexPage, albumPage, loginPage, type AlbumIndexOptions, type AlbumPageOptions, type LoginPageOptions } from './pages.js';
 
 export type { AlbumView, ItemView, VisitorView } from './view-models.js';
 export type { Asset, AssetCatalogue } from './assets.js';
 export type { AlbumIndexOptions, AlbumPageOptions, LoginPageOptions } from './pages.js';
+export type { SharePageOptions } from './share-page.js';
 
 export type Ui = ReturnType<typeof createUi>;
 
@@ -14,5 +16,6 @@ export function createUi(assets: AssetCatalogue = loadAssets(DEFAULT_ASSETS_DIR,
     renderLoginPage: (options: LoginPageOptions) => loginPage(assets, options),
     renderAlbumIndex: (options: AlbumIndexOptions) => albumIndexPage(assets, options),
     renderAlbumPage: (options: AlbumPageOptions) => albumPage(assets, options),
+    renderSharePage: (options: SharePageOptions) => sharePage(assets, options),
   };
 }

@@ -18,6 +18,7 @@ export interface PagesDeps {
   readonly ui: Ui;
   readonly guardSecret: string;
   readonly deterrents: boolean;
+  readonly honeypot: boolean;
 }
 
 function html(ctx: Context, body: string): void {
@@ -32,6 +33,7 @@ export function pages(deps: PagesDeps) {
 
   /** The session's trap link, unless the catalogue really holds a photo by that name. */
   function honeypotFor(visitor: Visitor): string | undefined {
+    if (!deps.honeypot) return undefined;
     const href = honeypotPath(visitor.token, deps.guardSecret);
     const media = parseMediaPath(href);
     if (media === undefined) return undefined;

@@ -1,0 +1,23 @@
+import type { AssetCatalogue } from './assets.js';
+import { html } from './html.js';
+import { layout } from './layout.js';
+
+export interface SharePageOptions {
+  readonly title: string;
+  readonly message: string;
+  /** Where the "open" button posts; absent when the link cannot be opened. */
+  readonly action?: string | undefined;
+}
+
+/**
+ * The page a share link lands on. Opening takes a button press (a POST), so link-preview
+ * bots that fetch every URL pasted into a chat do not use up a single-use link.
+ */
+export function sharePage(assets: AssetCatalogue, options: SharePageOptions): string {
+  const body = html`<section class="login" aria-labelledby="share-title">
+<h1 id="share-title">${options.title}</h1>
+<p class="login-lead"${options.action === undefined ? html` role="alert"` : ''}>${options.message}</p>
+${options.action === undefined ? '' : html`<form method="post" action="${options.action}"><button type="submit">Open the album</button></form>`}
+</section>`;
+  return layout(assets, { title: options.title, body, loggedIn: false, bodyClass: 'login-page' });
+}
