@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { access, constants, lstat, opendir, realpath, stat, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { statePaths } from '../config.js';
+import { parseArgs } from 'node:util';
+import { loadConfig, statePaths, type Config } from '../config.js';
 import { isWithin } from '../paths.js';
-import { print, withServices } from './context.js';
+import { checkSite } from '../static-server/index.js';
+import { print, UsageError, withServices } from './context.js';
 
 interface Finding {
   readonly ok: boolean;
@@ -40,7 +42,38 @@ async function plantedLinks(mediaRoot: string, limit = 10_000): Promise<string[]
   return found;
 }
 
-export async function doctorCommand(): Promise<number> {
+function printFindings(findings: readonly Finding[]): number {
+  for (const finding of findings) print(`${finding.ok ? 'ok  ' : 'FAIL'}  ${finding.what}${finding.fix === undefined ? '' : `\n      fix: ${finding.fix}`}`);
+  return findings.every((finding) => finding.ok) ? 0 : 1;
+}
+
+/**
+ * Paths a stranger might try to reach keepsake's state or the originals by: the folders by
+ * their names, the database and secrets, and nginx's internal X-Accel prefixes.
+ */
+function privatePaths(config: Config): string[] {
+  const names = new Set(['data', 'media-root', 'webroot', 'views', 'cache', 'secrets', path.basename(config.stateDir), path.basename(config.mediaRoot)]);
+  const paths = ['/keepsake.db', '/keepsake.db-wal', '/secrets/link-key', '/secrets/cookie-key', '/_keepsake/media/', '/_keepsake/cache/'];
+  for (const name of names) {
+    const segment = `/${encodeURIComponent(name)}`;
+    paths.push(`${segment}/`, `${segment}/keepsake.db`, `${segment}/secrets/link-key`);
+  }
+  return paths;
+}
+
+/** `keepsake doctor --url URL [--password P]`: the running site, checked from the outside. */
+async function checkRunningSite(url: string, password: string | undefined): Promise<number> {
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError(`--url ${JSON.stringify(url)}: expected http://HOST:PORT/ or https://HOST/`);
+  const config = loadConfig();
+  print(`Checking ${url} from the outside${password === undefined ? ' (no --password: only what a stranger sees)' : ''}…`);
+  const findings = await checkSite({ url, password, publicUrl: config.publicUrl, guard: config.guard, privatePaths: privatePaths(config) });
+  return printFindings(findings);
+}
+
+export async function doctorCommand(args: readonly string[] = []): Promise<number> {
+  const { values } = parseArgs({ args: [...args], options: { url: { type: 'string' }, password: { type: 'string' } } });
+  if (values.url !== undefined) return checkRunningSite(values.url, values.password);
+  if (values.password !== undefined) throw new UsageError('--password goes with --url: keepsake doctor --url http://127.0.0.1:8081/ --password P');
   return withServices(async (services) => {
     const paths = statePaths(services.config);
     const findings: Finding[] = [
@@ -80,7 +113,6 @@ export async function doctorCommand(): Promise<number> {
         ? { ok: true, what: 'no symlink in the media root points outside it' }
         : { ok: false, what: `symlinks in the media root point outside it (never followed): ${planted.slice(0, 5).join(', ')}${planted.length > 5 ? ' …' : ''}`, fix: 'remove them, or copy the photos into the media root' },
     );
-    for (const finding of findings) print(`${finding.ok ? 'ok  ' : 'FAIL'}  ${finding.what}${finding.fix === undefined ? '' : `\n      fix: ${finding.fix}`}`);
-    return findings.every((finding) => finding.ok) ? 0 : 1;
+    return printFindings(findings);
   });
 }

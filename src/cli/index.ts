@@ -1,5 +1,6 @@
 import { doctorCommand } from './doctor.js';
 import { keyCommand } from './key.js';
+import { nginxConfigCommand } from './nginx-config.js';
 import { sessionsCommand } from './sessions.js';
 import { sweepCommand } from './sweep.js';
 import { pregenerateCommand } from './pregenerate.js';
@@ -20,7 +21,8 @@ Usage: keepsake <command> [options]
   pregenerate [album]            make every derivative ahead of time (resumable)
   share <album> --ttl 24h        print a signed, expiring link to one album; share list|revoke
   stats [--since 24h]            refused requests by policy
-  doctor                         check folders, permissions and links
+  doctor [--url URL]             check folders, permissions and links; with --url, a running site
+  nginx-config [--server …]      print nginx (or lighttpd, Apache) configuration for keepsake
 
 Settings come from KEEPSAKE_* environment variables or keepsake.config.json (see README).`;
 
@@ -29,6 +31,7 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<num
   sessions: sessionsCommand,
   sweep: sweepCommand,
   doctor: doctorCommand,
+  'nginx-config': nginxConfigCommand,
   pregenerate: pregenerateCommand,
   share: shareCommand,
   stats: statsCommand,

@@ -24,6 +24,8 @@ export async function sendFile(ctx: Context, root: string, absolutePath: string,
   if (options.accelPrefix !== undefined) {
     // nginx keeps Cache-Control and cookies, and does conditional GET and Range itself.
     ctx.set('X-Accel-Redirect', `${options.accelPrefix}${encodeSegments(path.relative(root, absolutePath))}`);
+    // nginx keeps the upstream Content-Type when it follows the redirect.
+    ctx.type = path.extname(absolutePath);
     ctx.status = 200;
     ctx.body = '';
     return;

@@ -1,0 +1,250 @@
+import { comment, quote, quoteWithNewlines, renderFile, type Lines } from './config-text.js';
+import { nginxGuardMaps } from './nginx-guard.js';
+import {
+  FORBIDDEN_BODY,
+  mediaExtensions,
+  NOT_FOUND_BODY,
+  planStaticServer,
+  preamble,
+  ROBOTS_TXT,
+  securityHeaders,
+  TEXT_TYPE,
+  TOKEN_SOURCE,
+  VARIANT_SOURCE,
+  type StaticServerOptions,
+  type StaticServerPlan,
+} from './rules.js';
+
+/*
+ * nginx in front of keepsake. Static mode: nginx sends /<token>/… straight from the web root,
+ * following the token link and the view's album link, once the keepsake_link cookie proves the
+ * token (secure_link), and refuses what keepsake's guard refuses (maps in nginx-guard.ts);
+ * misses and everything else go to keepsake. --accel mode: nginx proxies every request and only
+ * sends the bytes keepsake points at with X-Accel-Redirect.
+ */
+
+/** keepsake's X-Accel-Redirect prefixes (src/http/app.ts ACCEL_PREFIXES; http is not ours to import). */
+export const NGINX_ACCEL_PREFIXES = { media: '/_keepsake/media/', cache: '/_keepsake/cache/' } as const;
+
+const UPSTREAM = 'keepsake_upstream';
+
+function headerLines(plan: StaticServerPlan): string[] {
+  return securityHeaders(plan).map(([name, value]) => `add_header ${name} ${quote(value)} always;`);
+}
+
+function mediaTypes(): Lines {
+  const byMime = new Map<string, string[]>();
+  for (const { extension, mime } of mediaExtensions()) byMime.set(mime, [...(byMime.get(mime) ?? []), extension]);
+  return ['types {', [...byMime].map(([mime, extensions]) => `${mime}  ${extensions.join(' ')};`), '}'];
+}
+
+function accessLog(): Lines {
+  return [
+    ...comment('URLs hold session tokens; the log keeps their first four letters, as keepsake\'s own log does.'),
+    'map $request_uri $keepsake_logged_uri {',
+    ['default  $request_uri;', `${quote(`~^/(?<keepsake_token_start>[A-Za-z]{4})[A-Za-z]{7,13}(?<keepsake_after_token>/.*)?$`)}  "/$keepsake_token_start...$keepsake_after_token";`],
+    '}',
+    'log_format keepsake_private \'$remote_addr [$time_local] "$request_method $keepsake_logged_uri $server_protocol" \'',
+    ['\'$status $body_bytes_sent "$http_user_agent" $request_time\';'],
+  ];
+}
+
+function proxyDirectives(plan: StaticServerPlan): string[] {
+  return [
+    `proxy_pass http://${UPSTREAM};`,
+    'proxy_http_version 1.1;',
+    'proxy_set_header Connection "";',
+    'proxy_set_header Host $host;',
+    // $remote_addr, not $proxy_add_x_forwarded_for: nginx is the edge, so whatever the client
+    // wrote into X-Forwarded-For must not reach keepsake, which takes the first address.
+    'proxy_set_header X-Forwarded-For $remote_addr;',
+    'proxy_set_header X-Forwarded-Proto $scheme;',
+    'proxy_set_header X-Forwarded-Host $http_host;',
+    'proxy_set_header Forwarded "";',
+    'proxy_redirect off;',
+    // nginx adds these headers to every answer; keepsake's copies would make each appear twice.
+    ...securityHeaders(plan).map(([name]) => `proxy_hide_header ${name};`),
+  ];
+}
+
+function mediaLocation(plan: StaticServerPlan): Lines {
+  const extensions = mediaExtensions().map((entry) => entry.extension).join('|');
+  const pattern = `^/(?<keepsake_token>${TOKEN_SOURCE})/(?<keepsake_variant>${VARIANT_SOURCE})/(?<keepsake_album>[^/]+)/.+\\.(?<keepsake_extension>(?i:${extensions}))$`;
+  const rates = plan.guard.rates;
+  return [
+    ...comment('/<token>/<variant>/<album>/…/<file>.<media extension>'),
+    `location ~ ${quote(pattern)} {`,
+    [
+      `root ${quote(plan.webRoot)};`,
+      ...comment(
+        'Follow the token link and the view\'s album link, nothing below: a link planted in the media',
+        'root (to /etc, or to an album this key may not see) is refused and the request goes to',
+        'keepsake, which resolves it and answers 404. Albums granted below a real folder of the view',
+        '(a key with Kids/*) are refused here too and served by keepsake instead.',
+      ),
+      'disable_symlinks on from=$document_root/$keepsake_token/$keepsake_variant/$keepsake_album;',
+      '# A cached descriptor would outlive a removed link: logout and expiry must take effect at once.',
+      'open_file_cache off;',
+      'secure_link $cookie_keepsake_link;',
+      `secure_link_md5 ${quote(`\${keepsake_token}${plan.linkSecret}`)};`,
+      ...comment('Refusals in keepsake\'s order: who and how (403), then whose token (404). An `if` holding', 'only `return` is the use of `if` in a location that nginx documents as safe.'),
+      `if ($keepsake_media_refused) { return 403 ${quoteWithNewlines(FORBIDDEN_BODY)}; }`,
+      `if ($keepsake_media_hidden) { return 404 ${quoteWithNewlines(NOT_FOUND_BODY)}; }`,
+      ...(rates.enabled
+        ? [
+            '# guard.rates: keepsake\'s media budgets, for the media nginx sends without asking keepsake.',
+            `limit_req zone=keepsake_media_by_session burst=${rates.perSession.burst} nodelay;`,
+            `limit_req zone=keepsake_media_by_address burst=${rates.perAddress.burst} nodelay;`,
+          ]
+        : []),
+      '# Any add_header here replaces the server\'s, so the security headers are repeated.',
+      'add_header Cache-Control $keepsake_cache_control always;',
+      ...headerLines(plan),
+      '# A derivative not made yet, or anything nginx may not follow: keepsake decides and answers.',
+      'try_files $uri @keepsake;',
+    ],
+    '}',
+  ];
+}
+
+function tokenLocations(plan: StaticServerPlan): Lines {
+  if (plan.accel) {
+    return [...comment('--accel: keepsake checks every media request and answers with X-Accel-Redirect.')];
+  }
+  return [
+    ...comment('Everything under a token. Nested locations are tried in order; anything else is 404.'),
+    `location ~ ${quote(`^/${TOKEN_SOURCE}/`)} {`,
+    [
+      ...comment('Hidden files and folders (and `.`/`..` that survived decoding), and backslashes.'),
+      `location ~ ${quote('/\\.|\\\\')} { return 404 ${quoteWithNewlines(NOT_FOUND_BODY)}; }`,
+      '',
+      ...mediaLocation(plan),
+      '',
+      `return 404 ${quoteWithNewlines(NOT_FOUND_BODY)};`,
+    ],
+    '}',
+  ];
+}
+
+function accelLocations(plan: StaticServerPlan): Lines {
+  return [
+    ...comment(
+      'X-Accel-Redirect targets (keepsake with KEEPSAKE_ACCEL=nginx): keepsake has checked the session,',
+      'the grant and the real path; nginx only sends the bytes. `internal`: unreachable from outside.',
+    ),
+    `location ^~ ${NGINX_ACCEL_PREFIXES.media} {`,
+    ['internal;', `alias ${quote(`${plan.mediaRoot}/`)};`, `disable_symlinks on ${quote(`from=${plan.mediaRoot}`)};`, 'open_file_cache off;'],
+    '}',
+    `location ^~ ${NGINX_ACCEL_PREFIXES.cache} {`,
+    ['internal;', `alias ${quote(`${plan.cacheDir}/`)};`, `disable_symlinks on ${quote(`from=${plan.cacheDir}`)};`, 'open_file_cache off;'],
+    '}',
+  ];
+}
+
+function listenLines(plan: StaticServerPlan): string[] {
+  const address = plan.listen.host === undefined ? String(plan.listen.port) : `${plan.listen.host}:${plan.listen.port}`;
+  if (plan.tls === undefined) return [`listen ${address};`];
+  return [
+    `listen ${address} ssl;`,
+    `ssl_certificate ${quote(plan.tls.certificate)};`,
+    `ssl_certificate_key ${quote(plan.tls.key)};`,
+    'ssl_protocols TLSv1.2 TLSv1.3;',
+  ];
+}
+
+function serverBlock(plan: StaticServerPlan, accessLogPath: string): Lines {
+  return [
+    'server {',
+    [
+      ...listenLines(plan),
+      `server_name ${plan.serverName};`,
+      'server_tokens off;',
+      'autoindex off;',
+      '# keepsake takes only small forms (login); nothing is uploaded through the web.',
+      'client_max_body_size 64k;',
+      `access_log ${quote(accessLogPath)} keepsake_private;`,
+      '',
+      ...comment('Only media are ever sent from disk here, so only media types are known.'),
+      ...mediaTypes(),
+      `default_type ${quote(TEXT_TYPE)};`,
+      '',
+      ...comment('On every answer nginx gives, errors included (keepsake\'s own copies are hidden below).'),
+      ...headerLines(plan),
+      '',
+      'error_page 404 @keepsake_not_found;',
+      'error_page 429 @keepsake_too_many;',
+      'error_page 502 503 504 @keepsake_unavailable;',
+      'limit_req_status 429;',
+      '',
+      `location = /robots.txt { expires 1d; return 200 ${quoteWithNewlines(ROBOTS_TXT)}; }`,
+      '',
+      ...tokenLocations(plan),
+      '',
+      ...accelLocations(plan),
+      '',
+      ...comment('Pages, /api, /login, /logout, /s/… share links, /assets/, and media nginx leaves to keepsake.'),
+      'location / {',
+      proxyDirectives(plan),
+      '}',
+      'location @keepsake {',
+      proxyDirectives(plan),
+      '}',
+      '',
+      ...comment('The same bodies keepsake sends, so a refusal reads the same whoever gave it.'),
+      `location @keepsake_not_found { return 404 ${quoteWithNewlines(NOT_FOUND_BODY)}; }`,
+      'location @keepsake_too_many {',
+      ['add_header Retry-After 1 always;', ...headerLines(plan), `return 429 ${quoteWithNewlines('Too many requests. Slow down and try again shortly.\n')};`],
+      '}',
+      `location @keepsake_unavailable { return 502 ${quoteWithNewlines('keepsake is not answering. Try again in a moment.\n')}; }`,
+    ],
+    '}',
+  ];
+}
+
+function rateZones(plan: StaticServerPlan): Lines {
+  const { rates } = plan.guard;
+  if (!rates.enabled) return comment('guard.rates.enabled is false: no media budgets.');
+  return [
+    ...comment(
+      'guard.rates: the per-session and per-address media budgets. nginx cannot end a session the way',
+      'keepsake\'s tripwire does; keepsake still sees every page, login and derivative miss.',
+    ),
+    `limit_req_zone $cookie_keepsake_link zone=keepsake_media_by_session:10m rate=${rates.perSession.perSecond}r/s;`,
+    `limit_req_zone $binary_remote_addr zone=keepsake_media_by_address:10m rate=${rates.perAddress.perSecond}r/s;`,
+  ];
+}
+
+export interface NginxRenderOptions extends StaticServerOptions {
+  /** Where the token-masking access log goes; default /var/log/nginx/keepsake.access.log. */
+  readonly accessLog?: string | undefined;
+}
+
+/** The nginx configuration, to include inside `http { }`. Pure: same options, same text. */
+export function renderNginxConfig(options: NginxRenderOptions): string {
+  const plan = planStaticServer(options);
+  const header = [
+    ...preamble('nginx', plan),
+    '',
+    'Include this file inside nginx\'s http { } block (e.g. /etc/nginx/conf.d/keepsake.conf). It needs',
+    'ngx_http_secure_link_module (Debian\'s nginx has it; check with `nginx -V`). nginx\'s worker user',
+    'must be able to read the web root, the views, the cache and the media root (e.g. add www-data to',
+    'keepsake\'s group; the secrets stay 0600). nginx\'s error log names refused paths, tokens included:',
+    'keep it as private as the access log.',
+    plan.accel
+      ? 'Mode --accel: every request goes to keepsake (KEEPSAKE_ACCEL=nginx); nginx sends the media bytes.'
+      : 'Mode static: nginx sends /<token>/… from the web root when the browser proves the token is its own.',
+  ];
+  // In --accel mode keepsake applies its guard to every request itself; the maps read variables
+  // that only the static media location defines, so they are left out with it.
+  const staticOnly = plan.accel ? [] : [...nginxGuardMaps(plan), '', ...rateZones(plan), ''];
+  return renderFile(header, [
+    ...staticOnly,
+    ...accessLog(),
+    '',
+    `upstream ${UPSTREAM} {`,
+    [`server ${plan.upstream.host}:${plan.upstream.port};`, 'keepalive 16;'],
+    '}',
+    '',
+    ...serverBlock(plan, options.accessLog ?? '/var/log/nginx/keepsake.access.log'),
+  ]);
+}

@@ -1,0 +1,188 @@
+import { DEFAULT_GUARD_CONFIG, ROBOTS_TAG, ROBOTS_TXT, SECURITY_HEADERS, blockedUserAgentPatterns, hstsHeader, type GuardConfig } from '../guard/index.js';
+import { MEDIA_EXTENSIONS, type MediaType } from '../library/index.js';
+
+/*
+ * The rules every generated configuration enforces, as data drawn from the same sources keepsake
+ * itself uses (the guard's lists and headers, the library's media extensions), so a static server
+ * and keepsake refuse the same requests. Each generator only translates these into its syntax.
+ */
+
+/** What a generator needs to know; the CLI fills it from the running configuration. */
+export interface StaticServerOptions {
+  /** Absolute path of the web root (token links and robots.txt). */
+  readonly webRoot: string;
+  /** Absolute, real path of the media root (for X-Accel-Redirect's internal location). */
+  readonly mediaRoot: string;
+  /** Absolute, real path of the derivative cache. */
+  readonly cacheDir: string;
+  /** The secret behind the `keepsake_link` cookie (`<stateDir>/secrets/link-key`). */
+  readonly linkSecret: string;
+  /** Where keepsake listens, `ADDR:PORT`. */
+  readonly upstream: string;
+  /** `PORT` or `ADDR:PORT`; default 80, or 443 with TLS. */
+  readonly listen?: string | undefined;
+  readonly serverName?: string | undefined;
+  readonly tls?: { readonly certificate: string; readonly key: string } | undefined;
+  /** keepsake's KEEPSAKE_PUBLIC_URL: the origin the hotlink rule compares Referers with. */
+  readonly publicUrl?: string | undefined;
+  readonly guard?: GuardConfig | undefined;
+  /** nginx only: proxy every request and let keepsake answer media with X-Accel-Redirect. */
+  readonly accel?: boolean | undefined;
+}
+
+/** The options with every field present and checked. */
+export interface StaticServerPlan {
+  readonly webRoot: string;
+  readonly mediaRoot: string;
+  readonly cacheDir: string;
+  readonly linkSecret: string;
+  readonly upstream: { readonly host: string; readonly port: number };
+  readonly listen: { readonly host: string | undefined; readonly port: number };
+  readonly serverName: string;
+  readonly tls: { readonly certificate: string; readonly key: string } | undefined;
+  /** Our own origin, when configured; else each server derives it from the request. */
+  readonly publicOrigin: string | undefined;
+  readonly guard: GuardConfig;
+  readonly accel: boolean;
+}
+
+/** The MIME type of each media extension, as keepsake's own responses send it. */
+const MIME_TYPES: Readonly<Record<string, string>> = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.avif': 'image/avif',
+  '.gif': 'image/gif',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
+  '.heic': 'image/heic',
+  '.heif': 'image/heif',
+  '.mp4': 'video/mp4',
+  '.m4v': 'video/x-m4v',
+  '.webm': 'video/webm',
+  '.mov': 'video/quicktime',
+};
+
+export interface MediaExtension {
+  /** Without the dot, lower case. */
+  readonly extension: string;
+  readonly type: MediaType;
+  readonly mime: string;
+}
+
+/** Every extension keepsake serves; anything else under a token is refused. */
+export function mediaExtensions(): readonly MediaExtension[] {
+  return Object.entries(MEDIA_EXTENSIONS).map(([dotted, type]) => ({
+    extension: dotted.slice(1),
+    type,
+    // An extension added to the library without a type here is still served, but as bytes.
+    mime: MIME_TYPES[dotted] ?? 'application/octet-stream',
+  }));
+}
+
+/** `/<token>/…`: the token alphabet and length of src/links/tokens.ts. */
+export const TOKEN_SOURCE = '[A-Za-z]{11,17}';
+/** keepsake's media URL takes a variant of lower-case letters (src/http/media-path.ts). */
+export const VARIANT_SOURCE = '[a-z]+';
+/** Variants served from the media root; every other one is a derivative in the cache. */
+export const ORIGINAL_VARIANTS: readonly string[] = ['original', 'video'];
+/** What keepsake sends on originals and on derivatives (whose URL changes with their bytes). */
+export const CACHE_CONTROL = { original: 'private, max-age=3600', derivative: 'private, max-age=31536000, immutable' } as const;
+
+export const NOT_FOUND_BODY = 'Not Found\n';
+export const FORBIDDEN_BODY = 'Forbidden\n';
+export const TEXT_TYPE = 'text/plain; charset=utf-8';
+export { ROBOTS_TAG, ROBOTS_TXT };
+
+/** The headers every answer carries, as name → value; HSTS only when the server speaks TLS. */
+export function securityHeaders(plan: Pick<StaticServerPlan, 'tls'>): readonly (readonly [string, string])[] {
+  const headers = Object.entries(SECURITY_HEADERS);
+  const hsts = hstsHeader(plan.tls !== undefined);
+  return hsts === undefined ? headers : [...headers, ['Strict-Transport-Security', hsts]];
+}
+
+/** The block list keepsake applies: the shipped patterns and the operator's additions. */
+export function blockedAgentPatterns(guard: GuardConfig): readonly string[] {
+  return [...blockedUserAgentPatterns(), ...guard.userAgents.block];
+}
+
+/** One case-insensitive alternation, the way keepsake compiles its list. */
+export function alternation(sources: readonly string[]): string {
+  return sources.map((source) => `(?:${source})`).join('|');
+}
+
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+function invalid(name: string, expected: string, received: unknown): TypeError {
+  return new TypeError(`${name}: expected ${expected}, received ${JSON.stringify(received)}`);
+}
+
+/**
+ * Paths go into configuration files inside quotes. nginx reads `$` as a variable everywhere
+ * and none of the three servers has one escape that works in every directive, so such
+ * characters are refused rather than escaped.
+ */
+function checkPath(name: string, value: string): string {
+  if (!value.startsWith('/') || /["'$\\\0-\x1f\x7f{};]/.test(value)) {
+    throw invalid(name, 'an absolute path without quotes, $, \\, {, }, ; or control characters', value);
+  }
+  return value.replace(/\/+$/, '') || '/';
+}
+
+const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/;
+
+function parsePort(name: string, text: string, original: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(name, 'a port from 1 to 65535', original);
+  return port;
+}
+
+/** `ADDR:PORT` (`[::1]:8080` for IPv6), or just `PORT` when `portOnly` is allowed. */
+export function parseHostPort(name: string, value: string, portOnly: boolean): { host: string | undefined; port: number } {
+  if (portOnly && /^\d{1,5}$/.test(value)) return { host: undefined, port: parsePort(name, value, value) };
+  const match = HOST_PORT.exec(value);
+  if (match === null) throw invalid(name, portOnly ? 'PORT or ADDR:PORT (e.g. 127.0.0.1:8081, [::1]:8081)' : 'ADDR:PORT (e.g. 127.0.0.1:8080)', value);
+  const host = match[1] !== undefined ? `[${match[1]}]` : match[2]!;
+  return { host, port: parsePort(name, match[3]!, value) };
+}
+
+/** Checks the options once and fills in every default, so the generators only translate. */
+export function planStaticServer(options: StaticServerOptions): StaticServerPlan {
+  if (!/^[A-Za-z0-9_-]{16,}$/.test(options.linkSecret)) {
+    throw invalid('linkSecret', 'the base64url text of <stateDir>/secrets/link-key (at least 16 characters)', '<hidden>');
+  }
+  const tls = options.tls === undefined ? undefined : { certificate: checkPath('tls.certificate', options.tls.certificate), key: checkPath('tls.key', options.tls.key) };
+  const publicOrigin = options.publicUrl === undefined ? undefined : new URL(options.publicUrl).origin;
+  const serverName = options.serverName ?? (publicOrigin === undefined ? '_' : new URL(publicOrigin).hostname);
+  if (!/^[A-Za-z0-9._*~-]+$/.test(serverName)) throw invalid('serverName', 'a host name such as photos.example.org (or _ for any)', serverName);
+  const upstream = parseHostPort('upstream', options.upstream, false);
+  return {
+    webRoot: checkPath('webRoot', options.webRoot),
+    mediaRoot: checkPath('mediaRoot', options.mediaRoot),
+    cacheDir: checkPath('cacheDir', options.cacheDir),
+    linkSecret: options.linkSecret,
+    upstream: { host: upstream.host ?? '127.0.0.1', port: upstream.port },
+    listen: parseHostPort('listen', options.listen ?? (tls === undefined ? '80' : '443'), true),
+    serverName,
+    tls,
+    publicOrigin,
+    guard: options.guard ?? DEFAULT_GUARD_CONFIG,
+    accel: options.accel ?? false,
+  };
+}
+
+/** The first lines of every generated file: where it came from and what must match it. */
+export function preamble(server: string, plan: StaticServerPlan): string[] {
+  return [
+    `keepsake ${server} configuration, generated by \`keepsake nginx-config --server ${server}\`.`,
+    'Regenerate it after changing keepsake\'s folders, guard settings or the link secret;',
+    'the values below are copied from the running configuration, not looked up at run time.',
+    '',
+    `keepsake must run with KEEPSAKE_TRUST_PROXY=<this server's address> (e.g. 127.0.0.1) so it`,
+    'believes the X-Forwarded-* headers this server sends, and no one else\'s.',
+    `Upstream (keepsake): ${plan.upstream.host}:${plan.upstream.port}`,
+  ];
+}

@@ -1,0 +1,298 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { lstat, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { connect, createServer } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { renderNginxConfig } from '../src/static-server/index.js';
+import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
+import { runKeepsake } from './helpers/cli.js';
+import { makeMediaRoot, tempDir } from './helpers/fixtures.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+/*
+ * keepsake behind a real nginx (Debian's), unprivileged on loopback with its own prefix, temp
+ * paths, pid file and logs in a temp dir. nginx runs in the foreground as our child and is
+ * stopped by its PID. Everything is asserted as a browser, a stranger or a scraper sees it.
+ */
+
+const NGINX = '/usr/sbin/nginx';
+const FAMILY = 'nginx family password';
+const SUMMER = 'only the summer please';
+const KIDS = 'the kids albums please';
+const NOT_FOUND = 'Not Found\n';
+const ROBOTS_TAG = 'noindex, nofollow, noimageindex';
+const missing = existsSync(NGINX) ? undefined : `${NGINX} is not installed (Debian: apt-get install nginx-light)`;
+
+type Answer = { readonly status: number; readonly headers: IncomingHttpHeaders; readonly body: Buffer };
+
+/** One request exactly as written: node:http sends the path unnormalised (fetch would not). */
+function raw(base: string, rawPath: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Answer> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const outgoing = request({ hostname, port, path: rawPath, method, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return new Promise((resolve) => server.close(() => resolve(port)));
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => resolve(socket.end() !== undefined)).once('error', () => resolve(false));
+  });
+}
+
+type RunningNginx = { readonly url: string; stop(): Promise<void> };
+
+/** nginx in the foreground, as our child, with everything it writes under `dir`. */
+async function startNginx(dir: string, site: string, port: number): Promise<RunningNginx> {
+  await writeFile(path.join(dir, 'keepsake.conf'), site);
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `${kind}_temp_path ${dir}/${kind};`);
+  // As root, workers would switch to `nobody`, which cannot read the 0700 temp dirs.
+  const user = process.getuid?.() === 0 ? ['user root root;'] : [];
+  const main = ['daemon off;', 'worker_processes 1;', `pid ${dir}/nginx.pid;`, ...user, 'events { worker_connections 128; }', `http { access_log off; ${temp.join(' ')} include ${dir}/keepsake.conf; }`];
+  await writeFile(path.join(dir, 'nginx.conf'), `${main.join('\n')}\n`);
+  const child: ChildProcess = spawn(NGINX, ['-p', `${dir}/`, '-c', `${dir}/nginx.conf`, '-e', `${dir}/error.log`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(child, 'exit');
+  for (let attempt = 0; !(await listening(port)); attempt += 1) {
+    if (child.exitCode !== null || attempt > 100) throw new Error(`nginx did not start: ${stderr}${await readFile(`${dir}/error.log`, 'utf8').catch(() => '')}`);
+    await delay(50);
+  }
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    async stop() {
+      if (child.exitCode === null && child.kill('SIGTERM')) await Promise.race([exited, delay(5000).then(() => child.kill('SIGKILL'))]);
+    },
+  };
+}
+
+async function nginxFor(server: TestServer, options: { accel?: boolean } = {}): Promise<RunningNginx> {
+  const dir = await tempDir('keepsake-nginx-');
+  const port = await freePort();
+  const { mediaRoot, cacheDir } = server.services;
+  const linkSecret = (await readFile(path.join(server.stateDir, 'secrets', 'link-key'), 'utf8')).trim();
+  const accessLog = path.join(dir, 'keepsake.access.log');
+  const site = renderNginxConfig({ webRoot: await realpath(server.webRoot), mediaRoot, cacheDir, linkSecret, upstream: new URL(server.url).host, listen: `127.0.0.1:${port}`, accel: options.accel ?? false, accessLog });
+  return startNginx(dir, site, port);
+}
+
+async function firstImage(client: Client, album: string): Promise<{ thumb: string; original: string; name: string }> {
+  const page = (await (await client.get(`/api/albums/${encodeURIComponent(album)}`)).json()) as { items: { name: string; type: string; urls: Record<string, string> }[] };
+  const item = page.items.find((candidate) => candidate.name === 'beach.jpg') ?? page.items.find((candidate) => candidate.type === 'image')!;
+  return { thumb: item.urls['thumb']!, original: item.urls['original']!, name: item.name };
+}
+
+function assertRefused(answer: Answer, label: string): void {
+  assert.ok([400, 403, 404].includes(answer.status), `${label}: answered ${answer.status}`);
+  assert.ok(!answer.body.includes('root:'), `${label}: leaked /etc/passwd`);
+}
+
+describe('keepsake behind nginx', { skip: process.env['CI'] ? false : missing }, () => {
+  let server: TestServer;
+  let nginx: RunningNginx;
+  let family: Client;
+  let token: string;
+  let urls: { thumb: string; original: string; name: string };
+  const browser = (client: Client) => ({ ...BROWSER_HEADERS, cookie: cookieHeader(client) });
+
+  before(async () => {
+    if (missing !== undefined) throw new Error(missing);
+    const mediaRoot = await tempDir('keepsake-media-');
+    await makeMediaRoot(mediaRoot);
+    // An album link planted inside an album, and a video: both beyond what the fixtures hold.
+    await symlink('../Kids', path.join(mediaRoot, 'Summer 2024', 'kids-link'));
+    await writeFile(path.join(mediaRoot, 'Summer 2024', 'clip.mp4'), Buffer.alloc(64 * 1024, 7));
+    server = await startTestServer({
+      mediaRoot,
+      keys: [{ label: 'everyone', password: FAMILY }, { label: 'summer', password: SUMMER, albums: ['Summer 2024'] }, { label: 'kids', password: KIDS, albums: ['Kids/*'] }],
+      env: { KEEPSAKE_TRUST_PROXY: '127.0.0.1', KEEPSAKE_SESSION_TTL: '2s', KEEPSAKE_REMEMBER_TTL: '1h', KEEPSAKE_SWEEP_INTERVAL: '* * * * * *' },
+    });
+    nginx = await nginxFor(server);
+    family = new Client(nginx.url);
+    assert.equal((await family.login(FAMILY, { remember: 'on' })).status, 303);
+    token = (await family.me()).token;
+    urls = await firstImage(family, 'Summer 2024');
+  });
+  after(async () => Promise.all([nginx?.stop(), server?.close().catch(() => undefined)]));
+
+  it('logs in through nginx, with X-Forwarded-For written by nginx alone, and sets the link cookie', async () => {
+    assert.ok(family.cookies.has('keepsake_link'));
+    const spoofed = new Client(nginx.url);
+    await spoofed.request('/login', { method: 'POST', form: { password: FAMILY }, headers: { 'x-forwarded-for': '198.51.100.7' } });
+    const logins = server.logLines.filter((line) => line['msg'] === 'login');
+    assert.ok(logins.length >= 2 && logins.every((line) => line['address'] === '127.0.0.1'), JSON.stringify(logins.map((line) => line['address'])));
+  });
+
+  it('serves originals from disk, and a derivative miss through keepsake, then from disk', async () => {
+    const original = await family.get(urls.original);
+    const headers = ['content-type', 'cache-control', 'x-robots-tag'].map((name) => original.headers.get(name));
+    assert.deepEqual([original.status, ...headers], [200, 'image/jpeg', 'private, max-age=3600', ROBOTS_TAG]);
+    assert.deepEqual(Buffer.from(await original.arrayBuffer()), await readFile(path.join(server.mediaRoot, 'Summer 2024', urls.name)));
+    // keepsake makes small variants ahead of time: once it has, take the file away to force a miss.
+    const cacheFile = path.join(server.services.cacheDir, ...decodeURIComponent(urls.thumb).split('/').slice(2));
+    for (let waited = 0; !existsSync(cacheFile) && waited < 10_000; waited += 100) await delay(100);
+    await rm(cacheFile, { force: true });
+    const miss = await family.get(urls.thumb);
+    assert.deepEqual([miss.status, miss.headers.get('x-robots-tag')], [200, ROBOTS_TAG], 'proxied answers carry the header once');
+    const made = Buffer.from(await miss.arrayBuffer());
+    assert.deepEqual(await readFile(cacheFile), made, 'the miss left the derivative on disk');
+    const hit = await family.get(urls.thumb);
+    assert.deepEqual([hit.status, hit.headers.get('cache-control')], [200, 'private, max-age=31536000, immutable']);
+    assert.deepEqual(Buffer.from(await hit.arrayBuffer()), made);
+  });
+
+  it('answers 404 without the token proof: no cookie, another session\'s cookie, a forged one', async () => {
+    const other = new Client(nginx.url);
+    await other.login(FAMILY, { remember: 'on' });
+    const answers = [
+      await raw(nginx.url, urls.original, BROWSER_HEADERS),
+      await raw(nginx.url, urls.original, { ...BROWSER_HEADERS, cookie: `keepsake.sid=${family.cookies.get('keepsake.sid')}` }),
+      await raw(nginx.url, urls.original, browser(other)),
+      await raw(nginx.url, urls.original, { ...BROWSER_HEADERS, cookie: 'keepsake_link=AAAAAAAAAAAAAAAAAAAAAA' }),
+    ];
+    for (const [index, answer] of answers.entries()) {
+      assert.deepEqual([answer.status, answer.body.toString(), answer.headers['x-robots-tag']], [404, NOT_FOUND, ROBOTS_TAG], `case ${index}`);
+    }
+  });
+
+  it('refuses planted links, hidden files, traversal encodings, listings and other files', async () => {
+    const summer = new Client(nginx.url);
+    await summer.login(SUMMER, { remember: 'on' });
+    const planted = `/${(await summer.me()).token}/original/Summer%202024/kids-link/Alice/alice-1.jpg`;
+    assertRefused(await raw(nginx.url, planted, browser(summer)), 'album link planted in a granted album');
+    const base = `/${token}/original/Summer%202024`;
+    const probes = [
+      `${base}/passwd.jpg`, `${base}/etc/passwd`, `${base}/etc/hostname.jpg`, `${base}/.dotfile.jpg`, `/${token}/original/.hidden/secret.jpg`,
+      `/${token}/original/%2ehidden/secret.jpg`, `${base}/notes.txt`, `${base}/`, `/${token}/`, `/${token}/original/`,
+      `${base}/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd`, `${base}/..%2f..%2f..%2f..%2f..%2fetc%2fpasswd`, `${base}/%252e%252e%252f%252e%252e%252fetc%252fpasswd.jpg`,
+      `${base}/..%5c..%5c..%5c..%5cetc%5cpasswd.jpg`, `${base}\\..\\..\\..\\..\\etc\\passwd.jpg`, `${base}/beach.jpg%00.txt`, `/${token}/../../../../etc/passwd`,
+    ];
+    for (const probe of probes) {
+      const answer = await raw(nginx.url, probe, browser(family));
+      assertRefused(answer, probe); // 400, 403 or 404: never a listing, never a file
+    }
+  });
+
+  it('serves albums granted below a view folder (Kids/*) through keepsake, and nothing else', async () => {
+    const kids = new Client(nginx.url);
+    await kids.login(KIDS, { remember: 'on' });
+    const kidsToken = (await kids.me()).token;
+    const alice = await raw(nginx.url, `/${kidsToken}/original/Kids/Alice/alice-1.jpg`, browser(kids));
+    assert.deepEqual([alice.status, alice.body], [200, await readFile(path.join(server.mediaRoot, 'Kids', 'Alice', 'alice-1.jpg'))]);
+    assertRefused(await raw(nginx.url, `/${kidsToken}/original/Kids/loose-in-kids.jpg`, browser(kids)), 'a loose photo in Kids');
+    assertRefused(await raw(nginx.url, `/${kidsToken}/original/Summer%202024/beach.jpg`, browser(kids)), 'an album not granted');
+  });
+
+  it('refuses HEAD and Range on images but keeps Range for video', async () => {
+    assert.equal((await raw(nginx.url, urls.original, browser(family), 'HEAD')).status, 403);
+    assert.equal((await raw(nginx.url, urls.original, { ...browser(family), range: 'bytes=0-99' })).status, 403);
+    const slice = await raw(nginx.url, urls.thumb, { ...browser(family), 'request-range': 'bytes=0-99' });
+    assert.deepEqual([slice.status, slice.body.toString(), slice.headers['x-robots-tag']], [403, 'Forbidden\n', ROBOTS_TAG]);
+    const video = await raw(nginx.url, `/${token}/video/Summer%202024/clip.mp4`, { ...browser(family), range: 'bytes=0-99' });
+    assert.deepEqual([video.status, video.body.length], [206, 100]);
+  });
+
+  it('refuses blocked user agents and other sites, as keepsake\'s guard would', async () => {
+    const cookie = cookieHeader(family);
+    const refused: Record<string, string>[] = [
+      { 'user-agent': 'curl/8.5.0', 'sec-fetch-site': 'same-origin', cookie },
+      { 'user-agent': 'Mozilla/5.0 (compatible; Kangaroo Bot/1.0)', 'sec-fetch-site': 'same-origin', cookie },
+      { 'sec-fetch-site': 'same-origin', cookie },
+      { ...browser(family), 'sec-fetch-site': 'cross-site' },
+      { ...browser(family), 'sec-fetch-site': 'made-up' },
+      { 'user-agent': BROWSER_HEADERS['user-agent']!, referer: 'https://forum.example/thread', cookie },
+      { 'user-agent': BROWSER_HEADERS['user-agent']!, referer: `${nginx.url.slice(0, -1)}.evil.example/`, cookie },
+      { 'user-agent': BROWSER_HEADERS['user-agent']!, cookie },
+    ];
+    for (const headers of refused) assert.equal((await raw(nginx.url, urls.thumb, headers)).status, 403, JSON.stringify(headers));
+    const ownPage = { 'user-agent': BROWSER_HEADERS['user-agent']!, referer: `${nginx.url}albums/Summer%202024`, cookie };
+    assert.equal((await raw(nginx.url, urls.thumb, ownPage)).status, 200, 'an older browser on our own page');
+    assert.equal((await raw(nginx.url, urls.thumb, { ...browser(family), 'sec-fetch-site': 'none' })).status, 200, 'a typed URL');
+  });
+
+  it('puts robots.txt and the headers on everything, once', async () => {
+    const robots = await raw(nginx.url, '/robots.txt', BROWSER_HEADERS);
+    assert.deepEqual([robots.status, robots.body.toString()], [200, 'User-agent: *\nDisallow: /\n']);
+    for (const target of ['/robots.txt', '/', '/api/me', `/${token}/original/nothing-here`, '/_keepsake/media/Summer%202024/beach.jpg']) {
+      const answer = await raw(nginx.url, target, browser(family));
+      assert.equal(answer.headers['x-robots-tag'], ROBOTS_TAG, target);
+      assert.equal(answer.headers['x-content-type-options'], 'nosniff', target);
+      assert.match(String(answer.headers['content-security-policy']), /^default-src 'self'.*frame-ancestors 'none'$/, target);
+    }
+    const internal = await raw(nginx.url, '/_keepsake/media/Summer%202024/beach.jpg', browser(family));
+    assert.deepEqual([internal.status, internal.body.toString()], [404, NOT_FOUND]);
+  });
+
+  it('keeps a logged-out or expired token dead, even for a browser that kept its cookies', async () => {
+    const leaving = new Client(nginx.url);
+    await leaving.login(FAMILY, { remember: 'on' });
+    const url = `/${(await leaving.me()).token}/original/Summer%202024/beach.jpg`;
+    const kept = browser(leaving);
+    assert.equal((await raw(nginx.url, url, kept)).status, 200);
+    assert.equal((await leaving.request('/logout', { method: 'POST' })).status, 303);
+    assert.equal((await raw(nginx.url, url, kept)).body.toString(), NOT_FOUND);
+
+    const brief = new Client(nginx.url);
+    await brief.login(FAMILY); // without "remember": KEEPSAKE_SESSION_TTL, 2 s
+    const briefToken = (await brief.me()).token;
+    const briefUrl = `/${briefToken}/original/Summer%202024/beach.jpg`;
+    assert.equal((await raw(nginx.url, briefUrl, browser(brief))).status, 200);
+    let answer = await raw(nginx.url, briefUrl, browser(brief));
+    for (let waited = 0; answer.status !== 404 && waited < 8000; waited += 250) answer = await delay(250).then(() => raw(nginx.url, briefUrl, browser(brief)));
+    assert.deepEqual([answer.status, answer.body.toString()], [404, NOT_FOUND], 'dead within the session TTL plus one sweep');
+    await assert.rejects(lstat(path.join(server.webRoot, briefToken)), { code: 'ENOENT' });
+  });
+
+  it('passes `keepsake doctor --url` from the outside', async () => {
+    const result = await runKeepsake(['doctor', '--url', nginx.url, '--password', FAMILY], server.env);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /after logout the token is dead/);
+  });
+
+  it('with KEEPSAKE_ACCEL=nginx, keepsake checks and nginx sends the bytes', async () => {
+    const accelServer = await startTestServer({ mediaRoot: server.mediaRoot, keys: [{ label: 'everyone', password: FAMILY }], env: { KEEPSAKE_TRUST_PROXY: '127.0.0.1', KEEPSAKE_ACCEL: 'nginx' } });
+    const accel = await nginxFor(accelServer, { accel: true });
+    try {
+      const client = new Client(accel.url);
+      await client.login(FAMILY);
+      const image = await firstImage(client, 'Summer 2024');
+      const original = await client.get(image.original);
+      // nginx keeps the upstream's Content-Type on X-Accel-Redirect, so keepsake must send the file's.
+      assert.deepEqual([original.status, original.headers.get('x-robots-tag'), original.headers.get('content-type')], [200, ROBOTS_TAG, 'image/jpeg']);
+      assert.deepEqual(Buffer.from(await original.arrayBuffer()), await readFile(path.join(server.mediaRoot, 'Summer 2024', image.name)));
+      const thumb = await client.get(image.thumb);
+      assert.deepEqual([thumb.status, thumb.headers.get('content-type')], [200, 'image/webp']);
+      assert.ok((await thumb.arrayBuffer()).byteLength > 0, 'nginx sent the bytes keepsake pointed at');
+      for (const target of [image.original, '/_keepsake/cache/']) assert.equal((await raw(accel.url, target, BROWSER_HEADERS)).status, 404, `${target} without a session`);
+    } finally {
+      await accel.stop();
+      await accelServer.close();
+    }
+  });
+
+  it('serves a cached derivative with keepsake stopped: nginx sends it from disk', async () => {
+    await server.close();
+    const hit = await raw(nginx.url, urls.thumb, browser(family));
+    assert.deepEqual([hit.status, hit.headers['content-type']], [200, 'image/webp']);
+    const down = await raw(nginx.url, '/', BROWSER_HEADERS);
+    assert.deepEqual([down.status, down.headers['x-robots-tag']], [502, ROBOTS_TAG]);
+  });
+});
