@@ -1,6 +1,8 @@
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import etag from 'etag';
 import type { Context } from 'koa';
-import send from 'send';
+import parseRange from 'range-parser';
 import { commitSession } from './session.js';
 
 export interface SendOptions {
@@ -14,47 +16,118 @@ function encodeSegments(relativePath: string): string {
   return relativePath.split(path.sep).map(encodeURIComponent).join('/');
 }
 
+function notFound(code: string): Error {
+  return Object.assign(new Error('not a servable file'), { code });
+}
+
+/** The byte range to send, or undefined for the whole file; throws 416 for a range past the end. */
+function requestedRange(ctx: Context, size: number, currentEtag: string, lastModified: Date): { start: number; end: number } | undefined {
+  const header = ctx.get('Range');
+  if (header === '') return undefined;
+  const ifRange = ctx.get('If-Range');
+  // A Range that depends on a version other than the one open now gets the whole new version.
+  if (ifRange !== '') {
+    const matches = ifRange.includes('"') ? ifRange === currentEtag : Date.parse(ifRange) >= Math.floor(lastModified.getTime() / 1000) * 1000;
+    if (!matches) return undefined;
+  }
+  const ranges = parseRange(size, header, { combine: true });
+  if (ranges === -1) {
+    ctx.set('Content-Range', `bytes */${size}`);
+    throw Object.assign(new Error('Range Not Satisfiable'), { status: 416, expose: true });
+  }
+  // Malformed, not bytes, or several ranges: the whole file is always a correct answer.
+  if (ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return undefined;
+  return ranges[0];
+}
+
 /**
- * Streams a file that resolveInside() already vetted, with `send` doing conditional GET,
- * ETag/Last-Modified and Range. Rejects (for the error middleware) only while nothing has
- * been written; a failure mid-stream aborts the response so no short 200 looks whole.
+ * Streams a file that resolveInside() already vetted, doing conditional GET, ETag and
+ * Last-Modified and Range. The file is opened first and everything — size, ETag, bytes — comes
+ * from that one open file, so a photo renamed over or swept mid-request is still sent whole
+ * as the version that was opened. Rejects (for the error middleware) only while nothing has
+ * been written; a failure or a short read mid-stream aborts the connection so no short 200
+ * ever looks whole.
  */
 export async function sendFile(ctx: Context, root: string, absolutePath: string, options: SendOptions): Promise<void> {
+  const relative = path.relative(root, absolutePath);
+  if (relative.split(path.sep).some((segment) => segment.startsWith('.'))) throw notFound('ENOENT');
   ctx.set('Cache-Control', options.cacheControl);
   if (options.accelPrefix !== undefined) {
     // nginx keeps Cache-Control and cookies, and does conditional GET and Range itself.
-    ctx.set('X-Accel-Redirect', `${options.accelPrefix}${encodeSegments(path.relative(root, absolutePath))}`);
+    ctx.set('X-Accel-Redirect', `${options.accelPrefix}${encodeSegments(relative)}`);
     // nginx keeps the upstream Content-Type when it follows the redirect.
     ctx.type = path.extname(absolutePath);
     ctx.status = 200;
     ctx.body = '';
     return;
   }
-  await commitSession(ctx);
-  return new Promise<void>((resolve, reject) => {
-    let headersSent = false;
-    const stream = send(ctx.req, encodeSegments(path.relative(root, absolutePath)), {
-      root,
-      index: false,
-      dotfiles: 'deny',
-      etag: true,
-      lastModified: true,
-      cacheControl: false,
-      acceptRanges: options.acceptRanges,
-    });
-    stream.on('headers', () => {
-      headersSent = true;
-    });
-    stream.on('directory', () => reject(Object.assign(new Error('is a directory'), { code: 'EISDIR' })));
-    stream.on('error', (error: Error) => {
-      if (!headersSent) reject(error);
-      else ctx.res.destroy(error);
-    });
-    ctx.res.once('finish', () => resolve());
-    ctx.res.once('close', () => resolve());
+
+  const handle = await open(absolutePath, 'r');
+  let handedToStream = false;
+  try {
+    const stats = await handle.stat();
+    if (stats.isDirectory()) throw notFound('EISDIR');
+    if (!stats.isFile()) throw notFound('ENOENT');
+    const currentEtag = etag(stats);
+    ctx.status = 200;
+    ctx.type = path.extname(absolutePath);
+    ctx.etag = currentEtag;
+    ctx.lastModified = stats.mtime;
+    if (options.acceptRanges) ctx.set('Accept-Ranges', 'bytes');
+
+    const ifMatch = ctx.get('If-Match');
+    if (ifMatch !== '' && ifMatch.trim() !== '*' && !ifMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === currentEtag.replace(/^W\//, ''))) {
+      throw Object.assign(new Error('Precondition Failed'), { status: 412, expose: true });
+    }
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
+    const range = options.acceptRanges ? requestedRange(ctx, stats.size, currentEtag, stats.mtime) : undefined;
+    const start = range?.start ?? 0;
+    const end = range?.end ?? stats.size - 1;
+    if (range !== undefined) {
+      ctx.status = 206;
+      ctx.set('Content-Range', `bytes ${start}-${end}/${stats.size}`);
+    }
+    const expected = Math.max(0, end - start + 1);
+    ctx.length = expected;
+
+    await commitSession(ctx);
     ctx.respond = false;
-    // Koa starts every response as 404; send only sets the status for 206/304/4xx.
-    ctx.res.statusCode = 200;
-    stream.pipe(ctx.res);
+    const res = ctx.res;
+    // The visitor may have gone while the session was saved; 'close' will not come again.
+    if (res.destroyed) return;
+    res.statusCode = ctx.status;
+    if (ctx.method === 'HEAD' || expected === 0) {
+      res.end();
+      return;
+    }
+    handedToStream = true;
+    await streamExactly(handle, start, end, expected, res);
+  } finally {
+    if (!handedToStream) await handle.close();
+  }
+}
+
+/** Pipes [start, end] of the open file; ends the response only if every promised byte went out. */
+function streamExactly(handle: FileHandle, start: number, end: number, expected: number, res: Context['res']): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stream = handle.createReadStream({ start, end, autoClose: true });
+    let sent = 0;
+    stream.on('data', (chunk) => {
+      sent += chunk.length;
+    });
+    stream.on('end', () => {
+      // A file truncated in place while open reads short: cut the connection, never a short 200.
+      if (sent === expected) res.end();
+      else res.destroy();
+    });
+    stream.on('error', () => res.destroy());
+    res.on('close', () => {
+      stream.destroy();
+      resolve();
+    });
+    stream.pipe(res, { end: false });
   });
 }
