@@ -8,8 +8,9 @@ import { openMediaRoot } from './media-root.js';
 import { readImageFacts, type ImageReader } from './metadata.js';
 import { reconcilePaths, type ReconcilerDeps } from './reconciler.js';
 import { rootFolder, type ParentFolder } from './rules.js';
+import { createFolderRescans } from './folder-rescans.js';
 import { scanTree, type ScanReport } from './scanner.js';
-import { startMediaWatcher, type MediaWatcher, type MediaWatcherOptions } from './watcher.js';
+import { startMediaWatcher, WATCHER_DEFAULTS, type MediaWatcher, type MediaWatcherOptions } from './watcher.js';
 
 export interface LibraryOptions {
   readonly db: Db;
@@ -60,6 +61,13 @@ export function createLibrary(options: LibraryOptions): LibraryService {
     signal: stopping.signal,
     scanFolder: (folder: ParentFolder) => work.track(scanTree(deps, folder)),
   };
+  const rescans = createFolderRescans({
+    root,
+    log,
+    scan: (folder, scanOptions) => work.track(scanTree(deps, folder, scanOptions)),
+    // A margin over the watcher's own write-settle time.
+    settledForMs: (options.watcher?.stabilityThresholdMs ?? WATCHER_DEFAULTS.stabilityThresholdMs) + 500,
+  });
   let fullScan: Promise<ScanReport> | undefined;
   let watcher: Promise<MediaWatcher> | undefined;
 
@@ -77,7 +85,10 @@ export function createLibrary(options: LibraryOptions): LibraryService {
         ...options.watcher,
         root: root.realPath,
         log,
-        onEvents: (events) => work.track(reconcilePaths(deps, events.map((event) => event.relativePath))),
+        onEvents: (events) => {
+          for (const event of events) if (event.kind === 'addDir') rescans.folderAdded(event.relativePath);
+          return work.track(reconcilePaths(deps, events.map((event) => event.relativePath)));
+        },
       });
       await watcher;
     },
@@ -86,6 +97,7 @@ export function createLibrary(options: LibraryOptions): LibraryService {
       stopping.abort();
       const started = await watcher?.catch(() => undefined);
       await started?.close();
+      await rescans.close();
       await work.settled();
     },
   };

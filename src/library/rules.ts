@@ -22,6 +22,8 @@ export interface Candidate {
   readonly type: MediaType;
   readonly size: number;
   readonly mtimeMs: number;
+  /** The inode's last change (ctime): a write, a rename or a link. Unlike mtime, no copy tool can set it back. */
+  readonly changedMs: number;
 }
 
 export type Classified =
@@ -75,7 +77,7 @@ function classifyFile(relativePath: string, file: string, stats: Stats, target =
   const size = stats.size;
   const mtimeMs = Math.trunc(stats.mtimeMs);
   if (size === 0) return skip(relativePath, 'empty', size, mtimeMs);
-  return { kind: 'media', candidate: { relativePath, file, type, size, mtimeMs } };
+  return { kind: 'media', candidate: { relativePath, file, type, size, mtimeMs, changedMs: stats.ctimeMs } };
 }
 
 function classifyLink(root: MediaRoot, parent: ParentFolder, relativePath: string, file: string): Classified {

@@ -25,6 +25,8 @@ export interface ScanReport {
   /** Files and folders found but not catalogued, whether or not they were logged this time. */
   readonly skipped: number;
   readonly ms: number;
+  /** Media files left for a later scan because they were still changing (see ScanOptions). */
+  readonly deferred: number;
   /** False when the scan was stopped (by close()) before the end; nothing was removed then. */
   readonly complete: boolean;
 }
@@ -39,6 +41,14 @@ export interface ScannerDeps {
   readonly signal: AbortSignal;
 }
 
+export interface ScanOptions {
+  /**
+   * Leave alone media files whose inode changed less than this long ago: they may still be
+   * being copied. They are counted in `deferred` and neither read nor forgotten.
+   */
+  readonly settledForMs?: number;
+}
+
 /** What the catalogue knew before the walk; whatever the walk does not see again is gone. */
 interface ScanState {
   readonly known: Map<string, FileStamp>;
@@ -46,9 +56,12 @@ interface ScanState {
   readonly knownSkips: Map<string, SkipRecord>;
   readonly changes: Change[];
   readonly candidates: Candidate[];
+  /** Candidates whose inode changed after this instant are deferred. */
+  readonly changedBefore: number;
   albums: number;
   unchanged: number;
   skipped: number;
+  deferred: number;
 }
 
 /**
@@ -57,10 +70,10 @@ interface ScanState {
  * mtime against it in memory, so an unchanged tree costs little more than the walk itself.
  * Only new and changed files are read, a few at a time, and written in batched transactions.
  */
-export async function scanTree(deps: ScannerDeps, start: ParentFolder): Promise<ScanReport> {
+export async function scanTree(deps: ScannerDeps, start: ParentFolder, options: ScanOptions = {}): Promise<ScanReport> {
   const startedAt = performance.now();
   const scope = start.relativePath === '' ? '(media root)' : start.relativePath;
-  const state = await loadState(deps.table, start.relativePath);
+  const state = await loadState(deps.table, start.relativePath, options.settledForMs === undefined ? Infinity : Date.now() - options.settledForMs);
   const progress = { phase: 'walking' as 'walking' | 'reading', folders: 0, entries: 0, toRead: 0, read: 0 };
   const ticker = setInterval(() => deps.log.info({ scope, ...progress }, 'library scan in progress'), PROGRESS_EVERY_MS);
   ticker.unref();
@@ -79,6 +92,7 @@ export async function scanTree(deps: ScannerDeps, start: ParentFolder): Promise<
       items: state.unchanged + totals.added + totals.updated,
       ...totals,
       skipped: state.skipped,
+      deferred: state.deferred,
       ms: Math.round(performance.now() - startedAt),
       complete: walked && !deps.signal.aborted,
     };
@@ -99,7 +113,7 @@ async function readCandidates(deps: ScannerDeps, state: ScanState, buffer: Commi
   await forEachWithLimit(state.candidates, deps.readConcurrency, read, deps.signal);
 }
 
-async function loadState(table: CatalogueTable, prefix: string): Promise<ScanState> {
+async function loadState(table: CatalogueTable, prefix: string, changedBefore: number): Promise<ScanState> {
   const knownAlbums = table.loadAlbums(prefix);
   const knownSkips = table.loadSkips(prefix);
   // The scanned folder itself is the caller's business, never one of its own entries.
@@ -110,7 +124,7 @@ async function loadState(table: CatalogueTable, prefix: string): Promise<ScanSta
     for (const [path, stamp] of page) known.set(path, stamp);
     await yieldToEventLoop();
   }
-  return { known, knownAlbums, knownSkips, changes: [], candidates: [], albums: 0, unchanged: 0, skipped: 0 };
+  return { known, knownAlbums, knownSkips, changes: [], candidates: [], changedBefore, albums: 0, unchanged: 0, skipped: 0, deferred: 0 };
 }
 
 function visitorFor(state: ScanState): WalkVisitor {
@@ -164,6 +178,11 @@ function seeMedia(state: ScanState, candidate: Candidate): void {
   // Known to be broken and untouched since: not decoded again, not logged again.
   if (previousSkip !== undefined && CONTENT_REASONS.has(previousSkip.reason) && sameFile(previousSkip, candidate)) {
     state.skipped += 1;
+    return;
+  }
+  // Still being written: reading it now could catalogue half a photo. Kept as known, so not forgotten.
+  if (candidate.changedMs > state.changedBefore) {
+    state.deferred += 1;
     return;
   }
   state.candidates.push(candidate);

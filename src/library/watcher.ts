@@ -28,7 +28,7 @@ export interface MediaWatcherOptions {
 
 type WatcherSettings = Required<MediaWatcherOptions>;
 
-const DEFAULTS = {
+export const WATCHER_DEFAULTS = {
   stabilityThresholdMs: 1000,
   pollIntervalMs: 100,
   settleMs: 200,
@@ -134,9 +134,9 @@ function normalise(options: MediaWatcherOptions): WatcherSettings {
     root: options.root,
     log: options.log,
     onEvents: options.onEvents,
-    stabilityThresholdMs: options.stabilityThresholdMs ?? DEFAULTS.stabilityThresholdMs,
-    pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
-    settleMs: options.settleMs ?? DEFAULTS.settleMs,
-    maxBatchSize: options.maxBatchSize ?? DEFAULTS.maxBatchSize,
+    stabilityThresholdMs: options.stabilityThresholdMs ?? WATCHER_DEFAULTS.stabilityThresholdMs,
+    pollIntervalMs: options.pollIntervalMs ?? WATCHER_DEFAULTS.pollIntervalMs,
+    settleMs: options.settleMs ?? WATCHER_DEFAULTS.settleMs,
+    maxBatchSize: options.maxBatchSize ?? WATCHER_DEFAULTS.maxBatchSize,
   };
 }
