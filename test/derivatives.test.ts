@@ -317,6 +317,32 @@ describe('making derivatives', () => {
     assert.deepEqual(order, ['first', 'visitor', 'promoted', 'second', 'third']);
   });
 
+  it('leaves no file behind when a photo is removed while its derivatives are being made', async () => {
+    let release!: () => void;
+    const writesMayEnd = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let writing = 0;
+    const { derivatives, source, cacheDir } = await setUp({
+      writeFile: async (file, data) => {
+        writing += 1;
+        await writesMayEnd;
+        await writeFile(file, data, { flag: 'wx' });
+      },
+    });
+    const photo = await source('gone.jpg', noisyJpeg(1600, 1200));
+    derivatives.pregenerate(photo, ['thumb', 'small']);
+    await waitFor(() => writing === 1);
+    // The photo is deleted; its removal runs while the job is about to write.
+    await rm(photo.absolutePath);
+    const removal = derivatives.removeFor('Summer 2024', 'gone.jpg');
+    release();
+    await removal;
+    await waitFor(() => derivatives.stats().running === 0);
+    assert.equal(derivatives.stats().made, 2, 'the job did write both files');
+    assert.deepEqual(await filesUnder(cacheDir), [], 'what the job wrote after the first sweep is swept too');
+  });
+
   it('on close, cancels queued background work and finishes what runs', async () => {
     const { derivatives, source, failures } = await setUp({ concurrency: 1 });
     const [a, b] = [await source('a.jpg', noisyJpeg(2400, 1800)), await source('b.jpg', noisyJpeg(1200, 900))];

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { createAtomicWriter, isRegularFile, sweepAlbum, sweepCache } from './cache-files.js';
 import type { CacheEntry } from './cache-files.js';
 import { DerivativeError, isDerivativeError, sourceErrorFrom } from './errors.js';
@@ -248,6 +249,22 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
     return source === undefined || leafFor(source, variant) !== leaf;
   }
 
+  /**
+   * Deletes an album's cache files that `matches`. A job already making one of them (a
+   * pre-generation started just before the photo was deleted) would write it after the
+   * sweep, so such jobs are waited for and the album swept once more.
+   */
+  async function removeFromAlbum(albumPath: string, matches: (leaf: string) => boolean): Promise<number> {
+    const deleted = await sweepAlbum(cacheDir, albumPath, matches);
+    const inAlbum = (file: string): boolean => {
+      // <cacheDir>/<variant>/<album…>/<leaf>
+      const segments = path.relative(cacheDir, file).split(path.sep);
+      return segments.slice(1, -1).join('/') === albumPath;
+    };
+    const inFlight = await flights.settled((file) => inAlbum(file) && matches(path.basename(file)));
+    return inFlight === 0 ? deleted : deleted + (await sweepAlbum(cacheDir, albumPath, matches));
+  }
+
   return {
     variants: settings.variants,
     format: encoder.format,
@@ -270,11 +287,11 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
     async removeFor(albumPath, sourceName) {
       if (!isAlbumPath(albumPath)) throw invalidParameter('albumPath', "'' or '/'-separated plain folder names", albumPath);
       if (!isPlainSegment(sourceName)) throw invalidParameter('sourceName', 'a plain file name', sourceName);
-      return sweepAlbum(cacheDir, albumPath, (leaf) => parseLeaf(leaf)?.sourceName === sourceName);
+      return removeFromAlbum(albumPath, (leaf) => parseLeaf(leaf)?.sourceName === sourceName);
     },
     async removeVersion(source) {
       const leaves = new Set(settings.variants.map((variant) => leafFor(source, variant)));
-      return sweepAlbum(cacheDir, source.albumPath, (leaf) => leaves.has(leaf));
+      return removeFromAlbum(source.albumPath, (leaf) => leaves.has(leaf));
     },
     pruneOrphans: (lookup) => sweepCache(cacheDir, (entry) => isOrphan(entry, lookup)),
     removeStaleTemp: () =>

@@ -146,6 +146,12 @@ export function createFlights<T, Extra>() {
       // Both branches end the flight; neither re-throws, so this chain never goes unhandled.
       promise.then(forget(key, promise), forget(key, promise));
     },
+    /** Waits until every flight whose key passes `match` has landed or failed. */
+    async settled(match: (key: string) => boolean): Promise<number> {
+      const waiting = [...flights].filter(([key]) => match(key)).map(([, flight]) => flight.promise);
+      await Promise.allSettled(waiting);
+      return waiting.length;
+    },
     get size() {
       return flights.size;
     },
