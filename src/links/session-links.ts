@@ -37,6 +37,9 @@ export function createSessionLinks(options: SessionLinksOptions) {
   const { sessions, views, webRoot, log } = options;
   const now = options.now ?? Date.now;
   const step = options.afterLoginStep ?? (() => undefined);
+  // Logins under way in this process: their pending rows are never a crash's leftover, however
+  // old the (possibly just stepped) wall clock makes them look.
+  const loginsInFlight = new Set<string>();
 
   async function unlinkQuietly(token: string): Promise<void> {
     try {
@@ -74,7 +77,8 @@ export function createSessionLinks(options: SessionLinksOptions) {
       expired += await endRecords(batch);
       await yieldToEventLoop();
     }
-    expired += await endRecords(sessions.stalePending(now() - PENDING_GRACE_MS));
+    const stale = sessions.stalePending(now() - PENDING_GRACE_MS).filter((record) => !loginsInFlight.has(record.sid));
+    expired += await endRecords(stale);
     const orphans = await removeOrphanLinks(() => sessions.tokens());
     if (expired + orphans > 0) log.info({ expired, orphans }, 'sweep removed sessions and links');
     return { expired, orphans };
@@ -92,18 +96,27 @@ export function createSessionLinks(options: SessionLinksOptions) {
           if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') continue;
           throw error;
         }
-        step('row-pending');
+        loginsInFlight.add(record.sid);
         try {
-          await createTokenLink(webRoot, record.token, views.dirOf(grant.view));
-        } catch (error) {
-          sessions.delete(record.sid);
-          if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
-          throw error;
+          step('row-pending');
+          try {
+            await createTokenLink(webRoot, record.token, views.dirOf(grant.view));
+          } catch (error) {
+            sessions.delete(record.sid);
+            if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+            throw error;
+          }
+          step('link-created');
+          if (!sessions.activate(record.sid)) {
+            // Another process (`keepsake sessions revoke`, `keepsake sweep`) removed the pending row.
+            await unlinkQuietly(record.token);
+            throw new Error('the session was removed while it was being created');
+          }
+          step('row-active');
+          return { ...record, state: 'active' };
+        } finally {
+          loginsInFlight.delete(record.sid);
         }
-        step('link-created');
-        sessions.activate(record.sid);
-        step('row-active');
-        return { ...record, state: 'active' };
       }
       throw new Error('could not find a free token after 5 attempts');
     },
@@ -125,8 +138,15 @@ export function createSessionLinks(options: SessionLinksOptions) {
       const pending = await endRecords(sessions.stalePending(Number.MAX_SAFE_INTEGER));
       const { expired } = await sweep();
       const orphans = await removeOrphanLinks(() => sessions.activeTokens());
-      const removed = pending + expired + orphans;
-      if (removed > 0) log.info({ pending, expired, orphans }, 'start-up reconcile removed leftovers');
+      // A session whose link is gone (its end cut short by a power cut that rolled the row
+      // back, or a link deleted by hand) would show a broken gallery: end it, the visitor logs in again.
+      const linked = new Set(await listTokenLinks(webRoot));
+      const linkless = [...sessions.activeTokens()]
+        .filter((token) => !linked.has(token))
+        .flatMap((token) => sessions.byToken(token) ?? []);
+      const unlinked = await endRecords(linkless);
+      const removed = pending + expired + orphans + unlinked;
+      if (removed > 0) log.info({ pending, expired, orphans, unlinked }, 'start-up reconcile removed leftovers');
       return { removed };
     },
   };

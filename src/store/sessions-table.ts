@@ -77,7 +77,8 @@ export function createSessionsTable(db: Db) {
   const selectByLabel = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE label = ?');
   const selectByShare = db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE share_id = ?');
   const selectExpired = db.prepare<[number, number], { sid: string; token: string }>(
-    'SELECT sid, token FROM sessions WHERE expires_at <= ? LIMIT ?',
+    // Pending rows are a login in flight or a crash's leftover; stalePending() handles them.
+    "SELECT sid, token FROM sessions WHERE state = 'active' AND expires_at <= ? LIMIT ?",
   );
   const selectStalePending = db.prepare<[number], { sid: string; token: string }>(
     "SELECT sid, token FROM sessions WHERE state = 'pending' AND created_at <= ?",
