@@ -25,14 +25,7 @@ export class Client {
       body = new URLSearchParams(init.form).toString();
     }
     const response = await fetch(new URL(target, this.base), { ...init, headers, body: body ?? null, redirect: 'manual' });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const index = pair.indexOf('=');
-      const name = pair.slice(0, index).trim();
-      const value = pair.slice(index + 1).trim();
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
+    keepCookies(this.cookies, response.headers.getSetCookie());
     return response;
   }
 
@@ -71,4 +64,16 @@ export function rawGet(url: string, headers: Record<string, string>): Promise<{ 
 
 export function cookieHeader(client: Client): string {
   return [...client.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+}
+
+/** Applies Set-Cookie lines to a cookie jar as a browser would: a cleared or expired cookie is dropped. */
+export function keepCookies(jar: Map<string, string>, lines: readonly string[]): void {
+  for (const line of lines) {
+    const [pair = ''] = line.split(';');
+    const index = pair.indexOf('=');
+    const name = pair.slice(0, index).trim();
+    const value = pair.slice(index + 1).trim();
+    if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) jar.delete(name);
+    else jar.set(name, value);
+  }
 }

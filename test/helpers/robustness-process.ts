@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from './cli.js';
+
+/** A port nobody listens on right now (for tests that must know it before the server starts). */
+export { freePort } from '../../bench/nginx.js';
 
 /**
  * `keepsake serve` as its own process, as an admin runs it: the robustness tests kill it
@@ -44,16 +46,6 @@ function exitOf(child: ChildProcess): Promise<number | string> {
     else if (child.signalCode !== null) resolve(child.signalCode);
     else child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
-}
-
-/** A port nobody listens on right now (for tests that must know it before the server starts). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 async function accepts(port: number): Promise<boolean> {

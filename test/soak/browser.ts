@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { keepCookies } from '../helpers/client.js';
 
 /**
  * A browser as far as keepsake can tell: a cookie jar, the headers a same-site page sends,
@@ -74,7 +75,7 @@ export class Browser {
       note(this.tally, `${method} ${url.pathname}: ${(error as Error).message}`);
       return undefined;
     }
-    this.keepCookies(answer.headers['set-cookie']);
+    keepCookies(this.cookies, [answer.headers['set-cookie'] ?? []].flat());
     this.tally.statuses.set(answer.status, (this.tally.statuses.get(answer.status) ?? 0) + 1);
     if (answer.status >= 500) {
       this.tally.serverErrors += 1;
@@ -141,16 +142,5 @@ export class Browser {
       });
       outgoing.end(body);
     });
-  }
-
-  private keepCookies(lines: string | string[] | undefined): void {
-    for (const line of lines === undefined ? [] : Array.isArray(lines) ? lines : [lines]) {
-      const [pair = ''] = line.split(';');
-      const index = pair.indexOf('=');
-      const name = pair.slice(0, index).trim();
-      const value = pair.slice(index + 1).trim();
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
   }
 }
