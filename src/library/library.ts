@@ -4,11 +4,11 @@ import { createAlbumQueries, type AlbumQueries } from './album-queries.js';
 import { createCatalogueTable } from './catalogue-table.js';
 import { createCatalogueWriter } from './catalogue-writer.js';
 import { createChangeEmitter, type ChangeListener } from './events.js';
+import { createFolderRescans } from './folder-rescans.js';
 import { openMediaRoot } from './media-root.js';
 import { readImageFacts, type ImageReader } from './metadata.js';
 import { reconcilePaths, type ReconcilerDeps } from './reconciler.js';
 import { rootFolder, type ParentFolder } from './rules.js';
-import { createFolderRescans } from './folder-rescans.js';
 import { scanTree, type ScanReport } from './scanner.js';
 import { startMediaWatcher, WATCHER_DEFAULTS, type MediaWatcher, type MediaWatcherOptions } from './watcher.js';
 
