@@ -26,6 +26,7 @@ interface Answer {
   readonly status: number;
   readonly declared: number;
   readonly etag: string | undefined;
+  readonly retryAfter: string | undefined;
   readonly body: Buffer;
   readonly complete: boolean;
 }
@@ -41,6 +42,7 @@ function fetchOnce(url: string, cookie: string): Promise<Answer> {
           status: response.statusCode ?? 0,
           declared: Number(response.headers['content-length'] ?? -1),
           etag: response.headers.etag,
+          retryAfter: response.headers['retry-after'],
           body: Buffer.concat(chunks),
           complete,
         });
@@ -143,5 +145,42 @@ describe('a photo replaced while it is being served', () => {
     assert.deepEqual(problems.slice(0, 10), [], `${problems.length} bad answers`);
     // Spot-check that the bodies decode, as a browser would.
     for (const answer of answers.filter((item) => item.status === 200).slice(0, 20)) await sharp(answer.body).stats();
+  });
+
+  it('overwritten in place (cp over it): never a short 200; at worst a 503 with Retry-After', async (t) => {
+    // Truncate-then-write is what `cp new.jpg old.jpg` does: a reader can find the file shorter
+    // than it was a moment ago. The bytes may mix versions (README: replace by rename); the length never lies.
+    const cookie = cookieHeader(client);
+    const original = `${server.url}${token}/original/Swap/photo.jpg`;
+    const deadline = Date.now() + RUN_MS / 2;
+    let writes = 0;
+    const writer = (async () => {
+      while (Date.now() < deadline) {
+        writes += 1;
+        await writeFile(path.join(album, 'photo.jpg'), versions[writes % 2]!);
+      }
+    })();
+    const answers = (
+      await Promise.all(
+        Array.from({ length: READERS }, async () => {
+          const mine: Answer[] = [];
+          while (Date.now() < deadline) mine.push(await fetchOnce(original, cookie));
+          return mine;
+        }),
+      )
+    ).flat();
+    await writer;
+    const short = answers.filter((answer) => answer.status === 200 && (!answer.complete || answer.body.length !== answer.declared));
+    const other = answers.filter((answer) => answer.status !== 200 && answer.status !== 503 && answer.status !== 404);
+    const busy = answers.filter((answer) => answer.status === 503);
+    const whole = answers.filter((answer) => answer.status === 200).length - short.length;
+    const missing = answers.filter((answer) => answer.status === 404).length;
+    t.diagnostic(`${writes} overwrites, ${answers.length} answers: ${whole} whole 200s, ${busy.length} 503s, ${missing} 404s (empty for a moment), ${short.length} short 200s`);
+    assert.ok(writes > 20 && answers.length > 100, 'the load and the writes overlapped');
+    assert.deepEqual(short.map((answer) => `${answer.body.length} of ${answer.declared}`).slice(0, 5), [], 'no short 200');
+    assert.deepEqual(other.map((answer) => answer.status), []);
+    assert.ok(busy.every((answer) => answer.retryAfter !== undefined), 'every 503 says when to come back');
+    // A moment of an empty file is a 404 (an empty file is never a photo), not an empty 200.
+    assert.equal(answers.filter((answer) => answer.status === 200 && answer.declared === 0).length, 0, 'no empty 200');
   });
 });
