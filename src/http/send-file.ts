@@ -65,7 +65,10 @@ export async function sendFile(ctx: Context, root: string, absolutePath: string,
     return;
   }
 
-  const handle = await open(absolutePath, 'r');
+  const handle = await open(absolutePath, 'r').catch((error: NodeJS.ErrnoException) => {
+    // A file the server may not read, or a link loop: to the visitor, like any other "no".
+    throw error.code === 'EACCES' || error.code === 'ELOOP' ? notFound('ENOENT') : error;
+  });
   let handedToStream = false;
   try {
     const stats = await handle.stat();
