@@ -9,7 +9,7 @@ import { captureLog, makeSandbox, waitFor } from './fixtures/library-fixtures.js
 
 const report = (deferred: number, added = 0): ScanReport => ({ albums: 0, items: 0, added, updated: 0, removed: 0, skipped: 0, deferred, ms: 1, complete: true });
 
-describe('rescans of new folders', () => {
+describe('rescans of changed folders', () => {
   const sandbox = makeSandbox();
   after(() => sandbox.remove());
 
@@ -19,7 +19,7 @@ describe('rescans of new folders', () => {
     assert.deepEqual(topmost([]), []);
   });
 
-  test('new folders are scanned once the burst is quiet, outer folders only, and again while files are still changing', async () => {
+  test('changed folders are scanned once the burst is quiet, outer folders only, and again while files are still changing', async () => {
     for (const folder of ['Drop/Day 1', 'Drop/Day 2', 'Other']) mkdirSync(path.join(sandbox.mediaRoot, folder), { recursive: true });
     writeFileSync(path.join(sandbox.mediaRoot, 'not-a-folder.jpg'), 'x');
     const logged = captureLog();
@@ -36,7 +36,7 @@ describe('rescans of new folders', () => {
         return report(0, folder.relativePath === 'Other' ? 3 : 0);
       },
     });
-    for (const folder of ['Drop', 'Drop/Day 1', 'Drop/Day 2', 'Other', 'not-a-folder.jpg', 'Vanished']) rescans.folderAdded(folder);
+    for (const folder of ['Drop', 'Drop/Day 1', 'Drop/Day 2', 'Other', 'not-a-folder.jpg', 'Vanished']) rescans.folderChanged(folder);
     await waitFor(() => scans.length >= 3, 5_000, 'two rounds of rescans');
     await new Promise((resolve) => setTimeout(resolve, 200));
     await rescans.close();
@@ -46,7 +46,7 @@ describe('rescans of new folders', () => {
       'Drop once more for its deferred file; a file and a vanished path are not scanned',
     );
     assert.ok(scans.every((scan) => scan.options.settledForMs === 1500));
-    assert.equal(logged.lines.filter((line) => line.msg === 'rescan of a new folder found files the watcher missed' && line.folder === 'Other').length, 1);
+    assert.equal(logged.lines.filter((line) => line.msg === 'rescan after changes found files the watcher missed' && line.folder === 'Other').length, 1);
   });
 
   test('close() stops a rescan that has not started yet', async () => {
@@ -61,7 +61,7 @@ describe('rescans of new folders', () => {
         return report(0);
       },
     });
-    rescans.folderAdded('Other');
+    rescans.folderChanged('Other');
     await rescans.close();
     await new Promise((resolve) => setTimeout(resolve, 250));
     assert.equal(scanned, 0);

@@ -9,15 +9,15 @@ export interface FolderRescanOptions {
   readonly scan: (folder: ParentFolder, options: ScanOptions) => Promise<ScanReport>;
   /** Files younger than this are left for the next round (the watcher's write-settle time). */
   readonly settledForMs: number;
-  /** Quiet time after the last new folder before the rescan starts. */
+  /** Quiet time after the last change before the rescan starts. */
   readonly quietMs?: number;
   /** A folder waits at most this long, however busy the drop. */
   readonly maxWaitMs?: number;
 }
 
 export interface FolderRescans {
-  /** A folder appeared; it will be scanned once the burst of new folders is over. */
-  folderAdded(relativePath: string): void;
+  /** Something changed in this folder; it will be scanned once the burst of changes is over. */
+  folderChanged(relativePath: string): void;
   close(): Promise<void>;
 }
 
@@ -27,9 +27,12 @@ const MAX_WAIT_MS = 15_000;
 /**
  * The safety net under the watcher. inotify can only watch a folder once it exists, so files
  * created in a new folder before its watch is in place (a 20,000-photo drop, or rsync renaming
- * a file in while the folder is being listed) never raise an event. Every new folder is
- * therefore scanned again after the burst; the scan is incremental, so what the watcher
- * already catalogued costs a stat. Files still changing are deferred to another round.
+ * a file in while the folder is being listed) never raise an event; and chokidar drops the
+ * changes that arrive while it re-lists a folder when that listing takes over a second (its
+ * readdir throttle expires first), which a busy box hits during a big drop. So every folder
+ * the watcher reported a change in is scanned again after the burst; the scan is incremental,
+ * so what the watcher already catalogued costs a stat. Files still changing are deferred to
+ * another round.
  */
 export function createFolderRescans(options: FolderRescanOptions): FolderRescans {
   const quietMs = options.quietMs ?? QUIET_MS;
@@ -64,16 +67,16 @@ export function createFolderRescans(options: FolderRescanOptions): FolderRescans
         const found = classifyPath(options.root, relativePath);
         if (found.kind !== 'album') continue;
         const report = await options.scan(found.folder, { settledForMs: options.settledForMs });
-        if (report.added > 0) options.log.info({ folder: relativePath, added: report.added }, 'rescan of a new folder found files the watcher missed');
+        if (report.added > 0) options.log.info({ folder: relativePath, added: report.added }, 'rescan after changes found files the watcher missed');
         if (report.deferred > 0) waiting.add(relativePath);
       } catch (error) {
-        options.log.warn({ err: error, folder: relativePath }, 'could not rescan a new folder; the next full scan will');
+        options.log.warn({ err: error, folder: relativePath }, 'could not rescan a changed folder; the next full scan will');
       }
     }
   }
 
   return {
-    folderAdded(relativePath) {
+    folderChanged(relativePath) {
       if (closed) return;
       waiting.add(relativePath);
       schedule();

@@ -8,6 +8,7 @@ import { createFolderRescans } from './folder-rescans.js';
 import { openMediaRoot } from './media-root.js';
 import { readImageFacts, type ImageReader } from './metadata.js';
 import { reconcilePaths, type ReconcilerDeps } from './reconciler.js';
+import { splitRelative } from './relative-path.js';
 import { rootFolder, type ParentFolder } from './rules.js';
 import { scanTree, type ScanReport } from './scanner.js';
 import { startMediaWatcher, WATCHER_DEFAULTS, type MediaWatcher, type MediaWatcherOptions } from './watcher.js';
@@ -86,7 +87,7 @@ export function createLibrary(options: LibraryOptions): LibraryService {
         root: root.realPath,
         log,
         onEvents: (events) => {
-          for (const event of events) if (event.kind === 'addDir') rescans.folderAdded(event.relativePath);
+          for (const event of events) rescans.folderChanged(splitRelative(event.relativePath).albumPath);
           return work.track(reconcilePaths(deps, events.map((event) => event.relativePath)));
         },
       });
