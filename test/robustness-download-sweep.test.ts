@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
-import { get } from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
+import { Client, cookieHeader, downloadOnce } from './helpers/client.js';
 import { makeMediaRoot, tempDir } from './helpers/fixtures.js';
 import { exists, sha256 } from './helpers/robustness-state.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -17,45 +16,6 @@ import { startTestServer, type TestServer } from './helpers/server.js';
  */
 
 const PASSWORD = 'download while swept';
-
-interface Received {
-  readonly status: number;
-  readonly declared: number;
-  readonly body: Buffer;
-  /** The response ended cleanly (false: the connection broke off). */
-  readonly complete: boolean;
-}
-
-/** GET with the browser's headers, reading slowly; `onFirstChunk` runs once the body has started. */
-function download(url: string, cookie: string, options: { slow: boolean; onFirstChunk?: () => Promise<void> }): Promise<Received> {
-  return new Promise((resolve, reject) => {
-    const request = get(url, { agent: false, headers: { ...BROWSER_HEADERS, cookie } }, (response) => {
-      const chunks: Buffer[] = [];
-      let first = true;
-      const finish = (complete: boolean) =>
-        resolve({ status: response.statusCode ?? 0, declared: Number(response.headers['content-length'] ?? -1), body: Buffer.concat(chunks), complete });
-      response.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        if (first) {
-          first = false;
-          if (options.onFirstChunk !== undefined) {
-            response.pause();
-            options.onFirstChunk().then(() => response.resume(), reject);
-            return;
-          }
-        }
-        if (options.slow) {
-          response.pause();
-          setTimeout(() => response.resume(), 3);
-        }
-      });
-      response.on('end', () => finish(true));
-      response.on('aborted', () => finish(false));
-      response.on('error', () => finish(false));
-    });
-    request.on('error', reject);
-  });
-}
 
 async function noisyPng(file: string, width: number, height: number): Promise<void> {
   await sharp({ create: { width, height, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 50 } } })
@@ -95,7 +55,7 @@ describe('a session ending while its download is on the wire', () => {
       const { token } = await client.me();
       const record = server.services.sessions.byToken(token)!;
       const url = `${server.url}${token}/original/Summer%202024/big.png`;
-      const received = await download(url, cookieHeader(client), {
+      const received = await downloadOnce(url, cookieHeader(client), {
         slow: true,
         async onFirstChunk() {
           if (how === 'revoked') await server.services.sessionLinks.end(record.sid);
@@ -113,7 +73,7 @@ describe('a session ending while its download is on the wire', () => {
       assert.equal(received.body.length, received.declared, 'Content-Length = bytes received');
       assert.equal(sha256(received.body), sha256(bigBytes), 'the whole file, unchanged');
 
-      const next = await download(url, cookieHeader(client), { slow: false });
+      const next = await downloadOnce(url, cookieHeader(client), { slow: false });
       assert.equal(next.status, 404);
       assert.equal(next.body.toString(), 'Not Found\n');
       assert.equal((await client.get('/api/me')).status, 401);
@@ -129,7 +89,7 @@ describe('a session ending while its download is on the wire', () => {
       const { sid } = server.services.sessions.byToken(token)!;
       const cookie = cookieHeader(client);
       const url = `${server.url}${token}/original/Summer%202024/medium.png`;
-      const downloads = Array.from({ length: 3 }, () => download(url, cookie, { slow: false }));
+      const downloads = Array.from({ length: 3 }, () => downloadOnce(url, cookie, { slow: false }));
       // End the session at a different moment of the requests' lives each round.
       await sleep(round % 6);
       if (round % 2 === 0) await server.services.sessionLinks.end(sid);

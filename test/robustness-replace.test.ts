@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { get } from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
+import { Client, cookieHeader, downloadOnce } from './helpers/client.js';
+import { noisyJpeg } from './fixtures/derivatives-images.js';
 import { makeMediaRoot, tempDir } from './helpers/fixtures.js';
 import { sha256 } from './helpers/robustness-state.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -31,33 +31,9 @@ interface Answer {
   readonly complete: boolean;
 }
 
-/** One GET on its own connection (closed after the answer), so a body cut short shows as such. */
-function fetchOnce(url: string, cookie: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    get(url, { agent: false, headers: { ...BROWSER_HEADERS, cookie } }, (response) => {
-      const chunks: Buffer[] = [];
-      const finish = (complete: boolean) =>
-        resolve({
-          url,
-          status: response.statusCode ?? 0,
-          declared: Number(response.headers['content-length'] ?? -1),
-          etag: response.headers.etag,
-          retryAfter: response.headers['retry-after'],
-          body: Buffer.concat(chunks),
-          complete,
-        });
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => finish(true));
-      response.on('aborted', () => finish(false));
-      response.on('error', () => finish(false));
-    }).on('error', reject);
-  });
-}
-
-function noisyJpeg(width: number, height: number): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
-    .jpeg({ quality: 90 })
-    .toBuffer();
+async function fetchOnce(url: string, cookie: string): Promise<Answer> {
+  const answer = await downloadOnce(url, cookie);
+  return { ...answer, url, etag: answer.headers.etag, retryAfter: answer.headers['retry-after'] };
 }
 
 describe('a photo replaced while it is being served', () => {

@@ -55,21 +55,22 @@ export function createSessionLinks(options: SessionLinksOptions) {
     return records.length;
   }
 
-  /** Removes token links that no session row (pending or active) accounts for. */
-  async function removeOrphanLinks(accountedFor: () => Set<string>): Promise<number> {
+  /** Removes token links that no session row (pending or active) accounts for; returns the links left. */
+  async function removeOrphanLinks(): Promise<{ orphans: number; linked: Set<string> }> {
     // List first, then read rows: a login writes its row before its link, so it is never mistaken.
     const links = await listTokenLinks(webRoot);
-    const known = accountedFor();
+    const known = sessions.tokens();
     const orphans = links.filter((token) => !known.has(token));
     await Promise.all(orphans.map((token) => unlinkQuietly(token)));
-    return orphans.length;
+    return { orphans: orphans.length, linked: new Set(links.filter((token) => known.has(token))) };
   }
 
   /**
    * One sweep: expired sessions and their links go in batches (yielding between them so
-   * requests keep flowing), then links whose sessions were ended elsewhere (the CLI).
+   * requests keep flowing), then links whose sessions were ended elsewhere (the CLI). Also
+   * returns the links it left, so start-up need not list the web root again.
    */
-  async function sweep(): Promise<{ expired: number; orphans: number }> {
+  async function sweepAndList(): Promise<{ expired: number; orphans: number; linked: Set<string> }> {
     let expired = 0;
     for (;;) {
       const batch = sessions.expired(now(), SWEEP_BATCH);
@@ -79,9 +80,9 @@ export function createSessionLinks(options: SessionLinksOptions) {
     }
     const stale = sessions.stalePending(now() - PENDING_GRACE_MS).filter((record) => !loginsInFlight.has(record.sid));
     expired += await endRecords(stale);
-    const orphans = await removeOrphanLinks(() => sessions.tokens());
+    const { orphans, linked } = await removeOrphanLinks();
     if (expired + orphans > 0) log.info({ expired, orphans }, 'sweep removed sessions and links');
-    return { expired, orphans };
+    return { expired, orphans, linked };
   }
 
   return {
@@ -131,16 +132,18 @@ export function createSessionLinks(options: SessionLinksOptions) {
 
     endAll: (records: readonly SessionRecord[]): Promise<number> => endRecords(records),
 
-    sweep,
+    async sweep(): Promise<{ expired: number; orphans: number }> {
+      const { expired, orphans } = await sweepAndList();
+      return { expired, orphans };
+    },
 
     /** At start-up, before listening: no login is in flight, so every pending row is a crash's leftover. */
     async reconcile(): Promise<{ removed: number }> {
       const pending = await endRecords(sessions.stalePending(Number.MAX_SAFE_INTEGER));
-      const { expired } = await sweep();
-      const orphans = await removeOrphanLinks(() => sessions.activeTokens());
+      // With the pending rows gone, the sweep's orphan pass leaves only links of active sessions.
+      const { expired, orphans, linked } = await sweepAndList();
       // A session whose link is gone (its end cut short by a power cut that rolled the row
       // back, or a link deleted by hand) would show a broken gallery: end it, the visitor logs in again.
-      const linked = new Set(await listTokenLinks(webRoot));
       const linkless = [...sessions.activeTokens()]
         .filter((token) => !linked.has(token))
         .flatMap((token) => sessions.byToken(token) ?? []);

@@ -62,6 +62,60 @@ export function rawGet(url: string, headers: Record<string, string>): Promise<{ 
   });
 }
 
+/** What downloadOnce() saw: the status, the length the server declared, the bytes, and whether it ended cleanly. */
+export interface Download {
+  readonly status: number;
+  readonly headers: import('node:http').IncomingHttpHeaders;
+  /** Content-Length, or -1 without one. */
+  readonly declared: number;
+  readonly body: Buffer;
+  /** The response ended cleanly (false: the connection broke off). */
+  readonly complete: boolean;
+}
+
+/**
+ * A GET with the browser's headers on a connection of its own (closed after the answer), so a
+ * body cut short shows as such. `slow` reads in small pauses; `onFirstChunk` runs once the body
+ * has started, with reading paused until it settles.
+ */
+export function downloadOnce(url: string, cookie: string, options: { slow?: boolean; onFirstChunk?: () => Promise<void> } = {}): Promise<Download> {
+  return new Promise((resolve, reject) => {
+    import('node:http').then(({ get }) => {
+      const request = get(url, { agent: false, headers: { ...BROWSER_HEADERS, cookie } }, (response) => {
+        const chunks: Buffer[] = [];
+        let first = true;
+        const finish = (complete: boolean) =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            declared: Number(response.headers['content-length'] ?? -1),
+            body: Buffer.concat(chunks),
+            complete,
+          });
+        response.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          if (first) {
+            first = false;
+            if (options.onFirstChunk !== undefined) {
+              response.pause();
+              options.onFirstChunk().then(() => response.resume(), reject);
+              return;
+            }
+          }
+          if (options.slow === true) {
+            response.pause();
+            setTimeout(() => response.resume(), 3);
+          }
+        });
+        response.on('end', () => finish(true));
+        response.on('aborted', () => finish(false));
+        response.on('error', () => finish(false));
+      });
+      request.on('error', reject);
+    }, reject);
+  });
+}
+
 export function cookieHeader(client: Client): string {
   return [...client.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
 }
