@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { lstat, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
-import { request, type IncomingHttpHeaders } from 'node:http';
-import { connect, createServer } from 'node:net';
+import { lstat, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { renderNginxConfig } from '../src/static-server/index.js';
 import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
 import { runKeepsake } from './helpers/cli.js';
 import { makeMediaRoot, tempDir } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { nginxFor, NGINX_MISSING, raw, type Answer, type RunningWebServer } from './helpers/web-servers.js';
 
 /*
  * keepsake behind a real nginx (Debian's), unprivileged on loopback with its own prefix, temp
@@ -20,79 +16,12 @@ import { startTestServer, type TestServer } from './helpers/server.js';
  * stopped by its PID. Everything is asserted as a browser, a stranger or a scraper sees it.
  */
 
-const NGINX = '/usr/sbin/nginx';
 const FAMILY = 'nginx family password';
 const SUMMER = 'only the summer please';
 const KIDS = 'the kids albums please';
 const NOT_FOUND = 'Not Found\n';
 const ROBOTS_TAG = 'noindex, nofollow, noimageindex';
-const missing = existsSync(NGINX) ? undefined : `${NGINX} is not installed (Debian: apt-get install nginx-light)`;
-
-type Answer = { readonly status: number; readonly headers: IncomingHttpHeaders; readonly body: Buffer };
-
-/** One request exactly as written: node:http sends the path unnormalised (fetch would not). */
-function raw(base: string, rawPath: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Answer> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const outgoing = request({ hostname, port, path: rawPath, method, headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end();
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  return new Promise((resolve) => server.close(() => resolve(port)));
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => resolve(socket.end() !== undefined)).once('error', () => resolve(false));
-  });
-}
-
-type RunningNginx = { readonly url: string; stop(): Promise<void> };
-
-/** nginx in the foreground, as our child, with everything it writes under `dir`. */
-async function startNginx(dir: string, site: string, port: number): Promise<RunningNginx> {
-  await writeFile(path.join(dir, 'keepsake.conf'), site);
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `${kind}_temp_path ${dir}/${kind};`);
-  // As root, workers would switch to `nobody`, which cannot read the 0700 temp dirs.
-  const user = process.getuid?.() === 0 ? ['user root root;'] : [];
-  const main = ['daemon off;', 'worker_processes 1;', `pid ${dir}/nginx.pid;`, ...user, 'events { worker_connections 128; }', `http { access_log off; ${temp.join(' ')} include ${dir}/keepsake.conf; }`];
-  await writeFile(path.join(dir, 'nginx.conf'), `${main.join('\n')}\n`);
-  const child: ChildProcess = spawn(NGINX, ['-p', `${dir}/`, '-c', `${dir}/nginx.conf`, '-e', `${dir}/error.log`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = once(child, 'exit');
-  for (let attempt = 0; !(await listening(port)); attempt += 1) {
-    if (child.exitCode !== null || attempt > 100) throw new Error(`nginx did not start: ${stderr}${await readFile(`${dir}/error.log`, 'utf8').catch(() => '')}`);
-    await delay(50);
-  }
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    async stop() {
-      if (child.exitCode === null && child.kill('SIGTERM')) await Promise.race([exited, delay(5000).then(() => child.kill('SIGKILL'))]);
-    },
-  };
-}
-
-async function nginxFor(server: TestServer, options: { accel?: boolean } = {}): Promise<RunningNginx> {
-  const dir = await tempDir('keepsake-nginx-');
-  const port = await freePort();
-  const { mediaRoot, cacheDir } = server.services;
-  const linkSecret = (await readFile(path.join(server.stateDir, 'secrets', 'link-key'), 'utf8')).trim();
-  const accessLog = path.join(dir, 'keepsake.access.log');
-  const site = renderNginxConfig({ webRoot: await realpath(server.webRoot), mediaRoot, cacheDir, linkSecret, upstream: new URL(server.url).host, listen: `127.0.0.1:${port}`, accel: options.accel ?? false, accessLog });
-  return startNginx(dir, site, port);
-}
+const missing = NGINX_MISSING;
 
 async function firstImage(client: Client, album: string): Promise<{ thumb: string; original: string; name: string }> {
   const page = (await (await client.get(`/api/albums/${encodeURIComponent(album)}`)).json()) as { items: { name: string; type: string; urls: Record<string, string> }[] };
@@ -107,7 +36,7 @@ function assertRefused(answer: Answer, label: string): void {
 
 describe('keepsake behind nginx', { skip: process.env['CI'] ? false : missing }, () => {
   let server: TestServer;
-  let nginx: RunningNginx;
+  let nginx: RunningWebServer;
   let family: Client;
   let token: string;
   let urls: { thumb: string; original: string; name: string };
