@@ -11,6 +11,7 @@ import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { createDerivatives, DEFAULT_PRESETS, DEFAULT_VARIANTS, variantOutputSize, type Preset } from '../src/derivatives/index.js';
 import { createLogger } from '../src/log.js';
+import { readVerified } from '../src/paths.js';
 import { CORPUS_ALBUM, corpusFiles, forEachLimited, megabytes, runCommand, tempFolder } from './common.js';
 
 export const MODES = ['keepsake', 'sharp', 'vips'] as const;
@@ -121,7 +122,7 @@ export async function runMode(mode: Mode, concurrency: number): Promise<ModeResu
       });
       const sources = await Promise.all(files.map(async (file) => {
         const { size, mtimeMs } = await stat(file);
-        return { absolutePath: file, albumPath: CORPUS_ALBUM, name: path.basename(file), size, mtimeMs };
+        return { albumPath: CORPUS_ALBUM, name: path.basename(file), size, mtimeMs, read: () => readVerified(path.dirname(file), [path.basename(file)], path.dirname(file)) };
       }));
       const made = await Promise.all(sources.map((source) => derivatives.ensureAll(source, derivatives.variants, 'now')));
       for (const variants of made) for (const file of Object.values(variants)) outputBytes += (await stat(file)).size;

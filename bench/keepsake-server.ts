@@ -7,7 +7,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig } from '../src/config.js';
+import { loadSettings } from '../src/settings.js';
 import { createLogger } from '../src/log.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { tempFolder } from './common.js';
@@ -70,14 +70,14 @@ export async function startBenchServer(options: BenchServerOptions): Promise<Ben
     KEEPSAKE_SWEEP_INTERVAL: '0 0 1 1 *',
     ...options.env,
   };
-  const config = loadConfig(env, stateDir);
+  const config = loadSettings(env, stateDir);
   // Log lines are written and serialised as in production, then dropped.
   const log = createLogger(config.logLevel, createWriteStream('/dev/null'));
   const server = await startServer(config, log);
-  await server.services.keyring.add({ label: 'bench', password: BENCH_PASSWORD, albums: ['*'], canDownloadOriginals: true });
-  server.services.keyring.remove('family');
+  await server.services.access.addKey({ label: 'bench', password: BENCH_PASSWORD, albums: ['*'], canDownloadOriginals: true });
+  await server.services.access.removeKey('family');
   await server.ready;
-  await server.services.syncViews();
+  await server.services.access.syncViews();
   const url = server.url.replace(/\/$/, '');
 
   async function get(target: string, cookie: string, extra: Record<string, string> = {}) {

@@ -52,7 +52,7 @@ async function startKeepsake(accel: boolean): Promise<{ info: TargetInfo; close:
   const source = bench.server.services.library.item(CORPUS_ALBUM, SERVED_PHOTO);
   if (source === undefined) throw new Error(`${SERVED_PHOTO} is not in the catalogue`);
   const cachedFile = await bench.server.services.derivatives.ensure(bench.server.services.sourceOf(source), 'medium');
-  const paths = statePaths(bench.server.services.config);
+  const paths = statePaths(bench.server.services.settings);
   return {
     info: {
       port: bench.server.port,

@@ -13,10 +13,12 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { hashPassword, verifyPassword } from '../src/auth/index.js';
-import { loadConfig } from '../src/config.js';
+import { statePaths } from '../src/config.js';
 import { keyViewName, newToken } from '../src/links/index.js';
 import { createLogger } from '../src/log.js';
 import { openServices } from '../src/services.js';
+import { loadSettings } from '../src/settings.js';
+import { createSessionsTable } from '../src/store/index.js';
 import { forEachLimited, median, option, percentile, positiveNumber, report, runCommand, tempFolder, type Row } from './common.js';
 import { BENCH_PASSWORD, login } from './keepsake-server.js';
 import { startTarget, stopTarget } from './serve-target.js';
@@ -45,12 +47,14 @@ export async function measureSweep(count: number): Promise<SweepResult> {
   const mediaRoot = path.join(folder.dir, 'media');
   await mkdir(mediaRoot, { recursive: true });
   await mkdir(stateDir, { recursive: true });
-  const config = loadConfig({ KEEPSAKE_MEDIA_ROOT: mediaRoot, KEEPSAKE_STATE_DIR: stateDir, KEEPSAKE_LOG_LEVEL: 'info' }, stateDir);
+  const config = loadSettings({ KEEPSAKE_MEDIA_ROOT: mediaRoot, KEEPSAKE_STATE_DIR: stateDir, KEEPSAKE_LOG_LEVEL: 'info' }, stateDir);
   const services = await openServices(config, createLogger('info', createWriteStream('/dev/null')));
   try {
-    const { key } = await services.keyring.add({ label: 'bench', password: BENCH_PASSWORD, albums: ['*'], canDownloadOriginals: false });
+    const { key } = await services.access.addKey({ label: 'bench', password: BENCH_PASSWORD, albums: ['*'], canDownloadOriginals: false });
     const view = keyViewName(key.id);
-    const viewDir = services.views.dirOf(view);
+    const viewDir = path.join(statePaths(config).views, view);
+    // Rows go straight into the table in one transaction: setting up 100,000 sessions is not what is measured.
+    const sessions = createSessionsTable(services.db);
     await mkdir(viewDir, { recursive: true });
     const webRoot = config.webRoot;
     const tokens = makeLinks(webRoot, path.relative(webRoot, viewDir), count);
@@ -58,15 +62,15 @@ export async function measureSweep(count: number): Promise<SweepResult> {
     const insert = services.db.transaction((batch: readonly string[]) => {
       for (const token of batch) {
         const sid = randomUUID();
-        services.sessions.insertPending({ sid, token, keyId: key.id, shareId: null, label: key.label, albums: key.albums, canDownloadOriginals: false, view, createdAt: expiredAt - 3_600_000, expiresAt: expiredAt, maxAge: 3_600_000, expiresCap: null });
-        services.sessions.activate(sid);
+        sessions.insertPending({ sid, token, keyId: key.id, shareId: null, label: key.label, albums: key.albums, canDownloadOriginals: false, view, createdAt: expiredAt - 3_600_000, expiresAt: expiredAt, maxAge: 3_600_000, expiresCap: null });
+        sessions.activate(sid);
       }
     });
     insert(tokens);
     const histogram = monitorEventLoopDelay({ resolution: 2 });
     histogram.enable();
     const started = performance.now();
-    const { expired } = await services.sessionLinks.sweep();
+    const { expired } = await services.access.sweep();
     const sweepMs = performance.now() - started;
     histogram.disable();
     const linksLeft = (await readdir(webRoot)).filter((name) => name !== 'robots.txt').length;

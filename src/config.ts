@@ -4,16 +4,10 @@ import path from 'node:path';
 import ms from 'ms';
 import cron from 'node-cron';
 import { z } from 'zod';
-import { isAddressOrRange, resolveGuardConfig, type GuardConfig } from './guard/index.js';
+import { UserError } from './errors.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** `none`: ignore X-Forwarded-*; `all`: trust any peer; `list`: trust only these peers. */
-export type TrustProxy =
-  | { readonly mode: 'none' }
-  | { readonly mode: 'all' }
-  | { readonly mode: 'list'; readonly addresses: readonly string[] };
 
 export interface Config {
   readonly mediaRoot: string;
@@ -25,27 +19,38 @@ export interface Config {
   readonly rememberTtlMs: number;
   readonly sweepInterval: string;
   readonly publicUrl: string | undefined;
-  readonly trustProxy: TrustProxy;
   readonly logLevel: LogLevel;
   readonly imageFormat: ImageFormat;
   readonly derivativeConcurrency: number;
-  /** Derivative preset overrides from the config file, checked by the derivatives module. */
-  readonly presets: Readonly<Record<string, unknown>>;
   /** Right-click/drag deterrents in the UI. */
   readonly deterrents: boolean;
   /** `nginx`: media answers carry X-Accel-Redirect and nginx sends the bytes. */
   readonly accel: 'none' | 'nginx';
-  /** Hotlink, scraper, rate and login policies (the `guard` object of the config file). */
-  readonly guard: GuardConfig;
 }
+
+/**
+ * A section of settings that a feature checks itself (the guard's policies, the derivative
+ * presets): read from the config file (and an environment variable, when it has one, as JSON),
+ * and checked with every other setting, so every problem is listed at start-up at once.
+ */
+export interface ConfigSection<T> {
+  /** The environment variable that overrides the file's section. */
+  readonly env?: string;
+  /** How that variable is read: JSON (the default) or as plain text. */
+  readonly envFormat?: 'json' | 'text';
+  /** Checks the section; `core` holds the other settings, for checks that depend on them. */
+  readonly parse: (raw: unknown, core: Config) => { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly string[] };
+}
+
+export type ConfigSections = Readonly<Record<string, ConfigSection<unknown>>>;
+export type SectionValues<S extends ConfigSections> = { readonly [K in keyof S]: S[K] extends ConfigSection<infer T> ? T : never };
 
 export const IMAGE_FORMATS = ['webp', 'avif', 'jpeg'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+export class ConfigError extends UserError {
   constructor(readonly problems: readonly string[]) {
-    super(problems.join('\n'));
+    super('CONFIG_INVALID', problems.join('\n'));
   }
 }
 
@@ -72,28 +77,7 @@ const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no
   (value) => value === true || value === 'true' || value === '1' || value === 'yes' || value === 'on',
 );
 
-const jsonObject = z.preprocess((value) => {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    return value;
-  }
-}, z.record(z.string(), z.unknown()));
-
 const positiveInteger = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).pipe(z.number().int().min(1).max(64));
-
-const trustProxy = z.union([z.boolean(), z.string()]).transform((value, context): TrustProxy => {
-  const text = String(value).trim().toLowerCase();
-  if (text === 'false' || text === '' || text === '0') return { mode: 'none' };
-  if (text === 'true' || text === '1') return { mode: 'all' };
-  const addresses = text.split(',').map((part) => part.trim()).filter(Boolean);
-  if (!addresses.every((entry) => isAddressOrRange(entry))) {
-    context.addIssue({ code: 'custom', message: 'bad proxy list' });
-    return z.NEVER;
-  }
-  return { mode: 'list', addresses };
-});
 
 const SETTINGS: readonly Setting<unknown>[] = [
   { key: 'mediaRoot', env: 'KEEPSAKE_MEDIA_ROOT', fallback: 'media-root', allowed: 'a folder path', parse: directory },
@@ -115,14 +99,12 @@ const SETTINGS: readonly Setting<unknown>[] = [
     key: 'publicUrl', env: 'KEEPSAKE_PUBLIC_URL', fallback: undefined, allowed: 'an absolute http(s) URL such as https://photos.example.org',
     parse: z.url({ protocol: /^https?$/ }).transform((value) => new URL(value).origin).optional(),
   },
-  { key: 'trustProxy', env: 'KEEPSAKE_TRUST_PROXY', fallback: false, allowed: 'true, false, or a comma-separated list of proxy addresses (IP or CIDR)', parse: trustProxy },
   { key: 'logLevel', env: 'KEEPSAKE_LOG_LEVEL', fallback: 'info', allowed: LOG_LEVELS.join(', '), parse: z.enum(LOG_LEVELS) },
   { key: 'imageFormat', env: 'KEEPSAKE_IMAGE_FORMAT', fallback: 'webp', allowed: IMAGE_FORMATS.join(', '), parse: z.enum(IMAGE_FORMATS) },
   {
     key: 'derivativeConcurrency', env: 'KEEPSAKE_DERIVATIVE_CONCURRENCY', fallback: availableParallelism(),
     allowed: 'an integer from 1 to 64 (images made at once)', parse: positiveInteger,
   },
-  { key: 'presets', env: 'KEEPSAKE_PRESETS', fallback: {}, allowed: 'an object of preset overrides, e.g. {"small": {"size": 800}}', parse: jsonObject },
   { key: 'deterrents', env: 'KEEPSAKE_DETERRENTS', fallback: true, allowed: 'true or false', parse: flag },
   { key: 'accel', env: 'KEEPSAKE_ACCEL', fallback: 'none', allowed: 'none or nginx', parse: z.enum(['none', 'nginx']) },
 ];
@@ -150,15 +132,31 @@ function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
+function sectionValue(name: string, section: ConfigSection<unknown>, env: NodeJS.ProcessEnv, file: FileSettings): { raw: unknown; source: string; problem?: string } {
+  const fromEnv = section.env === undefined ? undefined : env[section.env];
+  if (fromEnv === undefined) return { raw: file[name], source: `"${name}" in the config file` };
+  if (section.envFormat === 'text') return { raw: fromEnv, source: section.env! };
+  try {
+    return { raw: JSON.parse(fromEnv) as unknown, source: section.env! };
+  } catch {
+    return { raw: undefined, source: section.env!, problem: `Invalid setting ${section.env}=${describe(fromEnv)}: expected JSON` };
+  }
+}
+
 /**
  * Reads settings once: environment over `keepsake.config.json` (or KEEPSAKE_CONFIG) over
- * defaults. Every bad value is reported, one line each, naming the setting, the value
- * and what is allowed. Returns a frozen, fully-typed Config with absolute paths.
+ * defaults, and the sections that features check themselves. Every bad value is reported, one
+ * line each, naming the setting, the value and what is allowed. Returns a frozen, fully-typed
+ * Config with absolute paths, and each section's value under its name.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Config {
+export function loadConfig<S extends ConfigSections = Record<never, never>>(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+  sections: S = {} as S,
+): Config & SectionValues<S> {
   const explicitFile = env['KEEPSAKE_CONFIG'];
   const file = readConfigFile(path.resolve(cwd, explicitFile ?? 'keepsake.config.json'), explicitFile !== undefined);
-  const known = new Set<string>([...SETTINGS.map((setting) => setting.key), 'guard']);
+  const known = new Set<string>([...SETTINGS.map((setting) => setting.key), ...Object.keys(sections)]);
   const problems: string[] = Object.keys(file)
     .filter((name) => !known.has(name))
     .map((name) => `Unknown setting "${name}" in the config file; known settings: ${[...known].join(', ')}`);
@@ -173,17 +171,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       problems.push(`Invalid setting ${source}=${describe(raw)}: expected ${setting.allowed}`);
     }
   }
-  const guard = resolveGuardConfig(file['guard'] ?? {});
-  if (guard.ok) values['guard'] = guard.config;
-  else problems.push(...guard.problems.map((problem) => `Invalid setting in the config file: ${problem}`));
-  if (problems.length > 0) throw new ConfigError(problems);
-  const stateDir = path.resolve(cwd, values['stateDir'] as string);
-  return Object.freeze({
+  // With a bad folder setting the sections are still checked (every problem is listed), against a stand-in.
+  const stateDir = path.resolve(cwd, (values['stateDir'] as string | undefined) ?? 'data');
+  const core = Object.freeze({
     ...(values as unknown as Config),
-    mediaRoot: path.resolve(cwd, values['mediaRoot'] as string),
+    mediaRoot: path.resolve(cwd, (values['mediaRoot'] as string | undefined) ?? 'media-root'),
     stateDir,
     webRoot: path.resolve(cwd, (values['webRoot'] as string | undefined) ?? path.join(stateDir, 'webroot')),
   });
+  const sectionValues: Record<string, unknown> = {};
+  for (const [name, section] of Object.entries(sections)) {
+    const { raw, source, problem } = sectionValue(name, section, env, file);
+    const result = problem === undefined ? section.parse(raw, core) : ({ ok: false, problems: [] } as const);
+    if (problem !== undefined) problems.push(problem);
+    else if (result.ok) sectionValues[name] = result.value;
+    else problems.push(...result.problems.map((line) => `Invalid setting ${source}: ${line}`));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...core, ...sectionValues }) as Config & SectionValues<S>;
 }
 
 /** Where each kind of state lives inside the state dir. */
@@ -193,6 +198,8 @@ export function statePaths(config: Config) {
     secrets: path.join(config.stateDir, 'secrets'),
     cache: path.join(config.stateDir, 'cache'),
     views: path.join(config.stateDir, 'views'),
+    /** The refusal bodies as files, for servers that answer a refusal from a file (lighttpd, Apache). */
+    refusals: path.join(config.stateDir, 'refusals'),
     webRoot: config.webRoot,
   } as const;
 }

@@ -5,7 +5,7 @@ export type Logger = pino.Logger;
 
 /**
  * The one logger: pino JSON lines on stdout (or a given stream, for tests). Secrets never
- * reach it: cookies and passwords are not logged, and tokens only as `labelToken()`.
+ * reach it: cookies and passwords are not logged, and tokens and share links only as the media contract shortens them (`shortToken`, `loggablePath`).
  */
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
@@ -14,9 +14,4 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
     redact: { paths: ['password', '*.password', 'cookie', '*.cookie', 'req.headers.cookie'], censor: '[redacted]' },
   };
   return destination === undefined ? pino(options) : pino(options, destination);
-}
-
-/** A token shortened for logs: enough to tell sessions apart, too little to use. */
-export function labelToken(token: string): string {
-  return `${token.slice(0, 3)}…`;
 }

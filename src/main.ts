@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { runCli } from './cli/index.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError } from './config.js';
+import { isKeepsakeError } from './errors.js';
 import { createLogger } from './log.js';
 import type { LoginStep } from './links/index.js';
 import { startServer } from './server.js';
 import type { ServiceOptions } from './services.js';
+import { loadSettings } from './settings.js';
 
 /**
  * Test-only fault injection: with KEEPSAKE_TEST_CRASH_AFTER_LOGIN_STEP set to a login step,
@@ -22,9 +24,9 @@ function crashHookForTests(step: string | undefined): ServiceOptions {
 
 /** `keepsake serve`: start, print where, and shut down gracefully on SIGTERM/SIGINT. */
 async function serve(): Promise<number> {
-  const config = loadConfig();
-  const log = createLogger(config.logLevel);
-  const server = await startServer(config, log, crashHookForTests(process.env['KEEPSAKE_TEST_CRASH_AFTER_LOGIN_STEP']));
+  const settings = loadSettings();
+  const log = createLogger(settings.logLevel);
+  const server = await startServer(settings, log, crashHookForTests(process.env['KEEPSAKE_TEST_CRASH_AFTER_LOGIN_STEP']));
   process.stdout.write(`keepsake is running at ${server.url}\n`);
   if (server.firstPassword !== undefined) {
     process.stdout.write(
@@ -60,9 +62,9 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(error.problems.map((line) => `keepsake: ${line}\n`).join(''));
       return 2;
     }
-    const code = (error as { code?: string }).code;
-    if (code !== undefined && /^[A-Z_]+$/.test(code) && !code.startsWith('E')) {
-      process.stderr.write(`keepsake: ${(error as Error).message}\n`);
+    // Errors written for whoever runs keepsake are shown as they are; anything else is a bug or the system's.
+    if (isKeepsakeError(error) && error.expose) {
+      process.stderr.write(`keepsake: ${error.message}\n`);
       return 1;
     }
     throw error;

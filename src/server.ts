@@ -1,12 +1,12 @@
-import { access, constants } from 'node:fs/promises';
+import { access as fsAccess, constants } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { statePaths, type Config } from './config.js';
 import { createApp } from './http/index.js';
 import { startSweeper } from './links/index.js';
 import type { Logger } from './log.js';
 import { openServices, type ServiceOptions, type Services } from './services.js';
-import { createRefusalsTable, isDatabaseUsable, loadOrCreateSecret } from './store/index.js';
+import type { Settings } from './settings.js';
+import { createRefusalsTable, isDatabaseUsable } from './store/index.js';
 import { createUi } from './ui/index.js';
 
 /** Refusal counts older than this are dropped by the sweeper (`keepsake stats` looks back a day by default). */
@@ -23,12 +23,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-async function ensureFirstKey(services: Services): Promise<string | undefined> {
-  if (services.keyring.count() > 0) return undefined;
-  const { password } = await services.keyring.add({ label: 'family', albums: ['*'], canDownloadOriginals: true });
-  return password;
-}
-
 function debounce(action: () => Promise<void>, log: Logger, waitMs: number): () => void {
   let timer: NodeJS.Timeout | undefined;
   return () => {
@@ -41,21 +35,22 @@ function debounce(action: () => Promise<void>, log: Logger, waitMs: number): () 
  * Wires and starts keepsake: services, start-up reconcile (before listening, so no orphan
  * link is ever served), the HTTP server, the sweeper, the catalogue scan and watcher.
  */
-export async function startServer(config: Config, log: Logger, options: ServiceOptions = {}): Promise<RunningServer> {
-  const services = await openServices(config, log, options);
-  const { library, sessionLinks } = services;
-  const { derivatives } = services;
-  const firstPassword = await ensureFirstKey(services);
-  await sessionLinks.reconcile();
+export async function startServer(settings: Settings, log: Logger, options: ServiceOptions = {}): Promise<RunningServer> {
+  const services = await openServices(settings, log, options);
+  const { library, access, derivatives } = services;
+  log.info({ mediaRoot: services.mediaRoot, stateDir: settings.stateDir }, 'starting');
+  const firstPassword = await access.ensureFirstKey();
+  await access.reconcile();
   await derivatives.removeStaleTemp();
-  await services.syncViews();
+  await access.syncViews();
 
-  const scheduleViewSync = debounce(() => services.syncViews(), log, 200);
+  const scheduleViewSync = debounce(() => access.syncViews(), log, 200);
   const ahead = ['thumb', 'small'].filter((variant) => derivatives.variants.includes(variant));
   library.onChange((change) => {
     switch (change.kind) {
       case 'album-added':
       case 'album-removed':
+      case 'album-moved':
         return scheduleViewSync();
       case 'item-added':
         if (change.item.type === 'image') derivatives.pregenerate(services.sourceOf(change.item), ahead);
@@ -70,35 +65,41 @@ export async function startServer(config: Config, log: Logger, options: ServiceO
     }
   });
 
-  const paths = statePaths(config);
-  const cookieKeys = [loadOrCreateSecret(paths.secrets, 'cookie-key')];
+  const refusals = createRefusalsTable(services.db);
   const app = createApp({
-    ...services,
-    cookieKeys,
-    guardSecret: loadOrCreateSecret(paths.secrets, 'guard-key'),
-    linkSecret: loadOrCreateSecret(paths.secrets, 'link-key'),
-    refusals: createRefusalsTable(services.db),
+    config: settings,
+    guard: settings.guard,
+    trustProxy: settings.trustProxy,
+    log,
+    access,
+    sessions: services.store.sessions,
+    library,
+    derivatives,
+    sourceOf: services.sourceOf,
     ui: createUi(),
+    mediaRoot: services.mediaRoot,
+    cacheDir: services.cacheDir,
+    refusals,
+    secrets: services.secrets,
     isHealthy: async () => {
       if (!isDatabaseUsable(services.db)) return false;
       return Promise.all([
-        access(services.mediaRoot, constants.R_OK),
-        access(paths.webRoot, constants.W_OK),
-        access(services.cacheDir, constants.W_OK),
+        fsAccess(services.mediaRoot, constants.R_OK),
+        fsAccess(services.webRoot, constants.W_OK),
+        fsAccess(services.cacheDir, constants.W_OK),
       ]).then(() => true, () => false);
     },
   });
   const server = http.createServer(app.callback());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
+    server.listen(settings.port, settings.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const refusals = createRefusalsTable(services.db);
   const sweeper = startSweeper(
-    config.sweepInterval,
+    settings.sweepInterval,
     async () => {
-      await sessionLinks.sweep();
+      await access.sweep();
       refusals.prune(Date.now() - REFUSALS_KEPT_MS);
     },
     log.child({ module: 'sweeper' }),
@@ -108,13 +109,13 @@ export async function startServer(config: Config, log: Logger, options: ServiceO
   const ready = library
     .watch()
     .then(() => library.scan())
-    .then(() => services.syncViews())
+    .then(() => access.syncViews())
     .then(async () => {
       await derivatives.pruneOrphans((albumPath, name) => library.item(albumPath, name));
     })
     .catch((error: unknown) => log.error({ err: error }, 'catalogue scan failed'));
 
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}/`,

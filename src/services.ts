@@ -1,38 +1,48 @@
 import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createKeyring, type Keyring } from './auth/index.js';
-import { statePaths, type Config } from './config.js';
-import { createDerivatives, type Derivatives, type DerivativesOptions } from './derivatives/index.js';
-import { createLibrary, type LibraryService, type MediaItem } from './library/index.js';
-import { createSessionLinks, createViews, syncGrantViews, type LoginStep, type SessionLinks, type Views } from './links/index.js';
+import { createAccess, type Access } from './access/index.js';
+import { createKeyring } from './auth/index.js';
+import { statePaths } from './config.js';
+import { createDerivatives, type Derivatives, type SourceImage } from './derivatives/index.js';
+import { UserError } from './errors.js';
 import { ROBOTS_TXT } from './guard/index.js';
+import { createLibrary, type LibraryService, type MediaItem } from './library/index.js';
+import { createSessionLinks, createViews, type LoginStep } from './links/index.js';
 import type { Logger } from './log.js';
-import { createKeysTable, createSessionsTable, createSharesTable, openDatabase, type Db, type SessionsTable, type SharesTable } from './store/index.js';
+import { isWithin } from './paths.js';
+import type { Settings } from './settings.js';
+import { writeRefusalPages } from './static-server/index.js';
+import { createSqliteAccessStore, loadOrCreateSecret, openDatabase, type AccessStore, type Db } from './store/index.js';
+
+/** The secrets made at first start: cookie signing, the honeypot and share links, the static server's link cookie. */
+export interface Secrets {
+  readonly cookieKey: string;
+  readonly guardKey: string;
+  readonly linkKey: string;
+}
 
 export interface Services {
-  readonly config: Config;
+  readonly settings: Settings;
   readonly log: Logger;
   readonly db: Db;
-  readonly keyring: Keyring;
-  readonly sessions: SessionsTable;
-  readonly shares: SharesTable;
-  readonly views: Views;
-  readonly sessionLinks: SessionLinks;
+  readonly store: AccessStore;
+  readonly access: Access;
   readonly library: LibraryService;
-  /** Real paths (symlinks resolved) of the folders keepsake serves from. */
+  /** Real paths (symlinks resolved) of the folders keepsake serves from and writes to. */
   readonly mediaRoot: string;
   readonly cacheDir: string;
+  readonly webRoot: string;
   readonly derivatives: Derivatives;
-  readonly derivativeVariants: readonly string[];
-  /** The original behind a catalogue item, as the derivatives module wants it. */
-  sourceOf(item: MediaItem): { absolutePath: string; albumPath: string; name: string; size: number; mtimeMs: number };
-  /** Brings every key's view in line with the current albums. */
-  syncViews(): Promise<void>;
+  readonly secrets: Secrets;
+  /** The original behind a catalogue item, as the derivatives module wants it: its bytes, read checked. */
+  sourceOf(item: MediaItem): SourceImage;
   close(): Promise<void>;
 }
 
-export class StartupError extends Error {
-  readonly code = 'STARTUP_FAILED';
+export class StartupError extends UserError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STARTUP_FAILED', message, options);
+  }
 }
 
 async function realDirectory(label: string, directory: string, create: boolean): Promise<string> {
@@ -48,76 +58,75 @@ export interface ServiceOptions {
   readonly afterLoginStep?: (step: LoginStep) => void;
 }
 
+function loadSecrets(secretsDir: string): Secrets {
+  return {
+    cookieKey: loadOrCreateSecret(secretsDir, 'cookie-key'),
+    guardKey: loadOrCreateSecret(secretsDir, 'guard-key'),
+    linkKey: loadOrCreateSecret(secretsDir, 'link-key'),
+  };
+}
+
 /**
  * Everything but HTTP, shared by the server and the command line: the state folders, the
- * database, keys, sessions and their links, the per-key views and the media catalogue.
+ * database, the access operations (keys, sessions, shares and their links and views), the media
+ * catalogue and the derivatives.
  */
-export async function openServices(config: Config, log: Logger, options: ServiceOptions = {}): Promise<Services> {
-  const paths = statePaths(config);
-  const mediaRoot = await realDirectory('The media root', config.mediaRoot, false);
-  await realDirectory('The state dir', config.stateDir, true);
+export async function openServices(settings: Settings, log: Logger, options: ServiceOptions = {}): Promise<Services> {
+  const paths = statePaths(settings);
+  const mediaRoot = await realDirectory('The media root', settings.mediaRoot, false);
+  await realDirectory('The state dir', settings.stateDir, true);
   const cacheDir = await realDirectory('The cache dir', paths.cache, true);
   await realDirectory('The views dir', paths.views, true);
   const webRoot = await realDirectory('The web root', paths.webRoot, true);
-  if (webRoot.startsWith(mediaRoot + path.sep) || mediaRoot.startsWith(webRoot + path.sep) || webRoot === mediaRoot) {
+  if (isWithin(mediaRoot, webRoot) || isWithin(webRoot, mediaRoot)) {
     throw new StartupError(`The web root ${webRoot} and the media root ${mediaRoot} must not contain each other`);
   }
   await writeFile(path.join(webRoot, 'robots.txt'), ROBOTS_TXT);
+  await writeRefusalPages(paths.refusals);
 
   const db = openDatabase(paths.database);
-  const keyring = createKeyring(createKeysTable(db));
-  const sessions = createSessionsTable(db);
-  const shares = createSharesTable(db);
-  const views = createViews({ viewsDir: paths.views, mediaRoot, cacheDir, log: log.child({ module: 'views' }) });
+  const store = createSqliteAccessStore(db);
+  const secrets = loadSecrets(paths.secrets);
+  const library = createLibrary({ db, mediaRoot, log: log.child({ module: 'library' }) });
+  const derivatives = createDerivatives({
+    cacheDir,
+    log: log.child({ module: 'derivatives' }),
+    presets: settings.presets,
+    format: settings.imageFormat,
+    concurrency: settings.derivativeConcurrency,
+  });
+  const views = createViews({ viewsDir: paths.views, mediaRoot, cacheDir, derivativeVariants: derivatives.variants, log: log.child({ module: 'views' }) });
   const sessionLinks = createSessionLinks({
-    sessions,
+    sessions: store.sessions,
     views,
     webRoot,
     log: log.child({ module: 'links' }),
     ...(options.afterLoginStep ? { afterLoginStep: options.afterLoginStep } : {}),
   });
-  const library = createLibrary({ db, mediaRoot, log: log.child({ module: 'library' }) });
-  let derivatives: Derivatives;
-  try {
-    derivatives = createDerivatives({
-      cacheDir,
-      log: log.child({ module: 'derivatives' }),
-      presets: config.presets as DerivativesOptions['presets'],
-      format: config.imageFormat,
-      concurrency: config.derivativeConcurrency,
-    });
-  } catch (error) {
-    throw new StartupError(`Invalid setting "presets" in the config file: ${(error as Error).message}`, { cause: error });
-  }
-  const derivativeVariants = derivatives.variants;
-  // Syncs run one after another: two at once would each see the other's half-placed links.
-  let viewSync: Promise<void> = Promise.resolve();
+  const access = createAccess({
+    store,
+    keyring: createKeyring(store.keys),
+    sessionLinks,
+    views,
+    albums: () => library.albums(),
+    shareSecret: secrets.guardKey,
+    ttl: { session: settings.sessionTtlMs, remember: settings.rememberTtlMs },
+    log: log.child({ module: 'access' }),
+  });
 
   return {
-    config,
+    settings,
     log,
     db,
-    keyring,
-    sessions,
-    shares,
-    views,
-    sessionLinks,
+    store,
+    access,
     library,
     mediaRoot,
     cacheDir,
+    webRoot,
     derivatives,
-    derivativeVariants,
-    sourceOf: (item) => ({ ...item, absolutePath: path.join(mediaRoot, ...item.albumPath.split('/'), item.name) }),
-    syncViews() {
-      viewSync = viewSync
-        .catch(() => undefined)
-        .then(() => {
-          const now = Date.now();
-          const open = shares.all().filter((share) => share.revokedAt === null && share.expiresAt > now);
-          return syncGrantViews(views, { keys: keyring.list(), shares: open }, library.albumPaths(), ['video', ...derivativeVariants]);
-        });
-      return viewSync;
-    },
+    secrets,
+    sourceOf: (item) => ({ albumPath: item.albumPath, name: item.name, size: item.size, mtimeMs: item.mtimeMs, read: () => library.readOriginal(item) }),
     async close() {
       await library.close();
       await derivatives.close();

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/config.js';
+import { loadSettings as loadConfig } from '../src/settings.js';
 import { tempDir } from './helpers/fixtures.js';
 
 describe('loadConfig', () => {
@@ -33,12 +34,13 @@ describe('loadConfig', () => {
     const cwd = await tempDir();
     await writeFile(path.join(cwd, 'keepsake.config.json'), JSON.stringify({ logLevel: 'loud', colour: 'blue' }));
     try {
-      loadConfig({ KEEPSAKE_PORT: 'eighty', KEEPSAKE_SESSION_TTL: 'forever', KEEPSAKE_SWEEP_INTERVAL: 'every minute', KEEPSAKE_TRUST_PROXY: 'maybe?' }, cwd);
+      loadConfig({ KEEPSAKE_PORT: 'eighty', KEEPSAKE_SESSION_TTL: 'forever', KEEPSAKE_SWEEP_INTERVAL: 'every minute', KEEPSAKE_TRUST_PROXY: 'maybe?', KEEPSAKE_PRESETS: '{"tiny": {}}' }, cwd);
       assert.fail('expected a ConfigError');
     } catch (error) {
       assert.ok(error instanceof ConfigError);
       const lines = error.problems;
-      assert.equal(lines.length, 6, lines.join('\n'));
+      assert.equal(lines.length, 7, lines.join('\n'));
+      assert.ok(lines.some((line) => line.includes('KEEPSAKE_PRESETS') && line.includes('presets.tiny')), 'a bad preset is listed with the rest');
       assert.ok(lines.some((line) => line.includes('KEEPSAKE_PORT="eighty"') && line.includes('integer from 0 to 65535')));
       assert.ok(lines.some((line) => line.includes('KEEPSAKE_SESSION_TTL="forever"') && line.includes('duration')));
       assert.ok(lines.some((line) => line.includes('KEEPSAKE_SWEEP_INTERVAL') && line.includes('cron')));

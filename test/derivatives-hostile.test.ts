@@ -9,6 +9,7 @@ import { DerivativeError, createDerivatives } from '../src/derivatives/index.js'
 import type { DerivativesOptions, SourceImage } from '../src/derivatives/index.js';
 import { createLogger } from '../src/log.js';
 import { bombPng, flatImage, jpegWithExtraneousBytes, noisyJpeg, truncatedJpeg } from './fixtures/derivatives-images.js';
+import { fileSource } from './helpers/fixtures.js';
 
 let workDir: string;
 before(async () => {
@@ -24,12 +25,12 @@ async function setUp(options: Partial<DerivativesOptions> = {}) {
   const lines: Array<Record<string, unknown>> = [];
   const log = createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line)) });
   const derivatives = createDerivatives({ log, ...options, cacheDir });
-  async function source(name: string, bytes: Buffer | Promise<Buffer>, albumPath = 'Album'): Promise<SourceImage> {
+  async function source(name: string, bytes: Buffer | Promise<Buffer>, albumPath = 'Album'): Promise<SourceImage & { absolutePath: string }> {
     const absolutePath = path.join(root, 'media', albumPath, name);
     await mkdir(path.dirname(absolutePath), { recursive: true });
     await writeFile(absolutePath, await bytes);
     const info = await stat(absolutePath);
-    return { absolutePath, albumPath, name, size: info.size, mtimeMs: info.mtimeMs };
+    return fileSource(absolutePath, { albumPath, name, size: info.size, mtimeMs: info.mtimeMs });
   }
   const failures = () => lines.filter((line) => line['msg'] === 'derivative not made');
   return { root, cacheDir, derivatives, source, lines, failures };
@@ -84,7 +85,7 @@ describe('hostile and broken originals', () => {
     const fifo = path.join(root, 'pipe.jpg');
     execFileSync('mkfifo', [fifo]);
     for (const absolutePath of [folder, fifo]) {
-      const original = { absolutePath, albumPath: 'Album', name: path.basename(absolutePath), size: 0, mtimeMs: 0 };
+      const original = fileSource(absolutePath, { albumPath: 'Album', name: path.basename(absolutePath), size: 0, mtimeMs: 0 });
       await assert.rejects(derivatives.ensure(original, 'thumb'), hasCode('UNREADABLE_SOURCE', /not a regular file/));
     }
     assert.deepEqual(await entriesUnder(cacheDir), []);

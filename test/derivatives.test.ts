@@ -27,6 +27,7 @@ import {
   pixelAt,
 } from './fixtures/derivatives-images.js';
 import type { Rgb } from './fixtures/derivatives-images.js';
+import { fileSource } from './helpers/fixtures.js';
 
 let workDir: string;
 before(async () => {
@@ -42,12 +43,12 @@ async function setUp(options: Partial<DerivativesOptions> = {}) {
   const lines: Array<Record<string, unknown>> = [];
   const log = createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line)) });
   const derivatives = createDerivatives({ cacheDir: path.join(root, 'cache'), log, ...options });
-  async function source(name: string, bytes: Buffer | Promise<Buffer>, albumPath = 'Summer 2024'): Promise<SourceImage> {
+  async function source(name: string, bytes: Buffer | Promise<Buffer>, albumPath = 'Summer 2024'): Promise<SourceImage & { absolutePath: string }> {
     const absolutePath = path.join(root, 'media', albumPath, name);
     await mkdir(path.dirname(absolutePath), { recursive: true });
     await writeFile(absolutePath, await bytes);
     const info = await stat(absolutePath);
-    return { absolutePath, albumPath, name, size: info.size, mtimeMs: info.mtimeMs };
+    return fileSource(absolutePath, { albumPath, name, size: info.size, mtimeMs: info.mtimeMs });
   }
   const failures = () => lines.filter((line) => line['msg'] === 'derivative not made');
   return { root, derivatives, source, lines, failures, cacheDir: path.join(root, 'cache') };
@@ -80,7 +81,8 @@ describe('presets and sizes', () => {
       [{ presets: { small: { width: 0 } } }, /Expected an integer 1–8192 for presets\.small\.width but received 0/],
       [{ presets: { thumb: { fit: 'fill' as never } } }, /Expected one of inside, cover for presets\.thumb\.fit but received "fill"/],
       [{ presets: { Original: { size: 10 } } }, /for presets \(variant name\) but received "Original"/],
-      [{ presets: { original: { size: 10 } } }, /not 'original'.*received "original"/],
+      [{ presets: { original: { size: 10 } } }, /not original or video.*received "original"/],
+      [{ presets: { video: { size: 10 } } }, /not original or video.*received "video"/],
       [{ presets: { poster: { fit: 'cover' } } }, /for presets\.poster\.width but received undefined/],
       [{ format: 'gif' as never }, /Expected one of webp, avif, jpeg for format but received "gif"/],
       [{ quality: 101 }, /Expected an integer 1–100 for quality but received 101/],

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { grantedRoots, isAlbumGranted, normalisePattern, PatternError } from '../src/auth/index.js';
+import { canSeeAlbum, grantedRoots as rootsOf, isAlbumGranted, normalisePattern, PatternError, type AlbumPlace } from '../src/auth/index.js';
 
-const ALBUMS = ['Kids', 'Kids/Alice', 'Kids/Alice/2023', 'Kids/Bob', 'Summer 2024', 'Summer 2024/Day Two', 'Work'];
+const ALBUMS: AlbumPlace[] = ['Kids', 'Kids/Alice', 'Kids/Alice/2023', 'Kids/Bob', 'Summer 2024', 'Summer 2024/Day Two', 'Work'].map((path) => ({ path, realPath: path }));
+
+function grantedRoots(patterns: readonly string[], albums: readonly AlbumPlace[]): string[] {
+  return rootsOf(patterns, albums).map((album) => album.path);
+}
 
 describe('album patterns', () => {
   it('grants an album and everything below it', () => {
@@ -26,6 +30,15 @@ describe('album patterns', () => {
 
   it('drops roots already inside another granted album', () => {
     assert.deepEqual(grantedRoots(['Kids', 'Kids/*', 'Summer 2024/Day Two'], ALBUMS), ['Kids', 'Summer 2024/Day Two']);
+  });
+
+  it('decides on where an album really is too: an album reached through a link shows only where its target is granted', () => {
+    const favourites = { path: 'Favourites', realPath: 'Work' };
+    assert.equal(canSeeAlbum(['Favourites'], favourites), false, 'a key granting the link but not its target');
+    assert.equal(canSeeAlbum(['Favourites', 'Work'], favourites), true);
+    assert.equal(canSeeAlbum(['*'], favourites), true);
+    assert.deepEqual(grantedRoots(['Favourites', 'Kids/*'], [...ALBUMS, favourites]), ['Kids/Alice', 'Kids/Bob']);
+    assert.deepEqual(grantedRoots(['*'], [...ALBUMS, favourites]), ['Favourites', 'Kids', 'Summer 2024', 'Work']);
   });
 
   it('validates patterns with a message naming the pattern', () => {

@@ -217,7 +217,7 @@ describe('library catalogue: reading images', () => {
   });
 
   test('files sharp cannot decode are skipped with one warning each, and not read again', async () => {
-    const broken = { 'A/truncated.jpg': 'unreadable-image', 'A/text.jpg': 'unreadable-image', 'A/bomb.png': 'too-many-pixels', 'A/fake.heic': 'heic-unsupported' };
+    const broken = { 'A/truncated.jpg': 'unreadable-image', 'A/text.jpg': 'not-a-photo', 'A/bomb.png': 'too-many-pixels', 'A/fake.heic': 'heic-unsupported' };
     for (const [relative, reason] of Object.entries(broken)) {
       assert.equal(opened.library.item('A', path.basename(relative)), undefined, relative);
       const lines = opened.logged.about(relative);

@@ -53,7 +53,7 @@ describe('the sweeper and the command line end sessions and their links', () => 
       await waitFor(async () => !(await exists(link)), 5_000, 'the link to be swept');
       assert.equal((await client.get(`/${token}/original/Summer%202024/beach.jpg`)).status, 404);
       assert.equal((await client.get('/api/me')).status, 401);
-      assert.equal(server.services.sessions.byToken(token), undefined);
+      assert.equal(await server.services.store.sessions.byToken(token), undefined);
     } finally {
       await server.close();
     }
@@ -118,8 +118,8 @@ describe('the sweeper and the command line end sessions and their links', () => 
       const client = new Client(server.url);
       await client.login(PASSWORD);
       const { token } = await client.me();
-      const record = server.services.sessions.byToken(token)!;
-      server.services.sessions.delete(record.sid);
+      const record = (await server.services.store.sessions.byToken(token))!;
+      await server.services.store.sessions.delete(record.sid);
       await waitFor(async () => !(await exists(path.join(server.webRoot, token))), 3_000, 'the orphan link to go');
     } finally {
       await server.close();
@@ -135,7 +135,7 @@ describe('the sweeper and the command line end sessions and their links', () => 
     const orphaned = new Client(server.url);
     await orphaned.login(PASSWORD);
     const orphanToken = (await orphaned.me()).token;
-    server.services.sessions.delete(server.services.sessions.byToken(orphanToken)!.sid);
+    await server.services.store.sessions.delete((await server.services.store.sessions.byToken(orphanToken))!.sid);
     const mediaBefore = await treeHashes(mediaRoot);
     await server.close();
 
@@ -159,7 +159,7 @@ describe('the sweeper and the command line end sessions and their links', () => 
       const again = new Client(server.url);
       for (const [name, value] of kept.cookies) again.cookies.set(name, value);
       assert.equal((await again.me()).token, keptToken, 'the session survives a restart');
-      await server.services.sessionLinks.sweep();
+      await server.services.access.sweep();
       assert.ok((await stat(path.join(webRoot, 'RealFolderNamedLikeAToken'))).isDirectory(), 'and survives a sweep too');
       assert.ok(await exists(path.join(webRoot, 'RealFileNamedLikeAToken')));
     } finally {

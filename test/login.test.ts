@@ -19,9 +19,9 @@ describe('login, session and logout', () => {
   });
   after(() => server.close());
 
-  it('made a first key "family" and reports its password once', () => {
+  it('made a first key "family" and reports its password once', async () => {
     assert.match(server.firstPassword ?? '', /^[a-z2-9]{4}(-[a-z2-9]{4}){3}$/);
-    assert.deepEqual(server.services.keyring.list().map((key) => key.label).sort(), ['family', 'grandparents']);
+    assert.deepEqual((await server.services.access.listKeys()).map(({ key }) => key.label).sort(), ['family', 'grandparents']);
   });
 
   it('a login adds exactly one symlink, named by a random 11–17 letter token, pointing outside the web root', async () => {
@@ -152,7 +152,7 @@ describe('login, session and logout', () => {
     assert.equal(response.headers.get('location'), '/');
     await assert.rejects(lstat(path.join(server.webRoot, token)), { code: 'ENOENT' });
     assert.equal((await client.get('/api/me')).status, 401);
-    assert.equal(server.services.sessions.byToken(token), undefined);
+    assert.equal(await server.services.store.sessions.byToken(token), undefined);
   });
 
   it('logging in again ends the previous session of that browser', async () => {

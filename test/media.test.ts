@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NOT_FOUND_BODY } from '../src/http/not-found.js';
+import { NOT_FOUND_BODY } from '../src/media-contract.js';
 import { BROWSER_HEADERS, Client, cookieHeader, rawGet } from './helpers/client.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 

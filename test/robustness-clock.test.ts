@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import cron from 'node-cron';
 import { createSessionLinks, createViews, startSweeper, type SessionGrant, type SessionLinks } from '../src/links/index.js';
 import { createLogger, type Logger } from '../src/log.js';
-import { createSessionsTable, openDatabase, type Db, type SessionsTable } from '../src/store/index.js';
+import { createSqliteAccessStore, openDatabase, type Db, type SessionStore } from '../src/store/index.js';
 import { tempDir } from './helpers/fixtures.js';
 import { exists, sorted, tokenLinkNames } from './helpers/robustness-state.js';
 
@@ -39,7 +39,7 @@ function grant(maxAge: number): SessionGrant {
 
 describe('session expiry under a moving clock', () => {
   let db: Db;
-  let sessions: SessionsTable;
+  let sessions: SessionStore;
   let webRoot: string;
   let clock: number;
   let links: SessionLinks;
@@ -51,10 +51,10 @@ describe('session expiry under a moving clock', () => {
     for (const folder of ['webroot', 'views/key-1', 'media', 'cache']) await mkdir(path.join(dir, folder), { recursive: true });
     webRoot = path.join(dir, 'webroot');
     db = openDatabase(path.join(dir, 'keepsake.db'));
-    sessions = createSessionsTable(db);
+    sessions = createSqliteAccessStore(db).sessions;
     const sink = logSink();
     lines = sink.lines;
-    const views = createViews({ viewsDir: path.join(dir, 'views'), mediaRoot: path.join(dir, 'media'), cacheDir: path.join(dir, 'cache'), log: sink.log });
+    const views = createViews({ viewsDir: path.join(dir, 'views'), mediaRoot: path.join(dir, 'media'), cacheDir: path.join(dir, 'cache'), log: sink.log, derivativeVariants: [] });
     links = createSessionLinks({ sessions, views, webRoot, log: sink.log, now: () => clock, afterLoginStep: (step) => onStep?.(step) });
   });
   after(() => db.close());
@@ -63,7 +63,7 @@ describe('session expiry under a moving clock', () => {
   async function reset(at: number): Promise<void> {
     clock = at;
     onStep = undefined;
-    await links.endAll(sessions.live(0));
+    await links.endAll(await sessions.live(0));
     await links.reconcile();
     assert.deepEqual(sorted(await tokenLinkNames(webRoot)), []);
   }
@@ -76,7 +76,7 @@ describe('session expiry under a moving clock', () => {
     for (const shift of [-2 * HOUR, HOUR - MINUTE, -MINUTE]) {
       clock = start + shift;
       await links.sweep();
-      assert.equal(sessions.bySid(session.sid)?.expiresAt, start + HOUR, `stored expiry unchanged at ${shift / HOUR} h`);
+      assert.equal((await sessions.bySid(session.sid))?.expiresAt, start + HOUR, `stored expiry unchanged at ${shift / HOUR} h`);
     }
   });
 
@@ -111,7 +111,7 @@ describe('session expiry under a moving clock', () => {
     assert.deepEqual(await links.sweep(), { expired: 1, orphans: 0 }, 'only the 1 h session had expired');
     assert.deepEqual(await tokenLinkNames(webRoot), new Set([opened.get(3), opened.get(12), whileBehind.token]));
     for (const token of [opened.get(3), opened.get(12), whileBehind.token]) {
-      assert.equal(sessions.byToken(token!)?.state, 'active', 'a live session keeps its row');
+      assert.equal((await sessions.byToken(token!))?.state, 'active', 'a live session keeps its row');
     }
   });
 
@@ -130,12 +130,12 @@ describe('session expiry under a moving clock', () => {
       () => undefined,
     );
     await sleep(20);
-    const rows = sessions.live(clock);
+    const rows = await sessions.live(clock);
     const linked = await tokenLinkNames(webRoot);
     if (outcome === undefined) {
       assert.deepEqual(sorted(linked), [], 'a failed login leaves no link');
     } else {
-      assert.equal(sessions.bySid(outcome.sid)?.state, 'active', 'the session the visitor was given exists');
+      assert.equal((await sessions.bySid(outcome.sid))?.state, 'active', 'the session the visitor was given exists');
       assert.deepEqual(sorted(linked), [outcome.token]);
     }
     assert.deepEqual(sorted(linked), sorted(rows.map((row) => row.token)), 'links = live sessions');

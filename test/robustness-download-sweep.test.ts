@@ -53,15 +53,15 @@ describe('a session ending while its download is on the wire', () => {
       const client = new Client(server.url);
       assert.equal((await client.login(PASSWORD)).status, 303);
       const { token } = await client.me();
-      const record = server.services.sessions.byToken(token)!;
+      const record = (await server.services.store.sessions.byToken(token))!;
       const url = `${server.url}${token}/original/Summer%202024/big.png`;
       const received = await downloadOnce(url, cookieHeader(client), {
         slow: true,
         async onFirstChunk() {
-          if (how === 'revoked') await server.services.sessionLinks.end(record.sid);
+          if (how === 'revoked') await server.services.access.endSession(record.sid);
           else {
-            server.services.sessions.setExpiry(record.sid, Date.now() - 1);
-            const swept = await server.services.sessionLinks.sweep();
+            await server.services.store.sessions.setExpiry(record.sid, Date.now() - 1);
+            const swept = await server.services.access.sweep();
             assert.ok(swept.expired >= 1);
           }
           assert.equal(await exists(path.join(server.webRoot, token)), false, 'the link is gone while the body is still flowing');
@@ -86,16 +86,16 @@ describe('a session ending while its download is on the wire', () => {
       const client = new Client(server.url);
       assert.equal((await client.login(PASSWORD)).status, 303);
       const { token } = await client.me();
-      const { sid } = server.services.sessions.byToken(token)!;
+      const { sid } = (await server.services.store.sessions.byToken(token))!;
       const cookie = cookieHeader(client);
       const url = `${server.url}${token}/original/Summer%202024/medium.png`;
       const downloads = Array.from({ length: 3 }, () => downloadOnce(url, cookie, { slow: false }));
       // End the session at a different moment of the requests' lives each round.
       await sleep(round % 6);
-      if (round % 2 === 0) await server.services.sessionLinks.end(sid);
+      if (round % 2 === 0) await server.services.access.endSession(sid);
       else {
-        server.services.sessions.setExpiry(sid, Date.now() - 1);
-        await server.services.sessionLinks.sweep();
+        await server.services.store.sessions.setExpiry(sid, Date.now() - 1);
+        await server.services.access.sweep();
       }
       for (const received of await Promise.all(downloads)) {
         if (received.status === 404) {
@@ -112,6 +112,6 @@ describe('a session ending while its download is on the wire', () => {
     assert.equal(outcomes.whole + outcomes.notFound, 72);
     t.diagnostic(`whole 200s: ${outcomes.whole}, 404s: ${outcomes.notFound}`);
     assert.ok(outcomes.whole > 0 && outcomes.notFound > 0, 'the race went both ways');
-    assert.equal((await server.services.sessionLinks.sweep()).orphans, 0, 'no link outlived its session');
+    assert.equal((await server.services.access.sweep()).orphans, 0, 'no link outlived its session');
   });
 });

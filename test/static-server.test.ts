@@ -7,9 +7,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { blockedUserAgentPatterns, resolveGuardConfig, type GuardConfig } from '../src/guard/index.js';
-import { MEDIA_EXTENSIONS } from '../src/library/index.js';
-import { ACCEL_PREFIXES } from '../src/http/app.js';
-import { NGINX_ACCEL_PREFIXES, renderApacheConfig, renderLighttpdConfig, renderNginxConfig, type NginxRenderOptions } from '../src/static-server/index.js';
+import { ACCEL_PREFIXES, MEDIA_FORMATS } from '../src/media-contract.js';
+import { renderApacheConfig, renderLighttpdConfig, renderNginxConfig, type NginxRenderOptions } from '../src/static-server/index.js';
 import { runKeepsake } from './helpers/cli.js';
 import { tempDir } from './helpers/fixtures.js';
 
@@ -48,6 +47,7 @@ async function baseOptions(dir: string): Promise<NginxRenderOptions> {
     webRoot: path.join(dir, 'webroot'),
     mediaRoot: path.join(dir, 'media root'),
     cacheDir: path.join(dir, 'cache'),
+    refusalsDir: path.join(dir, 'refusals'),
     linkSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
     upstream: '127.0.0.1:8080',
     listen: '127.0.0.1:18081',
@@ -89,14 +89,14 @@ describe('nginx configuration', { skip: skipUnless(NGINX, 'nginx-light') }, () =
     const options = await baseOptions(await tempDir('keepsake-nginx-text-'));
     const text = renderNginxConfig(options);
     for (const pattern of blockedUserAgentPatterns()) assert.ok(text.includes(`(?:${pattern})`), pattern);
-    for (const extension of Object.keys(MEDIA_EXTENSIONS)) assert.match(text, new RegExp(`\\b${extension.slice(1)}\\b`), extension);
+    for (const extension of Object.keys(MEDIA_FORMATS)) assert.match(text, new RegExp(`\\b${extension.slice(1)}\\b`), extension);
     assert.match(text, /disable_symlinks on from=\$document_root\/\$keepsake_token\/\$keepsake_variant\/\$keepsake_album;/);
     assert.match(text, /try_files \$uri @keepsake;/);
     assert.match(text, /add_header X-Robots-Tag "noindex, nofollow, noimageindex" always;/);
     assert.equal(text.split(options.linkSecret).length, 2, 'the secret appears once');
     assert.match(text, /secure_link_md5 "\$\{keepsake_token\}c2Vj/);
     assert.equal(renderNginxConfig(options), text, 'same options, same text');
-    assert.deepEqual(NGINX_ACCEL_PREFIXES, ACCEL_PREFIXES, 'the internal locations are where keepsake redirects to');
+    for (const prefix of Object.values(ACCEL_PREFIXES)) assert.ok(text.includes(`location ^~ ${prefix} {`), `an internal location for ${prefix}, where keepsake redirects to`);
   });
 
   it('refuses options that would break or inject into the configuration, naming the setting', async () => {
@@ -140,7 +140,7 @@ describe('lighttpd configuration', { skip: skipUnless(LIGHTTPD, 'lighttpd') }, (
 describe('Apache configuration', { skip: skipUnless(APACHE, 'apache2') }, () => {
   async function apacheAccepts(dir: string, site: string, tls: boolean): Promise<void> {
     await writeFile(path.join(dir, 'keepsake.conf'), site);
-    const modules = ['mpm_event', 'authz_core', 'proxy', 'proxy_http', 'headers', 'rewrite', ...(tls ? ['ssl'] : [])];
+    const modules = ['mpm_event', 'authz_core', 'proxy', 'proxy_http', 'headers', 'rewrite', 'alias', 'mime', ...(tls ? ['ssl'] : [])];
     const main = [
       `ServerRoot "${dir}"`,
       'ServerName localhost',

@@ -31,8 +31,8 @@ function renderAll(honeypotHref?: string): string[] {
   const hostileAlbum = album({ path: `Kids/${HOSTILE}`, title: HOSTILE });
   return [
     ui.renderLoginPage({ next: `/albums/${HOSTILE}`, message: HOSTILE }),
-    ui.renderAlbumIndex({ visitor, albums: [hostileAlbum, album()], mediaRootLabel: HOSTILE, honeypotHref }),
-    ui.renderAlbumIndex({ visitor, albums: [], mediaRootLabel: HOSTILE, honeypotHref }),
+    ui.renderAlbumIndex({ visitor, albums: [hostileAlbum, album()], honeypotHref }),
+    ui.renderAlbumIndex({ visitor, albums: [], honeypotHref }),
     ui.renderAlbumPage({ visitor, album: hostileAlbum, albums: [album()], items: [photo(HOSTILE), photo('b.jpg', 3000, 4000)], honeypotHref }),
   ];
 }
@@ -130,12 +130,13 @@ describe('server-rendered pages', () => {
     assert.match(on, /draggable="false"/);
   });
 
-  it('the index shows covers, counts, date ranges, and an empty state naming the media root', () => {
-    const index = ui.renderAlbumIndex({ visitor, albums: [album()], mediaRootLabel: '/srv/photos' });
+  it('the index shows covers, counts, date ranges, and an empty state that names no server path', () => {
+    const index = ui.renderAlbumIndex({ visitor, albums: [album()] });
     assert.match(index, /<span class="album-title">Summer 2024<\/span><span class="album-meta">3 photos · 1 album · Jun – Aug 2024<\/span>/);
     assert.match(index, /<img src="\/AbCdEfGhIjKl\/thumb\/Summer%202024\/beach.webp" alt=""/);
-    const empty = ui.renderAlbumIndex({ visitor, albums: [], mediaRootLabel: '/srv/photos' });
-    assert.match(empty, /Drop a folder of photos into <code>\/srv\/photos<\/code>/);
+    const empty = ui.renderAlbumIndex({ visitor, albums: [] });
+    assert.match(empty, /<h1>No albums yet<\/h1>/);
+    assert.doesNotMatch(empty, /<code>|\/srv\//, 'visitors never learn server paths');
   });
 
   it('album pages have breadcrumbs and put sub-albums before photos', () => {

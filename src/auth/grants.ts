@@ -1,11 +1,15 @@
+import { UserError } from '../errors.js';
+
 /**
  * Album patterns: `Summer 2024` (that album and everything below it), `Kids/*` (every
  * album directly inside Kids, and below), `*` (every album). `*` stands for exactly one
  * folder name. Pure functions; the links and http layers both rely on them.
  */
 
-export class PatternError extends Error {
-  readonly code = 'BAD_ALBUM_PATTERN';
+export class PatternError extends UserError {
+  constructor(message: string) {
+    super('BAD_ALBUM_PATTERN', message);
+  }
 }
 
 /** Validates one pattern and returns it normalised (no leading/trailing slashes). */
@@ -41,14 +45,30 @@ export function isAlbumGranted(patterns: readonly string[], albumPath: string): 
   return false;
 }
 
-/** The granted albums that are not inside another granted album: the roots of what a key sees. */
-export function grantedRoots(patterns: readonly string[], albumPaths: Iterable<string>): string[] {
-  const roots: string[] = [];
-  for (const albumPath of albumPaths) {
-    if (!patterns.some((pattern) => matchesExactly(pattern, albumPath))) continue;
-    const parent = albumPath.split('/').slice(0, -1).join('/');
+/** An album where it appears (`path`) and where it really is (`realPath`): they differ behind a link. */
+export interface AlbumPlace {
+  readonly path: string;
+  readonly realPath: string;
+}
+
+/**
+ * The grant is decided on where an album really is as well as where it appears: an album
+ * reached through a link shows only to keys that grant the album it leads to. (The catalogue
+ * follows a link only deeper into the album holding it, so everything below an album a key may
+ * see is an album it may see.)
+ */
+export function canSeeAlbum(patterns: readonly string[], album: AlbumPlace): boolean {
+  return isAlbumGranted(patterns, album.path) && isAlbumGranted(patterns, album.realPath);
+}
+
+/** The albums a key sees that are not inside another album it sees: the roots of its view, by path. */
+export function grantedRoots<Album extends AlbumPlace>(patterns: readonly string[], albums: Iterable<Album>): Album[] {
+  const roots: Album[] = [];
+  for (const album of albums) {
+    if (!patterns.some((pattern) => matchesExactly(pattern, album.path))) continue;
+    const parent = album.path.split('/').slice(0, -1).join('/');
     if (parent !== '' && isAlbumGranted(patterns, parent)) continue;
-    roots.push(albumPath);
+    if (canSeeAlbum(patterns, album)) roots.push(album);
   }
-  return roots.sort();
+  return roots.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

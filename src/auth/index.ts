@@ -1,3 +1,3 @@
 export { createKeyring, KeyError, type Keyring, type KeyInput, type LoginOutcome } from './keyring.js';
-export { normalisePattern, isAlbumGranted, grantedRoots, PatternError } from './grants.js';
+export { canSeeAlbum, grantedRoots, isAlbumGranted, normalisePattern, PatternError, type AlbumPlace } from './grants.js';
 export { generatePassword, hashPassword, verifyPassword } from './passwords.js';

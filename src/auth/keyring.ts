@@ -1,13 +1,13 @@
-import type { KeyRecord, KeysTable } from '../store/index.js';
+import { UserError } from '../errors.js';
+import type { KeyRecord, KeyStore } from '../store/index.js';
 import { normalisePattern } from './grants.js';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
 
-export class KeyError extends Error {
-  constructor(
-    readonly code: 'BAD_LABEL' | 'KEY_EXISTS' | 'KEY_NOT_FOUND' | 'WEAK_PASSWORD' | 'BAD_EXPIRY',
-    message: string,
-  ) {
-    super(message);
+export class KeyError extends UserError {
+  declare readonly code: 'BAD_LABEL' | 'KEY_EXISTS' | 'KEY_NOT_FOUND' | 'WEAK_PASSWORD' | 'BAD_EXPIRY' | 'PASSWORD_TAKEN';
+
+  constructor(code: KeyError['code'], message: string) {
+    super(code, message);
   }
 }
 
@@ -32,7 +32,7 @@ let placeholderHash: Promise<string> | undefined;
 export type Keyring = ReturnType<typeof createKeyring>;
 
 /** Shared passwords: adding (hashed, never stored in clear), listing, removing, and checking a login. */
-export function createKeyring(keys: KeysTable, now: () => number = Date.now) {
+export function createKeyring(keys: KeyStore, now: () => number = Date.now) {
   return {
     /** Adds a key; returns it with the password in clear, to be shown once. */
     async add(input: KeyInput): Promise<{ key: KeyRecord; password: string }> {
@@ -40,7 +40,7 @@ export function createKeyring(keys: KeysTable, now: () => number = Date.now) {
       if (!LABEL.test(label)) {
         throw new KeyError('BAD_LABEL', `label ${JSON.stringify(input.label)}: expected 1–64 letters, digits, spaces, _ . or -`);
       }
-      if (keys.byLabel(label) !== undefined) throw new KeyError('KEY_EXISTS', `a key labelled "${label}" already exists`);
+      if ((await keys.byLabel(label)) !== undefined) throw new KeyError('KEY_EXISTS', `a key labelled "${label}" already exists`);
       const password = input.password ?? generatePassword();
       if (password.length < MIN_PASSWORD_LENGTH) {
         throw new KeyError('WEAK_PASSWORD', `password: expected at least ${MIN_PASSWORD_LENGTH} characters, got ${password.length}`);
@@ -49,7 +49,7 @@ export function createKeyring(keys: KeysTable, now: () => number = Date.now) {
         throw new KeyError('BAD_EXPIRY', `expiry ${new Date(input.expiresAt).toISOString()}: expected a time in the future`);
       }
       const albums = input.albums.length === 0 ? ['*'] : input.albums.map(normalisePattern);
-      const key = keys.add({
+      const key = await keys.add({
         label,
         passwordHash: await hashPassword(password),
         albums,
@@ -59,13 +59,13 @@ export function createKeyring(keys: KeysTable, now: () => number = Date.now) {
       });
       return { key, password };
     },
-    list: (): KeyRecord[] => keys.all(),
-    byLabel: (label: string): KeyRecord | undefined => keys.byLabel(label),
-    count: (): number => keys.count(),
-    remove(label: string): KeyRecord {
-      const key = keys.byLabel(label);
+    list: (): Promise<KeyRecord[]> => keys.all(),
+    byLabel: (label: string): Promise<KeyRecord | undefined> => keys.byLabel(label),
+    count: (): Promise<number> => keys.count(),
+    async remove(label: string): Promise<KeyRecord> {
+      const key = await keys.byLabel(label);
       if (key === undefined) throw new KeyError('KEY_NOT_FOUND', `no key labelled "${label}"`);
-      keys.remove(key.id);
+      await keys.remove(key.id);
       return key;
     },
     /**
@@ -73,7 +73,7 @@ export function createKeyring(keys: KeysTable, now: () => number = Date.now) {
      * tell which key (if any) matched.
      */
     async authenticate(password: string): Promise<LoginOutcome> {
-      const all = keys.all();
+      const all = await keys.all();
       placeholderHash ??= hashPassword(generatePassword());
       const hashes = all.length > 0 ? all.map((key) => key.passwordHash) : [await placeholderHash];
       const results = await Promise.all(hashes.map((hash) => verifyPassword(password, hash)));

@@ -1,16 +1,19 @@
-import { loadConfig } from '../config.js';
+import { UserError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { openServices, type Services } from '../services.js';
+import { loadSettings } from '../settings.js';
 
-export class UsageError extends Error {
-  readonly code = 'USAGE';
+export class UsageError extends UserError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
 }
 
 /** Opens the same services the server uses (without HTTP or the watcher), runs `action`, closes. */
 export async function withServices<T>(action: (services: Services) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const services = await openServices(config, log);
+  const settings = loadSettings();
+  const log = createLogger(settings.logLevel === 'info' ? 'warn' : settings.logLevel);
+  const services = await openServices(settings, log);
   try {
     return await action(services);
   } finally {

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { access, constants, lstat, opendir, realpath, stat, symlink, unlink } from 'node:fs/promises';
+import { access, constants, lstat, stat, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, statePaths, type Config } from '../config.js';
+import { statePaths, type Config } from '../config.js';
+import { findRefusedLinks, type SkipRecord } from '../library/index.js';
 import { isWithin } from '../paths.js';
+import { loadSettings } from '../settings.js';
 import { checkSite } from '../static-server/index.js';
 import { print, UsageError, withServices } from './context.js';
 
@@ -22,24 +24,27 @@ async function check(what: string, probe: () => Promise<unknown>, fix: string): 
   }
 }
 
-/** Symlinks inside the media root whose target lies outside it (never followed, but worth knowing). */
-async function plantedLinks(mediaRoot: string, limit = 10_000): Promise<string[]> {
-  const found: string[] = [];
-  const pending = [mediaRoot];
-  let seen = 0;
-  while (pending.length > 0 && seen < limit) {
-    const directory = pending.pop()!;
-    for await (const entry of await opendir(directory)) {
-      seen += 1;
-      const full = path.join(directory, entry.name);
-      if (entry.isDirectory()) pending.push(full);
-      else if (entry.isSymbolicLink()) {
-        const target = await realpath(full).catch(() => undefined);
-        if (target === undefined || !isWithin(mediaRoot, target)) found.push(path.relative(mediaRoot, full));
-      }
-    }
-  }
-  return found;
+function listed(links: readonly SkipRecord[]): string {
+  return `${links.slice(0, 8).map((link) => link.path).join(', ')}${links.length > 8 ? ` and ${links.length - 8} more` : ''}`;
+}
+
+/** Links the catalogue refuses for where they lead: out of the media root, or into another album. */
+function linkFindings(report: { links: readonly SkipRecord[]; complete: boolean }): Finding[] {
+  const outside = report.links.filter((link) => link.reason === 'symlink-outside');
+  const crossing = report.links.filter((link) => link.reason === 'symlink-crosses-albums');
+  const partly = report.complete ? '' : ' (in the part of the media root that was looked at)';
+  return [
+    outside.length === 0
+      ? { ok: true, what: `no symlink in the media root leads outside it${partly}` }
+      : { ok: false, what: `symlinks that lead outside the media root (never followed): ${listed(outside)}`, fix: 'remove them, or copy the photos into the media root' },
+    crossing.length === 0
+      ? { ok: true, what: `no symlink in the media root leads from one album into another${partly}` }
+      : {
+          ok: false,
+          what: `symlinks that cross album boundaries (never followed: the grant is decided on where a photo really is): ${listed(crossing)}`,
+          fix: 'remove them; to show a photo in two albums, copy it (or hard-link it)',
+        },
+  ];
 }
 
 function printFindings(findings: readonly Finding[]): number {
@@ -64,7 +69,7 @@ function privatePaths(config: Config): string[] {
 /** `keepsake doctor --url URL [--password P]`: the running site, checked from the outside. */
 async function checkRunningSite(url: string, password: string | undefined): Promise<number> {
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new UsageError(`--url ${JSON.stringify(url)}: expected http://HOST:PORT/ or https://HOST/`);
-  const config = loadConfig();
+  const config = loadSettings();
   print(`Checking ${url} from the outside${password === undefined ? ' (no --password: only what a stranger sees)' : ''}…`);
   const findings = await checkSite({ url, password, publicUrl: config.publicUrl, guard: config.guard, privatePaths: privatePaths(config) });
   return printFindings(findings);
@@ -75,7 +80,7 @@ export async function doctorCommand(args: readonly string[] = []): Promise<numbe
   if (values.url !== undefined) return checkRunningSite(values.url, values.password);
   if (values.password !== undefined) throw new UsageError('--password goes with --url: keepsake doctor --url http://127.0.0.1:8081/ --password P');
   return withServices(async (services) => {
-    const paths = statePaths(services.config);
+    const paths = statePaths(services.settings);
     const findings: Finding[] = [
       await check(`media root ${services.mediaRoot} is readable`, () => access(services.mediaRoot, constants.R_OK), 'give the keepsake user read access to the media root'),
       await check(`web root ${paths.webRoot} is writable`, () => access(paths.webRoot, constants.W_OK), 'give the keepsake user write access to the state dir'),
@@ -107,12 +112,7 @@ export async function doctorCommand(args: readonly string[] = []): Promise<numbe
         'keep the media root outside the state dir and web root',
       ),
     ];
-    const planted = await plantedLinks(services.mediaRoot);
-    findings.push(
-      planted.length === 0
-        ? { ok: true, what: 'no symlink in the media root points outside it' }
-        : { ok: false, what: `symlinks in the media root point outside it (never followed): ${planted.slice(0, 5).join(', ')}${planted.length > 5 ? ' …' : ''}`, fix: 'remove them, or copy the photos into the media root' },
-    );
+    findings.push(...linkFindings(await findRefusedLinks(services.mediaRoot, services.log)));
     return printFindings(findings);
   });
 }

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import ms from 'ms';
-import { keyViewName, keyViewSpec } from '../links/index.js';
 import { print, printTable, UsageError, withServices } from './context.js';
 
 const USAGE = `Usage:
@@ -34,14 +33,13 @@ async function add(args: readonly string[]): Promise<number> {
   if (label === undefined || positionals.length > 1) throw new UsageError(`key add needs exactly one label\n${USAGE}`);
   const albums = [...(values.albums?.split(',') ?? []), ...(values.album ?? [])].map((album) => album.trim()).filter(Boolean);
   return withServices(async (services) => {
-    const { key, password } = await services.keyring.add({
+    const { key, password } = await services.access.addKey({
       label,
       password: values.password,
       albums,
       canDownloadOriginals: !values['no-originals'],
       expiresAt: parseExpiry(values.expires),
     });
-    await services.views.sync(keyViewSpec(key, ['video', ...services.derivativeVariants]), services.library.albumPaths());
     print(`Added key "${key.label}": albums ${key.albums.join(', ')}; originals ${key.canDownloadOriginals ? 'allowed' : 'not allowed'}${key.expiresAt === null ? '' : `; expires ${new Date(key.expiresAt).toISOString()}`}.`);
     if (values.password === undefined) print(`Password (shown only this once): ${password}`);
     return 0;
@@ -51,20 +49,19 @@ async function add(args: readonly string[]): Promise<number> {
 async function list(): Promise<number> {
   return withServices(async (services) => {
     const now = Date.now();
-    const live = services.sessions.live(now);
-    const keys = services.keyring.list();
+    const keys = await services.access.listKeys();
     if (keys.length === 0) {
       print('No keys. Add one with: keepsake key add family');
       return 0;
     }
     printTable(
       ['LABEL', 'ALBUMS', 'ORIGINALS', 'EXPIRES', 'SESSIONS'],
-      keys.map((key) => [
+      keys.map(({ key, liveSessions }) => [
         key.label,
         key.albums.join(', '),
         key.canDownloadOriginals ? 'yes' : 'no',
         key.expiresAt === null ? 'never' : `${new Date(key.expiresAt).toISOString()}${key.expiresAt <= now ? ' (expired)' : ''}`,
-        String(live.filter((session) => session.keyId === key.id).length),
+        String(liveSessions),
       ]),
     );
     return 0;
@@ -75,11 +72,7 @@ async function remove(args: readonly string[]): Promise<number> {
   const [label] = args;
   if (label === undefined || args.length > 1) throw new UsageError(`key remove needs exactly one label\n${USAGE}`);
   return withServices(async (services) => {
-    const key = services.keyring.byLabel(label);
-    if (key === undefined) throw new UsageError(`no key labelled "${label}"; see: keepsake key list`);
-    const ended = await services.sessionLinks.endAll(services.sessions.byKey(key.id));
-    services.keyring.remove(label);
-    await services.views.remove(keyViewName(key.id));
+    const { ended } = await services.access.removeKey(label);
     print(`Removed key "${label}" and ended ${ended} session${ended === 1 ? '' : 's'} (their links are gone).`);
     return 0;
   });

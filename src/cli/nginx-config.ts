@@ -1,8 +1,10 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, statePaths, type Config } from '../config.js';
-import { renderStaticServerConfig, STATIC_SERVERS, type StaticServer } from '../static-server/index.js';
+import { statePaths } from '../config.js';
+import { configuredVariants } from '../derivatives/index.js';
+import { loadSettings, type Settings } from '../settings.js';
+import { renderStaticServerConfig, STATIC_SERVERS, writeRefusalPages, type StaticServer } from '../static-server/index.js';
 import { loadOrCreateSecret } from '../store/index.js';
 import { UsageError } from './context.js';
 
@@ -22,7 +24,7 @@ function realOrResolved(folder: string): string {
 }
 
 /** keepsake's own address, reachable from a server on the same machine. */
-function defaultUpstream(config: Config): string {
+function defaultUpstream(config: Settings): string {
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return `${host.includes(':') ? `[${host}]` : host}:${config.port}`;
 }
@@ -34,7 +36,7 @@ function parseServer(value: string | undefined): StaticServer {
 }
 
 /** Advice on stderr, so that stdout stays a configuration file that can be redirected as is. */
-function warnAbout(config: Config, server: StaticServer, accel: boolean): void {
+function warnAbout(config: Settings, server: StaticServer, accel: boolean): void {
   const notes: string[] = [];
   if (config.trustProxy.mode === 'none') notes.push('keepsake trusts no proxy yet: run it with KEEPSAKE_TRUST_PROXY=127.0.0.1 (the server\'s address) so logins and limits see real client addresses.');
   if (accel && config.accel !== 'nginx') notes.push('--accel needs keepsake to run with KEEPSAKE_ACCEL=nginx.');
@@ -61,7 +63,7 @@ export async function nginxConfigCommand(args: readonly string[]): Promise<numbe
   const server = parseServer(values.server);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError(`--tls-cert and --tls-key go together\n\n${USAGE}`);
   if (values.accel && server !== 'nginx') throw new UsageError(`--accel: X-Accel-Redirect is nginx's; ${server} always proxies media to keepsake`);
-  const config = loadConfig();
+  const config = loadSettings();
   const paths = statePaths(config);
   const tls = values['tls-cert'] === undefined || values['tls-key'] === undefined ? undefined : { certificate: path.resolve(values['tls-cert']), key: path.resolve(values['tls-key']) };
   let text: string;
@@ -70,6 +72,7 @@ export async function nginxConfigCommand(args: readonly string[]): Promise<numbe
       webRoot: realOrResolved(paths.webRoot),
       mediaRoot: realOrResolved(config.mediaRoot),
       cacheDir: realOrResolved(paths.cache),
+      refusalsDir: path.join(realOrResolved(config.stateDir), 'refusals'),
       linkSecret: loadOrCreateSecret(paths.secrets, 'link-key'),
       upstream: values.upstream ?? defaultUpstream(config),
       listen: values.listen,
@@ -78,6 +81,8 @@ export async function nginxConfigCommand(args: readonly string[]): Promise<numbe
       publicUrl: config.publicUrl,
       guard: config.guard,
       accel: values.accel,
+      derivativeVariants: configuredVariants(config.presets),
+      derivativeFormat: config.imageFormat,
       accessLog: values['access-log'],
     });
   } catch (error) {
@@ -85,6 +90,8 @@ export async function nginxConfigCommand(args: readonly string[]): Promise<numbe
     if (error instanceof TypeError) throw new UsageError(error.message);
     throw error;
   }
+  // The files a lighttpd or Apache configuration answers refusals from; keepsake rewrites them at every start.
+  if (server !== 'nginx') await writeRefusalPages(paths.refusals);
   process.stdout.write(text);
   warnAbout(config, server, values.accel);
   return 0;

@@ -32,7 +32,7 @@ export async function pregenerateCommand(args: readonly string[]): Promise<numbe
     bar.start(items.length, 0, { rate: '0.0', failed });
     let next = 0;
     // As many photos at once as the derivative queue runs, so the queue never idles or floods.
-    const workers = Array.from({ length: services.config.derivativeConcurrency }, async () => {
+    const workers = Array.from({ length: services.settings.derivativeConcurrency }, async () => {
       while (!interrupted && next < items.length) {
         const item = items[next++]!;
         try {

@@ -1,5 +1,4 @@
-import { isToken } from '../links/index.js';
-import { labelToken } from '../log.js';
+import { shortToken } from '../media-contract.js';
 import { print, printTable, UsageError, withServices } from './context.js';
 
 const USAGE = `Usage:
@@ -14,14 +13,14 @@ function ago(time: number, now: number): string {
 async function list(): Promise<number> {
   return withServices(async (services) => {
     const now = Date.now();
-    const live = services.sessions.live(now);
+    const live = await services.access.liveSessions();
     if (live.length === 0) {
       print('No live sessions.');
       return 0;
     }
     printTable(
       ['TOKEN', 'LABEL', 'STARTED', 'EXPIRES'],
-      live.map((session) => [labelToken(session.token), session.label, ago(session.createdAt, now), new Date(session.expiresAt).toISOString()]),
+      live.map((session) => [shortToken(session.token), session.label, ago(session.createdAt, now), new Date(session.expiresAt).toISOString()]),
     );
     print(`\n${live.length} live session${live.length === 1 ? '' : 's'}. Tokens are shortened; revoke by full token or by label.`);
     return 0;
@@ -32,10 +31,7 @@ async function revoke(args: readonly string[]): Promise<number> {
   const [target] = args;
   if (target === undefined || args.length > 1) throw new UsageError(`sessions revoke needs one token or label\n${USAGE}`);
   return withServices(async (services) => {
-    const byToken = isToken(target) ? services.sessions.byToken(target) : undefined;
-    const records = byToken === undefined ? services.sessions.byLabel(target) : [byToken];
-    if (records.length === 0) throw new UsageError(`no session with token or label "${target}"; see: keepsake sessions`);
-    const ended = await services.sessionLinks.endAll(records);
+    const ended = await services.access.revokeSessions(target);
     print(`Ended ${ended} session${ended === 1 ? '' : 's'}; their links are gone.`);
     return 0;
   });

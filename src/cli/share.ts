@@ -1,19 +1,11 @@
 import { parseArgs } from 'node:util';
 import ms from 'ms';
-import { customAlphabet } from 'nanoid';
-import { normalisePattern } from '../auth/index.js';
-import { signShareLink } from '../guard/index.js';
-import { shareViewName, shareViewSpec } from '../links/index.js';
-import { statePaths } from '../config.js';
-import { loadOrCreateSecret } from '../store/index.js';
 import { print, printTable, UsageError, withServices } from './context.js';
 
 const USAGE = `Usage:
   keepsake share <album> --ttl 24h [--no-originals] [--uses N]   print a signed, expiring link to one album
   keepsake share list                                             list share links
   keepsake share revoke <id>                                      close a link and end its sessions`;
-
-const newShareId = customAlphabet('abcdefghijkmnpqrstuvwxyz23456789', 10);
 
 function parseTtl(value: string | undefined): number {
   const ttl = value === undefined ? undefined : ms(value as ms.StringValue);
@@ -29,25 +21,16 @@ async function create(args: readonly string[]): Promise<number> {
     allowPositionals: true,
     options: { ttl: { type: 'string' }, 'no-originals': { type: 'boolean', default: false }, uses: { type: 'string' } },
   });
-  const [raw] = positionals;
-  if (raw === undefined || positionals.length > 1) throw new UsageError(`share needs exactly one album\n${USAGE}`);
-  const album = normalisePattern(raw);
-  if (album.includes('*')) throw new UsageError(`share ${JSON.stringify(raw)}: expected one album path, not a pattern`);
+  const [album] = positionals;
+  if (album === undefined || positionals.length > 1) throw new UsageError(`share needs exactly one album\n${USAGE}`);
   const ttl = parseTtl(values.ttl);
   const uses = values.uses === undefined ? null : Number(values.uses);
   if (uses !== null && (!Number.isInteger(uses) || uses < 1)) throw new UsageError(`--uses ${JSON.stringify(values.uses)}: expected a whole number of at least 1`);
   return withServices(async (services) => {
-    if (!services.library.albumPaths().includes(album)) {
-      throw new UsageError(`no album "${album}" in the catalogue (start the server once so it scans the media root); albums: ${services.library.albumPaths().slice(0, 10).join(', ')}`);
-    }
-    const secret = loadOrCreateSecret(statePaths(services.config).secrets, 'guard-key');
-    const share = { id: newShareId(), album, canDownloadOriginals: !values['no-originals'], expiresAt: Date.now() + ttl, maxUses: uses, createdAt: Date.now() };
-    services.shares.add(share);
-    await services.views.sync(shareViewSpec({ ...share, uses: 0, revokedAt: null }, ['video', ...services.derivativeVariants]), services.library.albumPaths());
-    const path = signShareLink({ id: share.id, album, expiresAt: share.expiresAt, canDownloadOriginals: share.canDownloadOriginals, uses: uses ?? undefined }, secret);
-    const { publicUrl, host, port } = services.config;
+    const { share, path } = await services.access.createShare({ album, ttlMs: ttl, canDownloadOriginals: !values['no-originals'], maxUses: uses });
+    const { publicUrl, host, port } = services.settings;
     print(`${publicUrl ?? `http://${host}:${port}`}${path}`);
-    print(`Opens "${album}" until ${new Date(share.expiresAt).toISOString()}${uses === null ? '' : `, ${uses} time${uses === 1 ? '' : 's'}`}; originals ${share.canDownloadOriginals ? 'allowed' : 'not allowed'}. Id: ${share.id}`);
+    print(`Opens "${share.album}" until ${new Date(share.expiresAt).toISOString()}${uses === null ? '' : `, ${uses} time${uses === 1 ? '' : 's'}`}; originals ${share.canDownloadOriginals ? 'allowed' : 'not allowed'}. Id: ${share.id}`);
     return 0;
   });
 }
@@ -55,7 +38,7 @@ async function create(args: readonly string[]): Promise<number> {
 async function list(): Promise<number> {
   return withServices(async (services) => {
     const now = Date.now();
-    const shares = services.shares.all();
+    const shares = await services.access.listShares();
     if (shares.length === 0) {
       print('No share links.');
       return 0;
@@ -78,10 +61,7 @@ async function revoke(args: readonly string[]): Promise<number> {
   const [id] = args;
   if (id === undefined || args.length > 1) throw new UsageError(`share revoke needs one id\n${USAGE}`);
   return withServices(async (services) => {
-    if (services.shares.byId(id) === undefined) throw new UsageError(`no share link with id "${id}"; see: keepsake share list`);
-    services.shares.revoke(id, Date.now());
-    const ended = await services.sessionLinks.endAll(services.sessions.byShare(id));
-    await services.views.remove(shareViewName(id));
+    const ended = await services.access.revokeShare(id);
     print(`Closed share link ${id} and ended ${ended} session${ended === 1 ? '' : 's'}.`);
     return 0;
   });

@@ -10,7 +10,7 @@ export async function statsCommand(args: readonly string[]): Promise<number> {
   if (typeof window !== 'number' || window <= 0) throw new UsageError(`--since ${JSON.stringify(values.since)}: expected a duration such as 24h or 7d`);
   return withServices(async (services) => {
     const rows = createRefusalsTable(services.db).summary(Date.now() - window);
-    const live = services.sessions.live(Date.now()).length;
+    const live = (await services.access.liveSessions()).length;
     print(`Live sessions: ${live}`);
     if (rows.length === 0) {
       print(`No refused requests in the last ${values.since}.`);

@@ -1,5 +1,5 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isPlainSegment } from '../media-contract.js';
 import { createAtomicWriter, isRegularFile, sweepAlbum, sweepCache } from './cache-files.js';
 import type { CacheEntry } from './cache-files.js';
 import { DerivativeError, isDerivativeError, sourceErrorFrom } from './errors.js';
@@ -12,7 +12,6 @@ import {
   derivativeHash,
   fitsFileSystem,
   isAlbumPath,
-  isPlainSegment,
   leafName,
   parseLeaf,
 } from './naming.js';
@@ -26,8 +25,11 @@ import { PRIORITIES, createDeferred, createFlights, createWorkQueue, runWithDead
 
 /** One original, as the catalogue knows it. */
 export interface SourceImage extends SourceIdentity {
-  /** The original's real path inside the media root. */
-  readonly absolutePath: string;
+  /**
+   * The original's bytes, read from a file whose real place was checked after it was opened:
+   * sharp is never handed a name that could be swapped for a link in the meantime.
+   */
+  read(): Promise<Buffer>;
 }
 
 export interface DerivativeStats {
@@ -216,8 +218,9 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
       step.catch((error: unknown) => {
         throw sourceErrorFrom(error, what);
       });
-    await read(assertRegularFile(source.absolutePath));
-    const shape = await read(readShape(source.absolutePath, limits));
+    const bytes = await read(source.read());
+    signal.throwIfAborted();
+    const shape = await read(readShape(bytes, limits));
     const plans = targets.map((target) => ({
       target,
       preset: target.preset,
@@ -227,7 +230,7 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
     signal.throwIfAborted();
     counters.decodes += 1;
     const baseSize = baseSizeFor(shape.width, shape.height, plans.map((plan) => plan.size));
-    const base = await read(decodeBase(source.absolutePath, shape, baseSize, limits));
+    const base = await read(decodeBase(bytes, shape, baseSize, limits));
     for (const plan of plans) {
       signal.throwIfAborted();
       const bytes = await read(encodeVariant(base, plan, encoder, limits));
@@ -309,9 +312,4 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
 
 function describe(source: SourceIdentity): string {
   return source.albumPath === '' ? source.name : `${source.albumPath}/${source.name}`;
-}
-
-/** stat (not lstat: the catalogue vouches for links inside the media root); a FIFO would hang the decoder. */
-async function assertRegularFile(file: string): Promise<void> {
-  if (!(await stat(file)).isFile()) throw new DerivativeError('UNREADABLE_SOURCE', 'not a regular file');
 }

@@ -12,6 +12,9 @@
  * | WRITE_FAILED      | any other failure to write the cache file                       | 500 |
  * | CLOSED            | the service is shutting down                                    | 503 |
  */
+import { KeepsakeError } from '../errors.js';
+import { PathRejectedError } from '../paths.js';
+
 export const DERIVATIVE_ERROR_CODES = [
   'UNREADABLE_SOURCE',
   'SOURCE_MISSING',
@@ -24,15 +27,11 @@ export const DERIVATIVE_ERROR_CODES = [
 
 export type DerivativeErrorCode = (typeof DERIVATIVE_ERROR_CODES)[number];
 
-export class DerivativeError extends Error {
-  override readonly name = 'DerivativeError';
+export class DerivativeError extends KeepsakeError {
+  declare readonly code: DerivativeErrorCode;
 
-  constructor(
-    readonly code: DerivativeErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: DerivativeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 
@@ -66,7 +65,7 @@ export function writeErrorFrom(error: unknown, what: string): DerivativeError {
 export function sourceErrorFrom(error: unknown, what: string): DerivativeError {
   if (error instanceof DerivativeError) return error;
   const code = errnoCode(error);
-  if (code === 'ENOENT' || code === 'ENOTDIR') {
+  if (code === 'ENOENT' || code === 'ENOTDIR' || (error instanceof PathRejectedError && error.missing)) {
     return new DerivativeError('SOURCE_MISSING', `${what} is missing`, { cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -1,7 +1,8 @@
+import { DERIVATIVE_FORMATS } from '../media-contract.js';
 import { invalidParameter } from './presets.js';
 
-export const OUTPUT_FORMATS = ['webp', 'avif', 'jpeg'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+export const OUTPUT_FORMATS = Object.keys(DERIVATIVE_FORMATS) as (keyof typeof DERIVATIVE_FORMATS)[];
+export type OutputFormat = keyof typeof DERIVATIVE_FORMATS;
 
 /** Everything about the encoder that changes the bytes; all of it goes into the cache name. */
 export interface EncoderSettings {
@@ -28,9 +29,9 @@ export interface EncoderSettings {
  *   compatibility format, not the default.
  */
 const FORMAT_DEFAULTS: Readonly<Record<OutputFormat, EncoderSettings>> = {
-  webp: { format: 'webp', extension: 'webp', quality: 80, effort: 2 },
-  avif: { format: 'avif', extension: 'avif', quality: 50, effort: 0 },
-  jpeg: { format: 'jpeg', extension: 'jpg', quality: 80, effort: undefined },
+  webp: { format: 'webp', extension: DERIVATIVE_FORMATS.webp.extension, quality: 80, effort: 2 },
+  avif: { format: 'avif', extension: DERIVATIVE_FORMATS.avif.extension, quality: 50, effort: 0 },
+  jpeg: { format: 'jpeg', extension: DERIVATIVE_FORMATS.jpeg.extension, quality: 80, effort: undefined },
 };
 
 export const OUTPUT_EXTENSIONS: readonly string[] = OUTPUT_FORMATS.map((format) => FORMAT_DEFAULTS[format].extension);

@@ -12,7 +12,7 @@ export { PIPELINE_VERSION, TEMP_PREFIX, parseLeaf } from './naming.js';
 export type { ParsedLeaf, SourceIdentity } from './naming.js';
 export { DEFAULT_LIMIT_INPUT_PIXELS, DEFAULT_TIME_LIMIT_MS } from './options.js';
 export type { DerivativesOptions } from './options.js';
-export { DEFAULT_PRESETS, DEFAULT_VARIANTS, variantOutputSize } from './presets.js';
+export { configuredVariants, DEFAULT_PRESETS, DEFAULT_VARIANTS, presetsSection, variantOutputSize } from './presets.js';
 export type { CropPosition, Fit, Preset, PresetInput, Size } from './presets.js';
 export { PRIORITIES } from './queue.js';
 export type { Priority } from './queue.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { DERIVATIVE_HASH_LENGTH, isPlainSegment } from '../media-contract.js';
 import { isWithin } from '../paths.js';
 import type { EncoderSettings } from './formats.js';
 import { OUTPUT_EXTENSIONS } from './formats.js';
@@ -13,7 +14,7 @@ import { invalidParameter } from './presets.js';
 export const PIPELINE_VERSION = 1;
 
 /** Hex digits of sha256 in a cache name: 48 bits, so a collision within one album is negligible. */
-export const HASH_LENGTH = 12;
+export const HASH_LENGTH = DERIVATIVE_HASH_LENGTH;
 
 /** Temp files start with a dot, so nothing that serves the cache (keepsake or nginx) serves them. */
 export const TEMP_PREFIX = '.tmp-';
@@ -37,11 +38,6 @@ export interface ParsedLeaf {
 /** A file name is at most 255 bytes on every file system keepsake runs on. */
 const MAX_NAME_BYTES = 255;
 const LEAF_PATTERN = new RegExp(`^(.+)\\.([0-9a-f]{${HASH_LENGTH}})\\.(${OUTPUT_EXTENSIONS.join('|')})$`);
-
-/** A single path segment that is neither hidden nor a way out of its folder. */
-export function isPlainSegment(segment: string): boolean {
-  return segment !== '' && !segment.startsWith('.') && !/[/\\\0]/.test(segment);
-}
 
 export function isAlbumPath(albumPath: string): boolean {
   return albumPath === '' || albumPath.split('/').every(isPlainSegment);

@@ -1,5 +1,4 @@
-import sharp from 'sharp';
-import type { Sharp, SharpOptions } from 'sharp';
+import { sharp, type Sharp, type SharpOptions } from '../decoders.js';
 import { DerivativeError } from './errors.js';
 import type { EncoderSettings } from './formats.js';
 import type { Preset, Size } from './presets.js';
@@ -50,8 +49,8 @@ function inputOptions(limits: PipelineLimits): SharpOptions {
  * message that says how big it claims to be (sharp's own limit, which stays on for the decode,
  * only says "exceeds pixel limit").
  */
-export async function readShape(file: string, limits: PipelineLimits): Promise<SourceShape> {
-  const metadata = await sharp(file, { ...inputOptions(limits), limitInputPixels: false }).metadata();
+export async function readShape(bytes: Buffer, limits: PipelineLimits): Promise<SourceShape> {
+  const metadata = await sharp(bytes, { ...inputOptions(limits), limitInputPixels: false }).metadata();
   const { width, height } = metadata.autoOrient ?? metadata;
   if (!(width > 0 && height > 0)) {
     throw new DerivativeError('UNREADABLE_SOURCE', `image has no size (${width}×${height})`);
@@ -71,12 +70,12 @@ export async function readShape(file: string, limits: PipelineLimits): Promise<S
  * profile, and out as raw pixels, which carry no EXIF, XMP, IPTC or ICC at all.
  */
 export async function decodeBase(
-  file: string,
+  bytes: Buffer,
   shape: SourceShape,
   size: Size,
   limits: PipelineLimits,
 ): Promise<RawImage> {
-  let image = sharp(file, { ...inputOptions(limits), autoOrient: true }).timeout({ seconds: limits.timeoutSeconds });
+  let image = sharp(bytes, { ...inputOptions(limits), autoOrient: true }).timeout({ seconds: limits.timeoutSeconds });
   if (size.width !== shape.width || size.height !== shape.height) {
     image = image.resize(size.width, size.height, { fit: 'fill' });
   }

@@ -1,3 +1,6 @@
+import type { ConfigSection } from '../config.js';
+import { isVariantName, RESERVED_VARIANTS } from '../media-contract.js';
+
 /**
  * Variant presets: what size and shape each derivative has. Pure data and arithmetic; the
  * sharp calls that carry them out live in pipeline.ts.
@@ -48,9 +51,6 @@ export const DEFAULT_PRESETS: Readonly<Record<DefaultVariant, Preset>> = Object.
   large: Object.freeze({ width: 2048, height: 2048, fit: 'inside', position: 'centre' }),
 });
 
-/** Lower case, URL- and file-safe, and never `original` (which names the untouched file). */
-const VARIANT_NAME = /^[a-z][a-z0-9-]{0,31}$/;
-const RESERVED_VARIANT_NAMES: ReadonlySet<string> = new Set(['original']);
 /** WebP cannot encode more than 16383 px a side; 8192 is far beyond any screen. */
 export const MAX_PRESET_EDGE = 8192;
 
@@ -64,8 +64,9 @@ function isEdge(value: unknown): value is number {
 }
 
 export function validatePreset(name: string, input: unknown, base?: Preset): Preset {
-  if (!VARIANT_NAME.test(name) || RESERVED_VARIANT_NAMES.has(name)) {
-    throw invalidParameter('presets (variant name)', `lower-case letters, digits and '-' (not 'original')`, name);
+  // The grammar media URLs route on, so a preset name that validates also routes.
+  if (!isVariantName(name) || RESERVED_VARIANTS.includes(name)) {
+    throw invalidParameter('presets (variant name)', `a lower-case letter, then up to 31 lower-case letters, digits or '-' (not ${RESERVED_VARIANTS.join(' or ')})`, name);
   }
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw invalidParameter(`presets.${name}`, 'an object { size | width and height, fit?, position? }', input);
@@ -136,3 +137,25 @@ export function baseSizeFor(width: number, height: number, outputs: readonly Siz
     height: Math.min(height, Math.ceil(height * scale)),
   };
 }
+
+/** The variant names a configuration yields, in order: what URLs, views and server configs are made of. */
+export function configuredVariants(overrides: Partial<Record<string, PresetInput>> | undefined): string[] {
+  return [...normalisePresets(overrides).keys()];
+}
+
+/**
+ * `presets` in the config file (or KEEPSAKE_PRESETS, as JSON), checked with every other setting
+ * at start-up; the value is the overrides as given, which createDerivatives lays over the defaults.
+ */
+export const presetsSection: ConfigSection<Readonly<Record<string, PresetInput | undefined>>> = {
+  env: 'KEEPSAKE_PRESETS',
+  parse(raw) {
+    const overrides = raw ?? {};
+    try {
+      normalisePresets(overrides as Partial<Record<string, PresetInput>>);
+    } catch (error) {
+      return { ok: false, problems: [(error as Error).message] };
+    }
+    return { ok: true, value: overrides as Readonly<Record<string, PresetInput | undefined>> };
+  },
+};

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ConfigSection } from '../config.js';
 import { isAddressOrRange } from './addresses.js';
 import { isValidPattern } from './user-agents.js';
 
@@ -132,3 +133,11 @@ export function resolveGuardConfig(input: unknown): GuardConfigResult {
   if (result.success) return { ok: true, config: deepFreeze(result.data) };
   return { ok: false, problems: result.error.issues.map((issue) => issue.message) };
 }
+
+/** The `guard` object of the config file, checked with every other setting at start-up. */
+export const guardConfigSection: ConfigSection<GuardConfig> = {
+  parse(raw) {
+    const result = resolveGuardConfig(raw ?? {});
+    return result.ok ? { ok: true, value: result.config } : { ok: false, problems: result.problems };
+  },
+};

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { mediaUrl, ORIGINAL, parseMediaUrl } from '../media-contract.js';
 import { refuse, type Refusal } from './facts.js';
 
 /*
@@ -52,23 +53,16 @@ function honeypotNames(token: string, secret: string | Uint8Array): { album: str
 /** The honeypot URL for a session's token, encoded like every other media URL. */
 export function honeypotPath(token: string, secret: string | Uint8Array): string {
   const { album, file } = honeypotNames(token, secret);
-  return `/${token}/original/${encodeURIComponent(album)}/${encodeURIComponent(file)}`;
-}
-
-function decodeSegments(path: string): string | undefined {
-  try {
-    return path.split('/').map(decodeURIComponent).join('/');
-  } catch {
-    return undefined; // malformed %-escapes: not our URL, so not the honeypot either
-  }
+  return mediaUrl(token, ORIGINAL, album, file);
 }
 
 /** What to log and count when the honeypot is requested: the same 404 as any dead link. */
 export const HONEYPOT_REFUSAL: Refusal = Object.freeze(refuse('honeypot', 404, 'honeypot link requested: a scraper walking the page'));
 
-/** True when `path` (raw or decoded) is the honeypot of `token`. */
+/** True when `path` is the honeypot of `token`, however its letters are percent-encoded. */
 export function isHoneypot(path: string, token: string, secret: string | Uint8Array): boolean {
-  if (!path.startsWith(`/${token}/original/`)) return false;
+  const url = parseMediaUrl(path);
+  if (url === undefined || url.token !== token || url.variant !== ORIGINAL) return false;
   const { album, file } = honeypotNames(token, secret);
-  return decodeSegments(path) === `/${token}/original/${album}/${file}`;
+  return url.albumPath === album && url.name === file;
 }

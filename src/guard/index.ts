@@ -11,7 +11,8 @@ export {
   parseAddressList,
   type AddressList,
 } from './addresses.js';
-export { DEFAULT_GUARD_CONFIG, guardConfigSchema, resolveGuardConfig, type GuardConfig, type GuardConfigResult } from './config.js';
+export { DEFAULT_GUARD_CONFIG, guardConfigSchema, guardConfigSection, resolveGuardConfig, type GuardConfig, type GuardConfigResult } from './config.js';
+export { clientAddressOf, compileProxyTrust, isTrustedPeer, trustProxySection, type ProxyTrust, type TrustedProxies } from './proxies.js';
 export { ROBOTS_TAG, ROBOTS_TXT } from './crawlers.js';
 export { checkAddress, compileGuard, decide, POLICY_ORDER, type CompiledGuard } from './decide.js';
 export {

@@ -2,56 +2,47 @@ import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Context, Next } from 'koa';
-import type { Keyring } from '../auth/index.js';
-import type { Derivatives } from '../derivatives/index.js';
+import type { Access } from '../access/index.js';
 import type { Config } from '../config.js';
-import type { Library } from '../library/index.js';
-import type { SessionLinks, Views } from '../links/index.js';
+import type { Derivatives, SourceImage } from '../derivatives/index.js';
+import { compileProxyTrust, createLoginThrottle, createMediaBudget, type GuardConfig, type TrustedProxies } from '../guard/index.js';
+import type { Library, MediaItem } from '../library/index.js';
 import type { Logger } from '../log.js';
-import { createLoginThrottle, createMediaBudget } from '../guard/index.js';
-import { createKoaSessionStore, type RefusalsTable, type SessionsTable, type SharesTable } from '../store/index.js';
+import { CACHE_POLICY } from '../media-contract.js';
+import { createKoaSessionStore, type RefusalsTable, type SessionStore } from '../store/index.js';
 import type { Ui } from '../ui/index.js';
 import { handleErrors } from './errors.js';
+import { guardMedia, guardRefusals, guardRequests } from './guard.js';
 import { securityHeaders } from './headers.js';
 import type { DerivativeNaming } from './media-urls.js';
-import { derivativeRoute } from './routes/derivatives.js';
-import { guardMedia, guardRefusals, guardRequests } from './guard.js';
-import { forgetUntrustedForwarding } from './proxy.js';
+import { clientAddress } from './proxy.js';
 import { albumsApi } from './routes/albums-api.js';
 import { authRoutes } from './routes/auth.js';
 import { health, robots } from './routes/health.js';
-import { mediaRoutes } from './routes/media.js';
+import { mediaRoute } from './routes/media.js';
 import { pages } from './routes/pages.js';
 import { shareRoutes } from './routes/shares.js';
 import { commitAfter, sessionMiddleware } from './session.js';
 
 export interface AppDeps {
   readonly config: Config;
+  readonly guard: GuardConfig;
+  readonly trustProxy: TrustedProxies;
   readonly log: Logger;
-  readonly cookieKeys: readonly string[];
-  readonly keyring: Keyring;
-  readonly sessions: SessionsTable;
-  readonly sessionLinks: SessionLinks;
+  readonly access: Access;
+  /** Sessions as koa-session reads and renews them. */
+  readonly sessions: SessionStore;
   readonly library: Library;
-  readonly ui: Ui;
-  /** Real path of the media root (symlinks resolved). */
-  readonly mediaRoot: string;
-  /** Real path of the derivative cache. */
-  readonly cacheDir: string;
   readonly derivatives: Derivatives;
+  readonly sourceOf: (item: MediaItem) => SourceImage;
+  readonly ui: Ui;
+  /** Real paths of where media bytes live. */
+  readonly mediaRoot: string;
+  readonly cacheDir: string;
   readonly isHealthy: () => Promise<boolean>;
   readonly refusals: RefusalsTable;
-  /** Server secret for the honeypot and share links. */
-  readonly guardSecret: string;
-  /** Secret behind the static server's token cookie. */
-  readonly linkSecret: string;
-  readonly shares: SharesTable;
-  readonly views: Views;
-  readonly derivativeVariants: readonly string[];
+  readonly secrets: { readonly cookieKey: string; readonly guardKey: string; readonly linkKey: string };
 }
-
-/** nginx's internal locations (see `keepsake nginx-config`) for X-Accel-Redirect. */
-export const ACCEL_PREFIXES = { media: '/_keepsake/media/', cache: '/_keepsake/cache/' } as const;
 
 function serveAssets(ui: Ui) {
   return async function assets(ctx: Context, next: Next): Promise<void> {
@@ -59,7 +50,7 @@ function serveAssets(ui: Ui) {
     const asset = ui.assets.find(ctx.path);
     if (asset === undefined) return next();
     // Fingerprinted names change with their content, so browsers may keep them for good.
-    ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
+    ctx.set('Cache-Control', CACHE_POLICY.asset);
     ctx.type = asset.type;
     ctx.body = asset.body;
   };
@@ -67,23 +58,38 @@ function serveAssets(ui: Ui) {
 
 /** The Koa application, fully wired but not listening (tests and main.ts both call listen). */
 export function createApp(deps: AppDeps): Koa {
-  const { config, log } = deps;
-  const app = new Koa({ proxy: config.trustProxy.mode !== 'none', keys: [...deps.cookieKeys] });
+  const { config, log, access } = deps;
+  const app = new Koa({ proxy: deps.trustProxy.mode !== 'none', keys: [deps.secrets.cookieKey] });
   app.silent = true;
   const store = createKoaSessionStore(deps.sessions, async (sid) => {
-    await deps.sessionLinks.end(sid);
+    await access.endSession(sid);
   });
-  const guardDeps = { ...deps, mediaBudget: createMediaBudget(config.guard.rates) };
-  const auth = authRoutes({ ...deps, loginThrottle: createLoginThrottle(config.guard.login), refuse: guardRefusals(deps) });
+  const guardDeps = {
+    guard: deps.guard,
+    publicUrl: config.publicUrl,
+    log,
+    refusals: deps.refusals,
+    guardSecret: deps.secrets.guardKey,
+    mediaBudget: createMediaBudget(deps.guard.rates),
+    endSession: access.endSession,
+  };
+  const refuse = guardRefusals(guardDeps);
+  const auth = authRoutes({ publicUrl: config.publicUrl, log, access, ui: deps.ui, loginThrottle: createLoginThrottle(deps.guard.login), refuse });
   const naming: DerivativeNaming = {
     variants: deps.derivatives.variants,
     leafFor: (item, variant) => deps.derivatives.leafFor(item, variant),
   };
-  const api = albumsApi({ ...deps, naming });
-  const page = pages({ ...deps, naming, mediaRootLabel: config.mediaRoot, deterrents: config.deterrents, honeypot: config.guard.honeypot.enabled });
-  const share = shareRoutes(deps);
-  const accel = config.accel === 'nginx';
-  const serveDerivative = derivativeRoute({ ...deps, webRoot: config.webRoot, accelPrefix: accel ? ACCEL_PREFIXES.cache : undefined });
+  const api = albumsApi({ library: deps.library, naming });
+  const page = pages({ library: deps.library, ui: deps.ui, naming, guardSecret: deps.secrets.guardKey, deterrents: config.deterrents, honeypot: deps.guard.honeypot.enabled });
+  const share = shareRoutes({ publicUrl: config.publicUrl, log, ui: deps.ui, access });
+  const media = mediaRoute({
+    library: deps.library,
+    derivatives: deps.derivatives,
+    mediaRoot: deps.mediaRoot,
+    cacheDir: deps.cacheDir,
+    accel: config.accel === 'nginx',
+    sourceOf: deps.sourceOf,
+  });
   const loginBody = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '8kb', formLimit: '8kb' });
 
   const router = new Router();
@@ -99,15 +105,15 @@ export function createApp(deps: AppDeps): Koa {
   router.get('/', page.home);
   router.get(/^\/albums\/.+$/, page.album);
 
-  app.use(forgetUntrustedForwarding(config.trustProxy));
+  app.use(clientAddress(compileProxyTrust(deps.trustProxy)));
   app.use(handleErrors(log));
   app.use(securityHeaders());
   app.use(guardRequests(guardDeps));
   app.use(serveAssets(deps.ui));
-  app.use(sessionMiddleware(app, store, config.sessionTtlMs));
+  app.use(sessionMiddleware(app, store, config.sessionTtlMs, deps.secrets.linkKey));
   app.use(commitAfter);
   app.use(guardMedia(guardDeps));
-  app.use(mediaRoutes({ webRoot: config.webRoot, mediaRoot: deps.mediaRoot, serveDerivative, accelPrefix: accel ? ACCEL_PREFIXES.media : undefined }));
+  app.use(media);
   app.use(router.routes());
   return app;
 }

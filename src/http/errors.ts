@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
+import { isKeepsakeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { labelToken } from '../log.js';
+import { loggablePath, REFUSAL_BODIES, TEXT_TYPE } from '../media-contract.js';
 import { respondNotFound } from './not-found.js';
 
 /** Error codes from feature folders and what a client sees for each. One switch, one place. */
@@ -27,11 +28,6 @@ function statusFor(error: unknown): number {
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 }
 
-/** The path as logged: the token (first segment) shortened, so logs never hold a usable URL. */
-export function loggablePath(path: string): string {
-  return path.replace(/^\/([A-Za-z]{11,17})(?=\/|$)/, (_, token: string) => `/${labelToken(token)}`);
-}
-
 /**
  * Outermost middleware: maps thrown errors to statuses (404s all alike; 5xx never show
  * internals) and writes one log line per request with its outcome.
@@ -48,9 +44,10 @@ export function handleErrors(log: Logger) {
       if (status === 404) respondNotFound(ctx);
       else {
         ctx.status = status;
-        ctx.type = 'text/plain; charset=utf-8';
-        const expose = status < 500;
-        ctx.body = expose ? `${(error as Error).message}\n` : `${status === 503 ? 'Busy, try again shortly' : 'Something went wrong'}\n`;
+        ctx.type = TEXT_TYPE;
+        // 4xx messages are written for the client; 5xx internals never leave the server.
+        const expose = status < 500 && (!isKeepsakeError(error) || error.expose || (error as { expose?: boolean }).expose === true);
+        ctx.body = status === 503 ? REFUSAL_BODIES[503] : expose ? `${(error as Error).message}\n` : `${status < 500 ? 'Bad request' : 'Something went wrong'}\n`;
         if (status === 503) ctx.set('Retry-After', String((error as { retryAfter?: number }).retryAfter ?? 5));
       }
       if (status >= 500) log.error({ err: error, path: loggablePath(ctx.path) }, 'request failed');
@@ -62,6 +59,7 @@ export function handleErrors(log: Logger) {
           status: ctx.status,
           ms: Math.round((performance.now() - started) * 10) / 10,
           ...(ctx.state['decision'] === undefined ? {} : { decision: ctx.state['decision'] }),
+          ...(ctx.state['mediaRefused'] === undefined ? {} : { refused: ctx.state['mediaRefused'] }),
         },
         'request',
       );

@@ -1,5 +1,4 @@
 import type { Context, Next } from 'koa';
-import type { Config } from '../config.js';
 import {
   compileGuard,
   decide,
@@ -7,36 +6,36 @@ import {
   hasRangeHeader,
   HONEYPOT_REFUSAL,
   isHoneypot,
+  type GuardConfig,
   type MediaBudget,
   type Refusal,
   type RequestFacts,
 } from '../guard/index.js';
-import { mediaTypeOf } from '../library/media-types.js';
-import type { SessionLinks } from '../links/index.js';
-import { labelToken, type Logger } from '../log.js';
+import type { Logger } from '../log.js';
+import { isMediaPath, mediaKindOfPath, shortToken } from '../media-contract.js';
 import type { RefusalsTable } from '../store/index.js';
-import { parseMediaPath } from './media-path.js';
-import { respondNotFound } from './not-found.js';
+import { respondRefusal } from './not-found.js';
 import { ownOrigin } from './same-origin.js';
-import { visitorOf } from './session.js';
+import { forgetSession, visitorOf } from './session.js';
 
 export interface GuardDeps {
-  readonly config: Config;
+  readonly guard: GuardConfig;
+  readonly publicUrl: string | undefined;
   readonly log: Logger;
   readonly refusals: RefusalsTable;
   readonly mediaBudget: MediaBudget;
-  readonly sessionLinks: SessionLinks;
+  readonly endSession: (sid: string) => Promise<unknown>;
   readonly guardSecret: string;
 }
 
 /** The facts the guard's pure policies decide on, read once from the request. */
 export function requestFacts(ctx: Context, publicUrl: string | undefined): RequestFacts {
-  const media = parseMediaPath(ctx.path);
+  const isMedia = isMediaPath(ctx.path);
   return {
     method: ctx.method,
     path: ctx.path,
-    isMedia: media !== undefined,
-    mediaType: media === undefined ? undefined : mediaTypeOf(media.encodedRest),
+    isMedia,
+    mediaType: isMedia ? mediaKindOfPath(ctx.path) : undefined,
     userAgent: ctx.get('User-Agent'),
     referer: ctx.get('Referer'),
     origin: ctx.get('Origin'),
@@ -47,12 +46,6 @@ export function requestFacts(ctx: Context, publicUrl: string | undefined): Reque
   };
 }
 
-const BODIES: Record<Refusal['status'], string> = {
-  403: 'Forbidden\n',
-  404: '',
-  429: 'Too many requests. Slow down and try again shortly.\n',
-};
-
 export function guardRefusals(deps: Pick<GuardDeps, 'log' | 'refusals'>) {
   /** Answers a refused request and writes its one log line: policy, reason, address, session label. */
   return function refuse(ctx: Context, refusal: Refusal): void {
@@ -60,23 +53,20 @@ export function guardRefusals(deps: Pick<GuardDeps, 'log' | 'refusals'>) {
     ctx.state['decision'] = explain(refusal);
     deps.refusals.record(refusal.policy, Date.now());
     deps.log.warn(
-      { policy: refusal.policy, reason: refusal.reason, address: ctx.ip, session: visitor === undefined ? undefined : `${visitor.label} ${labelToken(visitor.token)}` },
+      { policy: refusal.policy, reason: refusal.reason, address: ctx.ip, session: visitor === undefined ? undefined : `${visitor.label} ${shortToken(visitor.token)}` },
       'refused',
     );
-    if (refusal.status === 404) return respondNotFound(ctx);
-    ctx.status = refusal.status;
-    ctx.type = 'text/plain; charset=utf-8';
-    ctx.body = BODIES[refusal.status];
+    respondRefusal(ctx, refusal.status);
     if (refusal.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(refusal.retryAfterSeconds));
   };
 }
 
 /** Stateless policies (addresses, user agents, probing, hotlinks) on every request, before any session work. */
 export function guardRequests(deps: GuardDeps) {
-  const compiled = compileGuard(deps.config.guard);
+  const compiled = compileGuard(deps.guard);
   const refuse = guardRefusals(deps);
   return async function guard(ctx: Context, next: Next): Promise<void> {
-    const decision = decide(requestFacts(ctx, deps.config.publicUrl), deps.config.guard, compiled);
+    const decision = decide(requestFacts(ctx, deps.publicUrl), deps.guard, compiled);
     if (!decision.allow) return refuse(ctx, decision);
     await next();
   };
@@ -89,21 +79,21 @@ export function guardRequests(deps: GuardDeps) {
 export function guardMedia(deps: GuardDeps) {
   const refuse = guardRefusals(deps);
   return async function mediaGuard(ctx: Context, next: Next): Promise<void> {
-    if (parseMediaPath(ctx.path) === undefined) return next();
+    if (!isMediaPath(ctx.path)) return next();
     const visitor = visitorOf(ctx);
-    if (visitor !== undefined && deps.config.guard.honeypot.enabled && isHoneypot(ctx.path, visitor.token, deps.guardSecret)) {
-      await deps.sessionLinks.end(visitor.sid);
+    if (visitor !== undefined && deps.guard.honeypot.enabled && isHoneypot(ctx.path, visitor.token, deps.guardSecret)) {
+      await deps.endSession(visitor.sid);
       refuse(ctx, HONEYPOT_REFUSAL);
-      ctx.session = null;
+      forgetSession(ctx, visitor);
       return;
     }
     const budget = await deps.mediaBudget.take(visitor?.sid, ctx.ip);
     if (!budget.allow) {
       if (budget.endSession && visitor !== undefined) {
-        await deps.sessionLinks.end(visitor.sid);
-        deps.log.warn({ session: `${visitor.label} ${labelToken(visitor.token)}`, reason: budget.reason }, 'tripwire: session ended');
+        await deps.endSession(visitor.sid);
+        deps.log.warn({ session: `${visitor.label} ${shortToken(visitor.token)}`, reason: budget.reason }, 'tripwire: session ended');
         refuse(ctx, budget);
-        ctx.session = null;
+        forgetSession(ctx, visitor);
         return;
       }
       return refuse(ctx, budget);

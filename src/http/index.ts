@@ -1,2 +1,2 @@
-export { ACCEL_PREFIXES, createApp, type AppDeps } from './app.js';
+export { createApp, type AppDeps } from './app.js';
 export type { DerivativeNaming } from './media-urls.js';

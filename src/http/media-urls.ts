@@ -1,4 +1,5 @@
 import type { AlbumSummary, MediaItem } from '../library/index.js';
+import { mayFetch, mediaUrl, ORIGINAL, variantRules } from '../media-contract.js';
 import type { Visitor } from './session.js';
 
 /** How derivative URLs are named; provided by the derivatives module once it is wired. */
@@ -7,25 +8,17 @@ export interface DerivativeNaming {
   leafFor(item: MediaItem, variant: string): string;
 }
 
-function encodePath(...segments: string[]): string {
-  return segments
-    .filter((segment) => segment !== '')
-    .flatMap((segment) => segment.split('/'))
-    .map(encodeURIComponent)
-    .join('/');
-}
-
-/** Every URL of an item that this visitor may fetch, each under the visitor's own token. */
+/**
+ * Every URL of an item that this visitor may fetch, each under the visitor's own token: one per
+ * variant of the media contract that this view may fetch and that serves this kind of file.
+ */
 export function itemUrls(visitor: Visitor, item: MediaItem, naming: DerivativeNaming | undefined): Record<string, string> {
-  const base = `/${visitor.token}`;
   const urls: Record<string, string> = {};
-  if (item.type === 'image' && naming !== undefined) {
-    for (const variant of naming.variants) {
-      urls[variant] = `${base}/${encodePath(variant, item.albumPath, naming.leafFor(item, variant))}`;
-    }
+  for (const rule of variantRules(naming?.variants ?? [])) {
+    if (!mayFetch(rule, visitor.canDownloadOriginals) || !rule.kinds.includes(item.type)) continue;
+    const name = rule.source === 'cache' ? naming!.leafFor(item, rule.name) : item.name;
+    urls[rule.name] = mediaUrl(visitor.token, rule.name, item.albumPath, name);
   }
-  if (item.type === 'video') urls['video'] = `${base}/${encodePath('video', item.albumPath, item.name)}`;
-  if (visitor.canDownloadOriginals) urls['original'] = `${base}/${encodePath('original', item.albumPath, item.name)}`;
   return urls;
 }
 
@@ -33,7 +26,7 @@ export function itemUrls(visitor: Visitor, item: MediaItem, naming: DerivativeNa
 export function coverUrl(visitor: Visitor, album: AlbumSummary, naming: DerivativeNaming | undefined): string | null {
   if (album.cover === undefined) return null;
   const urls = itemUrls(visitor, album.cover, naming);
-  return urls['thumb'] ?? urls['original'] ?? null;
+  return urls['thumb'] ?? urls[ORIGINAL] ?? null;
 }
 
 function isoOrNull(time: number | undefined): string | null {

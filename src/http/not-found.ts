@@ -1,10 +1,14 @@
 import type { Context } from 'koa';
+import { REFUSAL_BODIES, TEXT_TYPE, type RefusalStatus } from '../media-contract.js';
+
+/** Answers with the contract's body for this status: a refusal reads the same whoever gave it. */
+export function respondRefusal(ctx: Context, status: RefusalStatus): void {
+  ctx.status = status;
+  ctx.type = TEXT_TYPE;
+  ctx.body = REFUSAL_BODIES[status];
+}
 
 /** One body for every "no": nothing can be learned by comparing answers. */
-export const NOT_FOUND_BODY = 'Not Found\n';
-
 export function respondNotFound(ctx: Context): void {
-  ctx.status = 404;
-  ctx.type = 'text/plain; charset=utf-8';
-  ctx.body = NOT_FOUND_BODY;
+  respondRefusal(ctx, 404);
 }

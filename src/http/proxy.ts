@@ -1,18 +1,19 @@
 import type { Context, Next } from 'koa';
-import type { TrustProxy } from '../config.js';
-import { isAddressInList, parseAddressList } from '../guard/index.js';
+import { clientAddressOf, isTrustedPeer, type ProxyTrust } from '../guard/index.js';
 
 const FORWARDED_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded'] as const;
 
 /**
- * Koa trusts X-Forwarded-* whenever `app.proxy` is on; this drops those headers unless the
- * peer is a configured proxy, so a visitor cannot claim another address or TLS.
+ * Who the client is, once per request: the address the last trusted proxy saw (never what the
+ * client wrote at the left of X-Forwarded-For). X-Forwarded-Proto and -Host from a peer that is
+ * not a trusted proxy are dropped, so a visitor can claim neither TLS nor another host.
  */
-export function forgetUntrustedForwarding(trust: TrustProxy) {
-  const list = trust.mode === 'list' ? parseAddressList(trust.addresses) : [];
+export function clientAddress(trust: ProxyTrust) {
   return async function forwardedHeaders(ctx: Context, next: Next): Promise<void> {
-    const trusted = trust.mode === 'all' || (trust.mode === 'list' && isAddressInList(ctx.req.socket.remoteAddress, list));
-    if (!trusted) for (const header of FORWARDED_HEADERS) delete ctx.req.headers[header];
+    if (!isTrustedPeer(ctx.req, trust)) {
+      for (const header of FORWARDED_HEADERS) delete ctx.req.headers[header];
+    }
+    ctx.request.ip = clientAddressOf(ctx.req, trust);
     await next();
   };
 }

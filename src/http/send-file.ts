@@ -1,11 +1,15 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import etag from 'etag';
 import type { Context } from 'koa';
 import parseRange from 'range-parser';
+import { mediaFormatOf } from '../media-contract.js';
+import type { VerifiedFile } from '../paths.js';
 import { commitSession } from './session.js';
 
 export interface SendOptions {
+  /** The folder the file was verified inside (the media root or the cache): X-Accel paths are relative to it. */
+  readonly root: string;
   readonly cacheControl: string;
   readonly acceptRanges: boolean;
   /** With nginx in front (KEEPSAKE_ACCEL=nginx): its internal location for `root`; nginx sends the bytes. */
@@ -19,8 +23,24 @@ function encodeSegments(relativePath: string): string {
   return relativePath.split(path.sep).map(encodeURIComponent).join('/');
 }
 
+/** The media contract's type for the file's extension; a static server sends the same. */
+function contentTypeOf(file: VerifiedFile): string {
+  return mediaFormatOf(file.realPath)?.mime ?? 'application/octet-stream';
+}
+
 function notFound(code: string): Error {
   return Object.assign(new Error('not a servable file'), { code });
+}
+
+/** Hands the file to nginx: its real path under the internal location, which nginx opens refusing any link. */
+function sendThroughAccel(ctx: Context, file: VerifiedFile, options: SendOptions & { accelPrefix: string }): void {
+  ctx.set('Cache-Control', options.cacheControl);
+  // nginx keeps Cache-Control and cookies, and does conditional GET and Range itself.
+  ctx.set('X-Accel-Redirect', `${options.accelPrefix}${encodeSegments(path.relative(options.root, file.realPath))}`);
+  // nginx keeps the upstream Content-Type when it follows the redirect.
+  ctx.type = contentTypeOf(file);
+  ctx.status = 200;
+  ctx.body = '';
 }
 
 /** The byte range to send, or undefined for the whole file; throws 416 for a range past the end. */
@@ -44,40 +64,24 @@ function requestedRange(ctx: Context, size: number, currentEtag: string, lastMod
 }
 
 /**
- * Streams a file that resolveInside() already vetted, doing conditional GET, ETag and
- * Last-Modified and Range. The file is opened first and everything — size, ETag, bytes — comes
- * from that one open file, so a photo renamed over or swept mid-request is still sent whole
- * as the version that was opened. Rejects (for the error middleware) only while nothing has
- * been written; a failure or a short read mid-stream aborts the connection so no short 200
- * ever looks whole.
+ * Sends a file openVerified() opened and checked, doing conditional GET, ETag and Last-Modified
+ * and Range. Everything — size, ETag, bytes — comes from that one open file, so a photo renamed
+ * over or swept mid-request is still sent whole as the version that was opened, and no swap of
+ * a name can change what is sent. Takes over the handle and closes it. Rejects (for the error
+ * middleware) only while nothing has been written; a failure or a short read mid-stream aborts
+ * the connection so no short 200 ever looks whole.
  */
-export async function sendFile(ctx: Context, root: string, absolutePath: string, options: SendOptions): Promise<void> {
-  const relative = path.relative(root, absolutePath);
-  if (relative.split(path.sep).some((segment) => segment.startsWith('.'))) throw notFound('ENOENT');
-  ctx.set('Cache-Control', options.cacheControl);
-  if (options.accelPrefix !== undefined) {
-    // nginx keeps Cache-Control and cookies, and does conditional GET and Range itself.
-    ctx.set('X-Accel-Redirect', `${options.accelPrefix}${encodeSegments(relative)}`);
-    // nginx keeps the upstream Content-Type when it follows the redirect.
-    ctx.type = path.extname(absolutePath);
-    ctx.status = 200;
-    ctx.body = '';
-    return;
-  }
-
-  const handle = await open(absolutePath, 'r').catch((error: NodeJS.ErrnoException) => {
-    // A file the server may not read, or a link loop: to the visitor, like any other "no".
-    throw error.code === 'EACCES' || error.code === 'ELOOP' ? notFound('ENOENT') : error;
-  });
+export async function sendFile(ctx: Context, file: VerifiedFile, options: SendOptions): Promise<void> {
+  const { handle, stats } = file;
   let handedToStream = false;
   try {
-    const stats = await handle.stat();
-    if (stats.isDirectory()) throw notFound('EISDIR');
+    if (options.accelPrefix !== undefined) return sendThroughAccel(ctx, file, { ...options, accelPrefix: options.accelPrefix });
+    ctx.set('Cache-Control', options.cacheControl);
     // An empty file is never a photo (the catalogue skips them); mid-copy it is a moment's 404.
-    if (!stats.isFile() || stats.size === 0) throw notFound('ENOENT');
+    if (stats.size === 0) throw notFound('ENOENT');
     const currentEtag = etag(stats);
     ctx.status = 200;
-    ctx.type = path.extname(absolutePath);
+    ctx.type = contentTypeOf(file);
     ctx.etag = currentEtag;
     ctx.lastModified = stats.mtime;
     if (options.acceptRanges) ctx.set('Accept-Ranges', 'bytes');

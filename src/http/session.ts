@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { Context } from 'koa';
 import session from 'koa-session';
-import { LINK_COOKIE, linkCookieValue } from '../links/index.js';
+import { LINK_COOKIE, linkCookieValue } from '../media-contract.js';
 import type { SessionData } from '../store/index.js';
 
 export const SESSION_COOKIE = 'keepsake.sid';
@@ -16,12 +16,24 @@ interface SessionStore {
   destroy(sid: string): Promise<void>;
 }
 
+/** The link cookie's lifetime: the session's, never past the key's or share's expiry. */
+function linkCookieMaxAge(maxAge: number, expiresCap: number | null | undefined, now = Date.now()): number {
+  return Math.max(0, Math.min(maxAge, (expiresCap ?? Number.POSITIVE_INFINITY) - now));
+}
+
+/** For a static server in front: only this browser holds the proof that the token is its own. */
+function setLinkCookie(ctx: Context, token: string, maxAge: number, linkSecret: string): void {
+  ctx.cookies.set(LINK_COOKIE, linkCookieValue(token, linkSecret), { path: `/${token}/`, httpOnly: true, sameSite: 'lax', maxAge, signed: false });
+}
+
 /**
- * koa-session with the SQLite store: a signed, httpOnly, SameSite=Lax cookie holding only
- * the session id; `secure` follows the request (TLS directly or via a trusted proxy).
- * A login names its new session id through `ctx.state.newSessionId`.
+ * koa-session with the store: a signed, httpOnly, SameSite=Lax cookie holding only the session
+ * id; `secure` follows the request (TLS directly or via a trusted proxy). A login names its new
+ * session id through `ctx.state.newSessionId`. Whenever the session cookie is written (a login,
+ * a renewal as the session nears its end), the static server's link cookie is written with it,
+ * so photos served from disk live exactly as long as the session.
  */
-export function sessionMiddleware(app: Koa, store: SessionStore, maxAge: number) {
+export function sessionMiddleware(app: Koa, store: SessionStore, maxAge: number, linkSecret: string) {
   return session(
     {
       key: SESSION_COOKIE,
@@ -38,6 +50,10 @@ export function sessionMiddleware(app: Koa, store: SessionStore, maxAge: number)
         destroy: (sid: string) => store.destroy(sid),
       },
       genid: (ctx: Context) => (typeof ctx.state['newSessionId'] === 'string' ? ctx.state['newSessionId'] : randomUUID()),
+      beforeSave(ctx: Context, saved: Partial<Visitor> & { readonly maxAge?: unknown }) {
+        if (typeof saved.token !== 'string' || typeof saved.maxAge !== 'number') return;
+        setLinkCookie(ctx, saved.token, linkCookieMaxAge(saved.maxAge, saved.expiresCap), linkSecret);
+      },
     },
     app,
   );
@@ -55,22 +71,26 @@ export async function commitSession(ctx: Context): Promise<void> {
 
 /**
  * Binds a freshly opened session to this browser: a new session id (never the one the
- * browser came with, against fixation), its lifetime, and the cookie written now.
+ * browser came with, against fixation), its lifetime, and both cookies written now.
  */
-export async function startSession(ctx: Context, sid: string, token: string, maxAge: number, linkSecret: string): Promise<void> {
-  ctx.state['newSessionId'] = sid;
-  // For a static server in front: only this browser holds the proof that the token is its own.
-  ctx.cookies.set(LINK_COOKIE, linkCookieValue(token, linkSecret), { path: `/${token}/`, httpOnly: true, sameSite: 'lax', maxAge, signed: false });
+export async function startSession(ctx: Context, opened: { sid: string; token: string; expiresCap: number | null }, maxAge: number): Promise<void> {
+  ctx.state['newSessionId'] = opened.sid;
   const session = ctx.session!;
-  Object.assign(session, { sid, token });
+  Object.assign(session, { sid: opened.sid, token: opened.token, expiresCap: opened.expiresCap });
   session.maxAge = maxAge;
   await session.regenerate();
   ctx.state['sessionCommitted'] = true;
 }
 
-/** Clears the static server's token cookie (its path is the token's, so it must be named). */
+/** Clears the static server's link cookie (its path is the token's, so it must be named). */
 export function clearLinkCookie(ctx: Context, token: string): void {
   ctx.cookies.set(LINK_COOKIE, '', { path: `/${token}/`, httpOnly: true, sameSite: 'lax', expires: new Date(0), signed: false });
+}
+
+/** Ends this browser's session here: both cookies go. */
+export function forgetSession(ctx: Context, visitor: Visitor | undefined): void {
+  if (visitor !== undefined) clearLinkCookie(ctx, visitor.token);
+  ctx.session = null;
 }
 
 /** Commits the session after the rest of the chain unless a handler already did. */

@@ -1,9 +1,9 @@
 import type { Db } from '../store/index.js';
 import { MEDIA_COLUMNS, toMediaItem, type MediaRow } from './catalogue-table.js';
 import { belowBounds } from './relative-path.js';
-import type { AlbumListing, AlbumSummary, Library, MediaItem } from './types.js';
+import type { AlbumListing, AlbumLocation, AlbumSummary, Library, MediaItem } from './types.js';
 
-export interface AlbumQueries extends Library {
+export interface AlbumQueries extends Omit<Library, 'openOriginal' | 'readOriginal'> {
   /** Summaries of the albums at the top of the media root, newest first. */
   topAlbums(): readonly AlbumSummary[];
   /** Summaries of the albums directly inside `parent` ('' = the top), newest first. */
@@ -77,6 +77,12 @@ export function createAlbumQueries(db: Db): AlbumQueries {
 
   return {
     albumPaths: () => sql.albumPaths.all() as string[],
+    albums: () => (sql.albumLocations.all() as Array<[string, string]>).map(([path, realPath]) => ({ path, realPath })),
+    album(albumPath): AlbumLocation | undefined {
+      const realPath = sql.albumRealPath.get(albumPath) as string | null | undefined;
+      // Not known yet (a catalogue from before real paths were kept): not shown until it is.
+      return realPath == null ? undefined : { path: albumPath, realPath };
+    },
     summary,
     listing,
     item(albumPath, name) {
@@ -102,6 +108,8 @@ function prepareStatements(db: Db) {
   const spanColumns = 'MIN(taken_at) AS first, MAX(taken_at) AS last';
   return {
     albumPaths: db.prepare('SELECT path FROM albums ORDER BY path').pluck(),
+    albumLocations: db.prepare('SELECT path, real_path FROM albums WHERE real_path IS NOT NULL ORDER BY path').raw(),
+    albumRealPath: db.prepare('SELECT real_path FROM albums WHERE path = ?').pluck(),
     albumName: db.prepare('SELECT name FROM albums WHERE path = ?').pluck(),
     childPaths: db.prepare('SELECT path FROM albums WHERE parent = ?').pluck(),
     countItems: db.prepare('SELECT COUNT(*) FROM media WHERE album_path = ?').pluck(),

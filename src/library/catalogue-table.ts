@@ -1,5 +1,5 @@
 import type { Db } from '../store/index.js';
-import type { MediaType } from './media-types.js';
+import type { MediaKind } from '../media-contract.js';
 import { belowBounds, joinRelative, splitRelative } from './relative-path.js';
 import { isSkipReason, type SkipRecord } from './skip-reasons.js';
 import type { MediaItem } from './types.js';
@@ -8,7 +8,7 @@ import type { MediaItem } from './types.js';
 export interface MediaRow {
   album_path: string;
   name: string;
-  type: MediaType;
+  type: MediaKind;
   size: number;
   mtime_ms: number;
   width: number;
@@ -16,7 +16,7 @@ export interface MediaRow {
   taken_at: number;
 }
 
-type StampRow = [albumPath: string, name: string, size: number, mtimeMs: number, type: MediaType];
+type StampRow = [albumPath: string, name: string, size: number, mtimeMs: number, type: MediaKind];
 
 interface SkipRow {
   path: string;
@@ -48,7 +48,7 @@ export function itemPath(item: Pick<MediaItem, 'albumPath' | 'name'>): string {
 export interface FileStamp {
   readonly size: number;
   readonly mtimeMs: number;
-  readonly type: MediaType;
+  readonly type: MediaKind;
 }
 
 /** The catalogue's rows as the scanner and the writer need them; reads for pages live in album-queries.ts. */
@@ -59,13 +59,18 @@ export interface CatalogueTable {
    * at once would hold the event loop for over 100 ms.
    */
   stampPages(prefix: string, pageSize: number): Generator<Array<[string, FileStamp]>>;
-  loadAlbums(prefix: string): Set<string>;
+  /** Albums at or below `prefix`, each with its real path ('' relative to the root; null while unknown). */
+  loadAlbums(prefix: string): Map<string, string | null>;
   loadSkips(prefix: string): Map<string, SkipRecord>;
   getItem(relativePath: string): MediaItem | undefined;
-  hasAlbum(albumPath: string): boolean;
+  /** The album's real path, null while unknown, undefined when there is no such album. */
+  albumRealPath(albumPath: string): string | null | undefined;
+  /** Albums catalogued before real paths were kept. */
+  albumsWithoutRealPath(): string[];
   getSkip(relativePath: string): SkipRecord | undefined;
   putItem(item: MediaItem): void;
-  putAlbum(albumPath: string): void;
+  /** Adds an album, or updates where it really is. */
+  putAlbum(albumPath: string, realPath: string): void;
   putSkip(record: SkipRecord): void;
   deleteItem(item: MediaItem): void;
   deleteAlbum(albumPath: string): void;
@@ -103,15 +108,16 @@ export function createCatalogueTable(db: Db): CatalogueTable {
       }
     },
     loadAlbums(prefix) {
-      const rows = (prefix === '' ? sql.allAlbums.all() : sql.albumsUnder.all(...underArgs(prefix))) as string[];
-      return new Set(rows);
+      const rows = (prefix === '' ? sql.allAlbumLocations.all() : sql.albumLocationsUnder.all(...underArgs(prefix))) as Array<[string, string | null]>;
+      return new Map(rows);
     },
     loadSkips(prefix) {
       const rows = (prefix === '' ? sql.allSkips.all() : sql.skipsUnder.all(...underArgs(prefix))) as SkipRow[];
       return new Map(rows.flatMap((row) => toSkipEntries(row)));
     },
     getItem,
-    hasAlbum: (albumPath) => sql.album.get(albumPath) !== undefined,
+    albumRealPath: (albumPath) => sql.albumRealPath.get(albumPath) as string | null | undefined,
+    albumsWithoutRealPath: () => sql.albumsWithoutRealPath.all() as string[],
     getSkip(relativePath) {
       const row = sql.skip.get(relativePath) as SkipRow | undefined;
       return row === undefined ? undefined : toSkipEntries(row)[0]?.[1];
@@ -119,9 +125,9 @@ export function createCatalogueTable(db: Db): CatalogueTable {
     putItem(item) {
       sql.putItem.run(item.albumPath, item.name, item.type, item.size, item.mtimeMs, item.width, item.height, item.takenAt);
     },
-    putAlbum(albumPath) {
+    putAlbum(albumPath, realPath) {
       const { albumPath: parent, name } = splitRelative(albumPath);
-      sql.putAlbum.run(albumPath, parent, name);
+      sql.putAlbum.run(albumPath, parent, name, realPath);
     },
     putSkip: (record) => sql.putSkip.run(record.path, record.reason, record.size, record.mtimeMs),
     deleteItem: (item) => sql.deleteItem.run(item.albumPath, item.name),
@@ -161,16 +167,20 @@ function prepareStatements(db: Db) {
       )
       .raw(),
     itemsUnder: db.prepare(`SELECT ${MEDIA_COLUMNS} FROM media WHERE ${under('album_path')}`),
-    allAlbums: db.prepare('SELECT path FROM albums').pluck(),
+    allAlbumLocations: db.prepare('SELECT path, real_path FROM albums').raw(),
+    albumLocationsUnder: db.prepare(`SELECT path, real_path FROM albums WHERE ${under('path')}`).raw(),
     albumsUnder: db.prepare(`SELECT path FROM albums WHERE ${under('path')}`).pluck(),
+    albumsWithoutRealPath: db.prepare('SELECT path FROM albums WHERE real_path IS NULL').pluck(),
     allSkips: db.prepare('SELECT path, reason, size, mtime_ms FROM skipped_files'),
     skipsUnder: db.prepare(`SELECT path, reason, size, mtime_ms FROM skipped_files WHERE ${under('path')}`),
     skipPathsUnder: db.prepare(`SELECT path FROM skipped_files WHERE ${under('path')}`).pluck(),
     item: db.prepare(`SELECT ${MEDIA_COLUMNS} FROM media WHERE album_path = ? AND name = ?`),
-    album: db.prepare('SELECT 1 FROM albums WHERE path = ?'),
+    albumRealPath: db.prepare('SELECT real_path FROM albums WHERE path = ?').pluck(),
     skip: db.prepare('SELECT path, reason, size, mtime_ms FROM skipped_files WHERE path = ?'),
     putItem: db.prepare(`INSERT OR REPLACE INTO media (${MEDIA_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-    putAlbum: db.prepare('INSERT OR IGNORE INTO albums (path, parent, name) VALUES (?, ?, ?)'),
+    putAlbum: db.prepare(
+      'INSERT INTO albums (path, parent, name, real_path) VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET real_path = excluded.real_path',
+    ),
     putSkip: db.prepare('INSERT OR REPLACE INTO skipped_files (path, reason, size, mtime_ms) VALUES (?, ?, ?, ?)'),
     deleteItem: db.prepare('DELETE FROM media WHERE album_path = ? AND name = ?'),
     deleteAlbum: db.prepare('DELETE FROM albums WHERE path = ?'),

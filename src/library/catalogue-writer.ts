@@ -1,10 +1,11 @@
-import { lstatSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { CatalogueTable } from './catalogue-table.js';
 import { itemPath } from './catalogue-table.js';
 import type { LibraryChange } from './events.js';
 import type { MediaRoot } from './media-root.js';
-import { albumChain } from './relative-path.js';
+import { isWithin } from '../paths.js';
+import { albumChain, toRelative } from './relative-path.js';
 import { isGoneError } from './rules.js';
 import { isSameSkip, SKIP_REASONS, WARNING_REASONS, type SkipRecord } from './skip-reasons.js';
 import type { MediaItem } from './types.js';
@@ -47,10 +48,23 @@ export function createCatalogueWriter(deps: {
 }): CatalogueWriter {
   const { table, root, log } = deps;
 
-  function ensureAlbums(albumPath: string, pending: Pending): void {
-    for (const path of albumChain(albumPath)) {
-      if (table.hasAlbum(path)) continue;
-      table.putAlbum(path);
+  /**
+   * Makes sure every album down to `albumPath` is catalogued with where it really is. Known
+   * albums are trusted unless `recheck` (an album the scan or the watcher just saw): then the
+   * last one's real path is read again, since a folder may have become a link.
+   */
+  function ensureAlbums(albumPath: string, pending: Pending, recheck = false): void {
+    const chain = albumChain(albumPath);
+    for (const [index, path] of chain.entries()) {
+      const known = table.albumRealPath(path);
+      if (known !== undefined && known !== null && !(recheck && index === chain.length - 1)) continue;
+      const realPath = realRelativePath(root, path);
+      if (realPath === undefined || realPath === known) continue;
+      table.putAlbum(path, realPath);
+      if (known !== undefined) {
+        pending.events.push({ kind: 'album-moved', albumPath: path });
+        continue;
+      }
       table.deleteSkip(path);
       pending.events.push({ kind: 'album-added', albumPath: path });
     }
@@ -72,7 +86,7 @@ export function createCatalogueWriter(deps: {
 
   function applyAlbum(albumPath: string, pending: Pending): void {
     const stats = probe(root.absolute(albumPath), statSync);
-    if (typeof stats !== 'string' && stats.isDirectory()) ensureAlbums(albumPath, pending);
+    if (typeof stats !== 'string' && stats.isDirectory()) ensureAlbums(albumPath, pending, true);
   }
 
   function applyItem(item: MediaItem, file: string, pending: Pending): void {
@@ -128,6 +142,17 @@ export function createCatalogueWriter(deps: {
       return countEvents(pending.events);
     },
   };
+}
+
+/** Where an album really is, relative to the root; undefined when it is gone or leads out of the root. */
+export function realRelativePath(root: MediaRoot, albumPath: string): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync.native(root.absolute(albumPath));
+  } catch {
+    return undefined;
+  }
+  return isWithin(root.realPath, real) && real !== root.realPath ? toRelative(root.realPath, real) : undefined;
 }
 
 function logSkip(log: Logger, record: SkipRecord, detail: string | undefined): void {

@@ -2,7 +2,8 @@ import type { Logger } from '../log.js';
 import type { MediaItem } from './types.js';
 
 export type AlbumChange = {
-  readonly kind: 'album-added' | 'album-removed';
+  /** `album-moved`: the same album path now leads somewhere else (a folder replaced by a link). */
+  readonly kind: 'album-added' | 'album-removed' | 'album-moved';
   readonly albumPath: string;
 };
 

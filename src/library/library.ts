@@ -1,14 +1,16 @@
 import type { Logger } from '../log.js';
 import type { Db } from '../store/index.js';
 import { createAlbumQueries, type AlbumQueries } from './album-queries.js';
+import type { Library } from './types.js';
 import { createCatalogueTable } from './catalogue-table.js';
-import { createCatalogueWriter } from './catalogue-writer.js';
+import { createCatalogueWriter, realRelativePath } from './catalogue-writer.js';
 import { createChangeEmitter, type ChangeListener } from './events.js';
 import { createFolderRescans } from './folder-rescans.js';
 import { openMediaRoot } from './media-root.js';
 import { readImageFacts, type ImageReader } from './metadata.js';
 import { reconcilePaths, type ReconcilerDeps } from './reconciler.js';
-import { splitRelative } from './relative-path.js';
+import { openVerified, PathRejectedError, type VerifiedFile } from '../paths.js';
+import { splitRelative, toAbsolute } from './relative-path.js';
 import { rootFolder, type ParentFolder } from './rules.js';
 import { scanTree, type ScanReport } from './scanner.js';
 import { startMediaWatcher, WATCHER_DEFAULTS, type MediaWatcher, type MediaWatcherOptions } from './watcher.js';
@@ -28,7 +30,7 @@ export interface LibraryOptions {
   readonly watcher?: Pick<MediaWatcherOptions, 'stabilityThresholdMs' | 'pollIntervalMs' | 'settleMs' | 'maxBatchSize'>;
 }
 
-export interface LibraryService extends AlbumQueries {
+export interface LibraryService extends AlbumQueries, Pick<Library, 'openOriginal' | 'readOriginal'> {
   /**
    * Full scan of the media root. Only one runs at a time: a call while one runs gets that
    * one's report. Serving goes on meanwhile; a progress line is logged every 2 seconds.
@@ -71,9 +73,26 @@ export function createLibrary(options: LibraryOptions): LibraryService {
   });
   let fullScan: Promise<ScanReport> | undefined;
   let watcher: Promise<MediaWatcher> | undefined;
+  fillRealPaths(table, root);
+  const queries = createAlbumQueries(options.db);
+
+  async function openOriginal(item: { albumPath: string; name: string }): Promise<VerifiedFile> {
+    const album = item.albumPath === '' ? undefined : queries.album(item.albumPath);
+    if (album === undefined) throw new PathRejectedError('not in a catalogued album');
+    return openVerified(root.realPath, [...item.albumPath.split('/'), item.name], toAbsolute(root.realPath, album.realPath));
+  }
 
   const service: LibraryService = {
-    ...createAlbumQueries(options.db),
+    ...queries,
+    openOriginal,
+    async readOriginal(item) {
+      const { handle } = await openOriginal(item);
+      try {
+        return await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+    },
     scan() {
       fullScan ??= work.track(scanTree(deps, rootFolder(root))).finally(() => {
         fullScan = undefined;
@@ -106,6 +125,18 @@ export function createLibrary(options: LibraryOptions): LibraryService {
     service.watch().catch((error: unknown) => log.error({ err: error }, 'could not start watching the media root'));
   }
   return service;
+}
+
+/** Albums catalogued before real paths were kept get theirs now, before anything is served. */
+function fillRealPaths(table: ReturnType<typeof createCatalogueTable>, root: ReturnType<typeof openMediaRoot>): void {
+  const unknown = table.albumsWithoutRealPath();
+  if (unknown.length === 0) return;
+  table.transaction(() => {
+    for (const albumPath of unknown) {
+      const realPath = realRelativePath(root, albumPath);
+      if (realPath !== undefined) table.putAlbum(albumPath, realPath);
+    }
+  });
 }
 
 /** Remembers running scans and watcher batches, so close() can wait for them. */

@@ -1,16 +1,13 @@
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { toAbsolute } from './relative-path.js';
 
 /** Thrown when the media root cannot be used at all; nothing is removed from the catalogue then. */
-export class LibraryError extends Error {
-  constructor(
-    readonly code: 'MEDIA_ROOT_UNREADABLE',
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
+export class LibraryError extends UserError {
+  constructor(code: 'MEDIA_ROOT_UNREADABLE', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 

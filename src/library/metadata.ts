@@ -1,6 +1,8 @@
 import path from 'node:path';
 import exifReader from 'exif-reader';
-import sharp, { type SharpOptions } from 'sharp';
+import { DECODABLE_FORMATS, sharp, type SharpOptions } from '../decoders.js';
+import { KeepsakeError } from '../errors.js';
+import { readVerified } from '../paths.js';
 import type { SkipReason } from './skip-reasons.js';
 
 /** sharp's own default pixel limit (0x3FFF squared), named so the check below and the decoder agree. */
@@ -14,6 +16,9 @@ export const IMAGE_INPUT_OPTIONS = { limitInputPixels: MAX_INPUT_PIXELS, failOn:
 
 /** Small enough that JPEG decodes at 1/8 scale, yet every byte of the image is still read. */
 const DECODE_CHECK_SIZE = 64;
+
+/** Like a derivative job's: a hostile file cannot hold a catalogue read for longer than this. */
+export const DECODE_CHECK_TIME_LIMIT_MS = 30_000;
 
 /**
  * Whether this sharp build's libvips decodes HEIC (HEVC) at all; the prebuilt binaries
@@ -35,14 +40,13 @@ export interface ImageFacts {
 export type ImageReader = (file: string) => Promise<ImageFacts>;
 
 /** The image cannot be catalogued; `reason` says why in the catalogue's terms. */
-export class UnreadableImageError extends Error {
-  readonly code = 'IMAGE_UNREADABLE';
+export class UnreadableImageError extends KeepsakeError {
   constructor(
     readonly reason: SkipReason,
     message: string,
-    options?: ErrorOptions,
+    options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super('IMAGE_UNREADABLE', message, options);
   }
 }
 
@@ -50,21 +54,32 @@ export class UnreadableImageError extends Error {
  * Reads what the catalogue needs from an image and proves sharp can decode it: the header
  * alone would accept a truncated JPEG, so the whole file is decoded at a tiny size (JPEG
  * shrinks on load, so this costs a fraction of a thumbnail). A decompression bomb is refused
- * from its header before any pixel is decoded.
+ * from its header before any pixel is decoded, content that is not one of the listed formats
+ * (an SVG named .jpg) is refused by its bytes, and the whole check has a time limit. The bytes
+ * come from the open file whose real place was checked (it must lie in the folder holding it).
  */
 export async function readImageFacts(file: string): Promise<ImageFacts> {
-  const heic = isHeifName(file);
-  const metadata = await sharp(file, IMAGE_INPUT_OPTIONS)
+  const folder = path.dirname(file);
+  const bytes = await readVerified(folder, [path.basename(file)], folder);
+  return withTimeLimit(factsOf(bytes, isHeifName(file)), DECODE_CHECK_TIME_LIMIT_MS);
+}
+
+async function factsOf(bytes: Buffer, heic: boolean): Promise<ImageFacts> {
+  const metadata = await sharp(bytes, IMAGE_INPUT_OPTIONS)
     .metadata()
     .catch((error: unknown) => {
       throw unreadable(heic, error);
     });
+  if (!DECODABLE_FORMATS.has(metadata.format)) {
+    throw new UnreadableImageError('not-a-photo', `its content is ${metadata.format}, not a photo format keepsake reads`);
+  }
   const width = metadata.width;
   const height = metadata.pageHeight ?? metadata.height;
   if (width * height > MAX_INPUT_PIXELS) {
     throw new UnreadableImageError('too-many-pixels', `${width}×${height} pixels is more than ${MAX_INPUT_PIXELS}`);
   }
-  await sharp(file, IMAGE_INPUT_OPTIONS)
+  await sharp(bytes, IMAGE_INPUT_OPTIONS)
+    .timeout({ seconds: Math.ceil(DECODE_CHECK_TIME_LIMIT_MS / 1000) })
     .resize(DECODE_CHECK_SIZE, DECODE_CHECK_SIZE, { fit: 'inside', withoutEnlargement: true })
     .raw()
     .toBuffer()
@@ -80,6 +95,19 @@ export async function readImageFacts(file: string): Promise<ImageFacts> {
   };
 }
 
+/** sharp's own timer runs only while pixels flow; this one bounds the whole check. */
+async function withTimeLimit<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UnreadableImageError('unreadable-image', `decoding took longer than ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function isHeifName(file: string): boolean {
   const extension = path.extname(file).toLowerCase();
   return extension === '.heic' || extension === '.heif';
@@ -91,7 +119,9 @@ function unreadable(heic: boolean, error: unknown): UnreadableImageError {
     ? 'too-many-pixels'
     : heic && !HEIC_DECODABLE
       ? 'heic-unsupported'
-      : 'unreadable-image';
+      : /unsupported image format/i.test(message)
+        ? 'not-a-photo'
+        : 'unreadable-image';
   return new UnreadableImageError(reason, message, { cause: error });
 }
 

@@ -2,7 +2,7 @@ import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { isWithin } from '../paths.js';
 import type { MediaRoot } from './media-root.js';
-import { mediaTypeOf, type MediaType } from './media-types.js';
+import { mediaKindOf, type MediaKind } from '../media-contract.js';
 import { hasHiddenSegment, joinRelative, splitRelative, toRelative } from './relative-path.js';
 import type { SkipReason, SkipRecord } from './skip-reasons.js';
 
@@ -19,7 +19,9 @@ export interface Candidate {
   readonly relativePath: string;
   /** The path to read: the real parent folder plus the entry's name (a file link is followed when read). */
   readonly file: string;
-  readonly type: MediaType;
+  /** The real path of the folder holding it: what is read must really lie inside it. */
+  readonly folder: string;
+  readonly type: MediaKind;
   readonly size: number;
   readonly mtimeMs: number;
   /** The inode's last change (ctime): a write, a rename or a link. Unlike mtime, no copy tool can set it back. */
@@ -27,7 +29,8 @@ export interface Candidate {
 }
 
 export type Classified =
-  | { readonly kind: 'album'; readonly folder: ParentFolder; readonly linked: boolean }
+  /** `realPath`: where the album really is, relative to the root (the grant is decided on it too). */
+  | { readonly kind: 'album'; readonly folder: ParentFolder; readonly linked: boolean; readonly realPath: string }
   | { readonly kind: 'media'; readonly candidate: Candidate }
   | { readonly kind: 'skip'; readonly record: SkipRecord; readonly detail?: string }
   | { readonly kind: 'gone'; readonly relativePath: string };
@@ -53,11 +56,11 @@ export function classifyEntry(root: MediaRoot, parent: ParentFolder, name: strin
   try {
     switch (kind) {
       case 'directory':
-        return { kind: 'album', folder: childFolder(parent, relativePath, file), linked: false };
+        return { kind: 'album', folder: childFolder(parent, relativePath, file), linked: false, realPath: toRelative(root.realPath, file) };
       case 'file':
         // Named before stat'ed: a folder of sidecar files costs no system calls.
-        if (mediaTypeOf(name) === undefined) return skip(relativePath, 'not-media');
-        return classifyFile(relativePath, file, lstatSync(file));
+        if (mediaKindOf(name) === undefined) return skip(relativePath, 'not-media');
+        return classifyFile(relativePath, parent.realPath, file, lstatSync(file));
       case 'symlink':
         return classifyLink(root, parent, relativePath, file);
       case 'other':
@@ -70,14 +73,14 @@ export function classifyEntry(root: MediaRoot, parent: ParentFolder, name: strin
   }
 }
 
-function classifyFile(relativePath: string, file: string, stats: Stats, target = file): Classified {
-  const type = mediaTypeOf(relativePath);
-  if (type === undefined || mediaTypeOf(target) !== type) return skip(relativePath, 'not-media');
+function classifyFile(relativePath: string, folder: string, file: string, stats: Stats, target = file): Classified {
+  const type = mediaKindOf(relativePath);
+  if (type === undefined || mediaKindOf(target) !== type) return skip(relativePath, 'not-media');
   if (!stats.isFile()) return skip(relativePath, 'not-regular');
   const size = stats.size;
   const mtimeMs = Math.trunc(stats.mtimeMs);
   if (size === 0) return skip(relativePath, 'empty', size, mtimeMs);
-  return { kind: 'media', candidate: { relativePath, file, type, size, mtimeMs, changedMs: stats.ctimeMs } };
+  return { kind: 'media', candidate: { relativePath, file, folder, type, size, mtimeMs, changedMs: stats.ctimeMs } };
 }
 
 function classifyLink(root: MediaRoot, parent: ParentFolder, relativePath: string, file: string): Classified {
@@ -91,13 +94,17 @@ function classifyLink(root: MediaRoot, parent: ParentFolder, relativePath: strin
   if (!isWithin(root.realPath, target)) return skip(relativePath, 'symlink-outside');
   if (hasHiddenSegment(toRelative(root.realPath, target))) return skip(relativePath, 'symlink-hidden');
   const stats = statSync(target);
-  if (!stats.isDirectory()) return classifyFile(relativePath, file, stats, target);
   // A link to this folder or any folder above it would make the walk endless.
-  if (parent.chain.some((above) => isWithin(target, above))) return skip(relativePath, 'symlink-loop');
+  if (stats.isDirectory() && parent.chain.some((above) => isWithin(target, above))) return skip(relativePath, 'symlink-loop');
+  // The grant is decided on where a file really is: a link may only lead deeper into the album
+  // that holds it, never sideways into another album, so whoever sees the link may see its target.
+  if (!isWithin(parent.realPath, target)) return skip(relativePath, 'symlink-crosses-albums');
+  if (!stats.isDirectory()) return classifyFile(relativePath, parent.realPath, file, stats, target);
   return {
     kind: 'album',
     folder: { relativePath, realPath: target, chain: [...parent.chain, target] },
     linked: true,
+    realPath: toRelative(root.realPath, target),
   };
 }
 
@@ -127,7 +134,7 @@ export function classifyPath(root: MediaRoot, relativePath: string): Classified 
   const { albumPath, name } = splitRelative(relativePath);
   try {
     const parent = folderAt(root, albumPath);
-    if (typeof parent === 'string') return skip(parent, 'symlink-outside');
+    if ('reason' in parent) return skip(parent.relativePath, parent.reason);
     return classifyEntry(root, parent, name, entryKindOf(lstatSync(path.join(parent.realPath, name))));
   } catch (error) {
     if (isGoneError(error)) return { kind: 'gone', relativePath };
@@ -135,14 +142,18 @@ export function classifyPath(root: MediaRoot, relativePath: string): Classified 
   }
 }
 
-/** The folder at `albumPath`, or the relative path of the first folder above it that leads out of the root. */
-function folderAt(root: MediaRoot, albumPath: string): ParentFolder | string {
+/**
+ * The folder at `albumPath`, or the first folder above it whose real path leaves the folder
+ * holding it (out of the root, or into another album): the scan's rules, folder by folder.
+ */
+function folderAt(root: MediaRoot, albumPath: string): ParentFolder | { relativePath: string; reason: SkipReason } {
   let folder = rootFolder(root);
   if (albumPath === '') return folder;
   for (const segment of albumPath.split('/')) {
     const relativePath = joinRelative(folder.relativePath, segment);
     const realPath = realpathSync.native(root.absolute(relativePath));
-    if (!isWithin(root.realPath, realPath)) return relativePath;
+    if (!isWithin(root.realPath, realPath)) return { relativePath, reason: 'symlink-outside' };
+    if (!isWithin(folder.realPath, realPath) || realPath === folder.realPath) return { relativePath, reason: 'symlink-crosses-albums' };
     folder = childFolder(folder, relativePath, realPath);
   }
   return folder;

@@ -52,7 +52,8 @@ export interface ScanOptions {
 /** What the catalogue knew before the walk; whatever the walk does not see again is gone. */
 interface ScanState {
   readonly known: Map<string, FileStamp>;
-  readonly knownAlbums: Set<string>;
+  /** Album path → its real path as catalogued. */
+  readonly knownAlbums: Map<string, string | null>;
   readonly knownSkips: Map<string, SkipRecord>;
   readonly changes: Change[];
   readonly candidates: Candidate[];
@@ -145,7 +146,7 @@ function visitorFor(state: ScanState): WalkVisitor {
 function see(state: ScanState, found: Classified): void {
   switch (found.kind) {
     case 'album':
-      return seeAlbum(state, found.folder.relativePath);
+      return seeAlbum(state, found.folder.relativePath, found.realPath);
     case 'media':
       return seeMedia(state, found.candidate);
     case 'skip':
@@ -158,11 +159,12 @@ function see(state: ScanState, found: Classified): void {
   }
 }
 
-function seeAlbum(state: ScanState, albumPath: string): void {
+function seeAlbum(state: ScanState, albumPath: string, realPath: string): void {
   state.albums += 1;
   const wasSkipped = state.knownSkips.delete(albumPath);
-  const wasKnown = state.knownAlbums.delete(albumPath);
-  if (wasSkipped || !wasKnown) state.changes.push({ op: 'album', albumPath });
+  const knownRealPath = state.knownAlbums.get(albumPath);
+  state.knownAlbums.delete(albumPath);
+  if (wasSkipped || knownRealPath !== realPath) state.changes.push({ op: 'album', albumPath });
 }
 
 function seeMedia(state: ScanState, candidate: Candidate): void {
@@ -212,6 +214,6 @@ async function pushAll(buffer: CommitBuffer, changes: Iterable<Change>): Promise
 
 function* leftovers(state: ScanState): Generator<Change> {
   for (const path of state.known.keys()) yield { op: 'forget', relativePath: path };
-  for (const path of state.knownAlbums) yield { op: 'forget', relativePath: path };
+  for (const path of state.knownAlbums.keys()) yield { op: 'forget', relativePath: path };
   for (const path of state.knownSkips.keys()) yield { op: 'forget', relativePath: path };
 }

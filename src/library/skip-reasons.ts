@@ -5,11 +5,13 @@ export const SKIP_REASONS = {
   empty: 'empty file',
   'not-regular': 'neither a regular file nor a folder',
   'symlink-outside': 'symlink leads outside the media root',
+  'symlink-crosses-albums': 'symlink leads out of the album it is in (into another album, or above it)',
   'symlink-hidden': 'symlink leads to a hidden file or folder',
   'symlink-loop': 'symlink leads back to a folder above it',
   'symlink-broken': 'symlink leads nowhere',
   unreadable: 'cannot be read (permissions?)',
   'unreadable-image': 'image cannot be decoded',
+  'not-a-photo': 'its content is not one of the photo formats keepsake reads (whatever its name says)',
   'too-many-pixels': 'image has more pixels than allowed (possible decompression bomb)',
   'heic-unsupported':
     'this sharp build cannot decode HEIC/HEIF photos (no HEVC decoder in its libvips); install sharp against a libvips with libheif and libde265 to include them',
@@ -23,6 +25,7 @@ export type SkipReason = keyof typeof SKIP_REASONS;
  */
 export const CONTENT_REASONS: ReadonlySet<SkipReason> = new Set<SkipReason>([
   'unreadable-image',
+  'not-a-photo',
   'too-many-pixels',
   'heic-unsupported',
 ]);
@@ -31,6 +34,7 @@ export const CONTENT_REASONS: ReadonlySet<SkipReason> = new Set<SkipReason>([
 export const WARNING_REASONS: ReadonlySet<SkipReason> = new Set<SkipReason>([
   ...CONTENT_REASONS,
   'symlink-outside',
+  'symlink-crosses-albums',
   'symlink-loop',
   'unreadable',
 ]);

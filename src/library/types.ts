@@ -1,11 +1,12 @@
-import type { MediaType } from './media-types.js';
+import type { MediaKind } from '../media-contract.js';
+import type { VerifiedFile } from '../paths.js';
 
 export interface MediaItem {
   /** The file name inside its album. */
   readonly name: string;
   /** The album's path relative to the media root, `/`-separated ('' for loose files at the top). */
   readonly albumPath: string;
-  readonly type: MediaType;
+  readonly type: MediaKind;
   readonly size: number;
   readonly mtimeMs: number;
   /** Pixel size after EXIF orientation (0 when unknown, as for videos). */
@@ -32,11 +33,28 @@ export interface AlbumListing {
   readonly items: readonly MediaItem[];
 }
 
+/** An album where it appears and where it really is (they differ for an album reached through a link). */
+export interface AlbumLocation {
+  readonly path: string;
+  /** Relative to the media root, `/`-separated. */
+  readonly realPath: string;
+}
+
 /** What the HTTP layer and the views need from the media catalogue. */
 export interface Library {
   /** Every album path (nested ones included), sorted. */
   albumPaths(): readonly string[];
+  /** Every album with where it really is, sorted by path; an album whose real place is not known yet is left out. */
+  albums(): readonly AlbumLocation[];
+  album(albumPath: string): AlbumLocation | undefined;
   summary(albumPath: string): AlbumSummary | undefined;
   listing(albumPath: string): AlbumListing | undefined;
   item(albumPath: string, name: string): MediaItem | undefined;
+  /**
+   * Opens an item's original, proven on the open file to lie inside its album's real folder:
+   * a folder swapped for a link, before or during the open, never makes another file readable.
+   */
+  openOriginal(item: Pick<MediaItem, 'albumPath' | 'name'>): Promise<VerifiedFile>;
+  /** The whole original, read from the file openOriginal checked. */
+  readOriginal(item: Pick<MediaItem, 'albumPath' | 'name'>): Promise<Buffer>;
 }

@@ -1,3 +1,4 @@
+import type { AlbumPlace } from '../auth/index.js';
 import type { KeyRecord, ShareRecord } from '../store/index.js';
 import type { ViewSpec, Views } from './views.js';
 
@@ -9,36 +10,33 @@ export function shareViewName(shareId: string): string {
   return `share-${shareId}`;
 }
 
-/** The variants a grant may fetch: every derivative, and originals only when allowed. */
-export function variantsFor(canDownloadOriginals: boolean, derivativeVariants: readonly string[]): string[] {
-  return canDownloadOriginals ? [...derivativeVariants, 'original'] : [...derivativeVariants];
+export function keyViewSpec(key: KeyRecord): ViewSpec {
+  return { name: keyViewName(key.id), albums: key.albums, canDownloadOriginals: key.canDownloadOriginals };
 }
 
-export function keyViewSpec(key: KeyRecord, derivativeVariants: readonly string[]): ViewSpec {
-  return { name: keyViewName(key.id), albums: key.albums, variants: variantsFor(key.canDownloadOriginals, derivativeVariants) };
+export function shareViewSpec(share: ShareRecord): ViewSpec {
+  return { name: shareViewName(share.id), albums: [share.album], canDownloadOriginals: share.canDownloadOriginals };
 }
 
-export function shareViewSpec(share: ShareRecord, derivativeVariants: readonly string[]): ViewSpec {
-  return { name: shareViewName(share.id), albums: [share.album], variants: variantsFor(share.canDownloadOriginals, derivativeVariants) };
+export interface Grants {
+  readonly keys: readonly KeyRecord[];
+  readonly shares: readonly ShareRecord[];
+}
+
+function viewNames(grants: Grants): Set<string> {
+  return new Set([...grants.keys.map((key) => keyViewName(key.id)), ...grants.shares.map((share) => shareViewName(share.id))]);
 }
 
 /**
  * Makes the view of every key and every open share match the current albums, and removes
- * the views of keys and shares that are gone.
+ * the views of keys and shares that are gone. The grants are read again just before anything is
+ * removed (`current`), so a key added meanwhile (by the command line, say) keeps its new view.
  */
-export async function syncGrantViews(
-  views: Views,
-  grants: { keys: readonly KeyRecord[]; shares: readonly ShareRecord[] },
-  albumPaths: readonly string[],
-  derivativeVariants: readonly string[],
-): Promise<void> {
-  const specs = [
-    ...grants.keys.map((key) => keyViewSpec(key, derivativeVariants)),
-    ...grants.shares.map((share) => shareViewSpec(share, derivativeVariants)),
-  ];
-  for (const spec of specs) await views.sync(spec, albumPaths);
-  const wanted = new Set(specs.map((spec) => spec.name));
-  for (const name of await views.names()) {
-    if (!wanted.has(name)) await views.remove(name);
-  }
+export async function syncGrantViews(views: Views, current: () => Promise<Grants>, albums: readonly AlbumPlace[]): Promise<void> {
+  const grants = await current();
+  for (const spec of [...grants.keys.map(keyViewSpec), ...grants.shares.map(shareViewSpec)]) await views.sync(spec, albums);
+  const unwanted = (await views.names()).filter((name) => !viewNames(grants).has(name));
+  if (unwanted.length === 0) return;
+  const wanted = viewNames(await current());
+  for (const name of unwanted) if (!wanted.has(name)) await views.remove(name);
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from '../log.js';
-import { labelToken } from '../log.js';
-import type { NewSessionRecord, SessionRecord, SessionsTable } from '../store/index.js';
+import { shortToken } from '../media-contract.js';
+import { StoreConflictError, type NewSessionRecord, type SessionRecord, type SessionStore } from '../store/index.js';
 import { createTokenLink, listTokenLinks, removeTokenLink } from './token-links.js';
 import { newToken } from './tokens.js';
 import type { Views } from './views.js';
@@ -13,7 +13,7 @@ export type SessionGrant = Omit<NewSessionRecord, 'sid' | 'token' | 'createdAt' 
 export type LoginStep = 'row-pending' | 'link-created' | 'row-active';
 
 export interface SessionLinksOptions {
-  readonly sessions: SessionsTable;
+  readonly sessions: SessionStore;
   readonly views: Views;
   readonly webRoot: string;
   readonly log: Logger;
@@ -45,12 +45,12 @@ export function createSessionLinks(options: SessionLinksOptions) {
     try {
       await removeTokenLink(webRoot, token);
     } catch (error) {
-      log.error({ err: error, token: labelToken(token) }, 'could not remove a token link; the next sweep retries');
+      log.error({ err: error, token: shortToken(token) }, 'could not remove a token link; the next sweep retries');
     }
   }
 
   async function endRecords(records: readonly { sid: string; token: string }[]): Promise<number> {
-    sessions.deleteMany(records.map((record) => record.sid));
+    await sessions.deleteMany(records.map((record) => record.sid));
     await Promise.all(records.map((record) => unlinkQuietly(record.token)));
     return records.length;
   }
@@ -59,7 +59,7 @@ export function createSessionLinks(options: SessionLinksOptions) {
   async function removeOrphanLinks(): Promise<{ orphans: number; linked: Set<string> }> {
     // List first, then read rows: a login writes its row before its link, so it is never mistaken.
     const links = await listTokenLinks(webRoot);
-    const known = sessions.tokens();
+    const known = await sessions.tokens();
     const orphans = links.filter((token) => !known.has(token));
     await Promise.all(orphans.map((token) => unlinkQuietly(token)));
     return { orphans: orphans.length, linked: new Set(links.filter((token) => known.has(token))) };
@@ -73,12 +73,12 @@ export function createSessionLinks(options: SessionLinksOptions) {
   async function sweepAndList(): Promise<{ expired: number; orphans: number; linked: Set<string> }> {
     let expired = 0;
     for (;;) {
-      const batch = sessions.expired(now(), SWEEP_BATCH);
+      const batch = await sessions.expired(now(), SWEEP_BATCH);
       if (batch.length === 0) break;
       expired += await endRecords(batch);
       await yieldToEventLoop();
     }
-    const stale = sessions.stalePending(now() - PENDING_GRACE_MS).filter((record) => !loginsInFlight.has(record.sid));
+    const stale = (await sessions.stalePending(now() - PENDING_GRACE_MS)).filter((record) => !loginsInFlight.has(record.sid));
     expired += await endRecords(stale);
     const { orphans, linked } = await removeOrphanLinks();
     if (expired + orphans > 0) log.info({ expired, orphans }, 'sweep removed sessions and links');
@@ -91,24 +91,24 @@ export function createSessionLinks(options: SessionLinksOptions) {
       const expiresAt = grant.expiresCap === null ? createdAt + grant.maxAge : Math.min(createdAt + grant.maxAge, grant.expiresCap);
       for (let attempt = 0; attempt < 5; attempt += 1) {
         const record: NewSessionRecord = { ...grant, sid: randomUUID(), token: newToken(), createdAt, expiresAt };
-        try {
-          sessions.insertPending(record);
-        } catch (error) {
-          if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') continue;
-          throw error;
-        }
         loginsInFlight.add(record.sid);
         try {
+          try {
+            await sessions.insertPending(record);
+          } catch (error) {
+            if (error instanceof StoreConflictError) continue;
+            throw error;
+          }
           step('row-pending');
           try {
             await createTokenLink(webRoot, record.token, views.dirOf(grant.view));
           } catch (error) {
-            sessions.delete(record.sid);
+            await sessions.delete(record.sid);
             if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
             throw error;
           }
           step('link-created');
-          if (!sessions.activate(record.sid)) {
+          if (!(await sessions.activate(record.sid))) {
             // Another process (`keepsake sessions revoke`, `keepsake sweep`) removed the pending row.
             await unlinkQuietly(record.token);
             throw new Error('the session was removed while it was being created');
@@ -124,7 +124,7 @@ export function createSessionLinks(options: SessionLinksOptions) {
 
     /** Ends one session: its row, then its link. Returns false when there was no such session. */
     async end(sid: string): Promise<boolean> {
-      const record = sessions.bySid(sid);
+      const record = await sessions.bySid(sid);
       if (record === undefined) return false;
       await endRecords([record]);
       return true;
@@ -139,14 +139,13 @@ export function createSessionLinks(options: SessionLinksOptions) {
 
     /** At start-up, before listening: no login is in flight, so every pending row is a crash's leftover. */
     async reconcile(): Promise<{ removed: number }> {
-      const pending = await endRecords(sessions.stalePending(Number.MAX_SAFE_INTEGER));
+      const pending = await endRecords(await sessions.stalePending(Number.MAX_SAFE_INTEGER));
       // With the pending rows gone, the sweep's orphan pass leaves only links of active sessions.
       const { expired, orphans, linked } = await sweepAndList();
       // A session whose link is gone (its end cut short by a power cut that rolled the row
       // back, or a link deleted by hand) would show a broken gallery: end it, the visitor logs in again.
-      const linkless = [...sessions.activeTokens()]
-        .filter((token) => !linked.has(token))
-        .flatMap((token) => sessions.byToken(token) ?? []);
+      const unlinkedTokens = [...(await sessions.activeTokens())].filter((token) => !linked.has(token));
+      const linkless = (await Promise.all(unlinkedTokens.map((token) => sessions.byToken(token)))).filter((record) => record !== undefined);
       const unlinked = await endRecords(linkless);
       const removed = pending + expired + orphans + unlinked;
       if (removed > 0) log.info({ pending, expired, orphans, unlinked }, 'start-up reconcile removed leftovers');

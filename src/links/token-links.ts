@@ -1,13 +1,13 @@
 import { lstat, readdir, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { isToken } from './tokens.js';
+import { isToken } from '../media-contract.js';
 
 /**
  * Creates `webRoot/<token>` as a relative symlink to `targetDir`. symlink() is atomic: the
  * link either exists whole or not at all. Fails with EEXIST rather than replacing anything.
  */
 export async function createTokenLink(webRoot: string, token: string, targetDir: string): Promise<void> {
-  if (!isToken(token)) throw new Error(`token: expected ${'11–17 letters'}, got ${JSON.stringify(token)}`);
+  if (!isToken(token)) throw new TypeError(`token: expected a token of the media contract, got ${JSON.stringify(token)}`);
   await symlink(path.relative(webRoot, targetDir), path.join(webRoot, token), 'dir');
 }
 

@@ -1,16 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { customAlphabet } from 'nanoid';
+import { TOKEN_LETTERS, TOKEN_MAX_LENGTH, TOKEN_MIN_LENGTH } from '../media-contract.js';
 
-/** The only names the sweeper may ever delete from the web root. */
-export const TOKEN_PATTERN = /^[A-Za-z]{11,17}$/;
+const letters = customAlphabet(TOKEN_LETTERS, TOKEN_MAX_LENGTH);
 
-const letters = customAlphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', 17);
-
-/** A new session token: 11–17 letters from a CSPRNG, its length itself random. */
+/** A new session token: letters from a CSPRNG, its length itself random within the contract's bounds. */
 export function newToken(): string {
-  return letters(randomInt(11, 18));
-}
-
-export function isToken(name: string): boolean {
-  return TOKEN_PATTERN.test(name);
+  return letters(randomInt(TOKEN_MIN_LENGTH, TOKEN_MAX_LENGTH + 1));
 }

@@ -1,26 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readlink, rename, rmdir, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { grantedRoots } from '../auth/index.js';
+import { grantedRoots, type AlbumPlace } from '../auth/index.js';
 import type { Logger } from '../log.js';
+import { viewVariants } from '../media-contract.js';
+import { isWithin } from '../paths.js';
 
-/** What one view shows: the albums (patterns) of a key or share, and the variants it may fetch. */
+/** What one view shows: the albums (patterns) of a key or share, and whether it may read originals. */
 export interface ViewSpec {
   readonly name: string;
   readonly albums: readonly string[];
-  readonly variants: readonly string[];
+  readonly canDownloadOriginals: boolean;
 }
 
 export interface ViewsOptions {
   readonly viewsDir: string;
+  /** Real paths. */
   readonly mediaRoot: string;
   readonly cacheDir: string;
+  /** The configured derivative presets: each is a folder of every view. */
+  readonly derivativeVariants: readonly string[];
   readonly log: Logger;
 }
 
 const VIEW_NAME = /^[a-z]+-[A-Za-z0-9_-]{1,64}$/;
-/** Variants served straight from the media root; every other variant lives in the cache. */
-const MEDIA_ROOT_VARIANTS: ReadonlySet<string> = new Set(['original', 'video']);
 
 export type Views = ReturnType<typeof createViews>;
 
@@ -35,27 +38,36 @@ function ignoreMissing(error: NodeJS.ErrnoException): void {
  * alike, and a view that gains an album shows it to every session at once.
  */
 export function createViews(options: ViewsOptions) {
-  const { viewsDir, mediaRoot, cacheDir, log } = options;
+  const { viewsDir, mediaRoot, cacheDir, derivativeVariants, log } = options;
 
   function dirOf(name: string): string {
     if (!VIEW_NAME.test(name)) throw new Error(`view name: expected kind-id, got ${JSON.stringify(name)}`);
     return path.join(viewsDir, name);
   }
 
-  function desiredLinks(spec: ViewSpec, albumPaths: Iterable<string>): Map<string, string> {
-    const roots = grantedRoots(spec.albums, albumPaths);
+  /** The variant folders of a view: the media contract says which a grant holds on disk. */
+  function variantsOf(spec: ViewSpec): string[] {
+    return viewVariants(spec.canDownloadOriginals, derivativeVariants).map((rule) => rule.name);
+  }
+
+  /**
+   * `<variant>/<album>` → its target, for every root album the grant sees. Originals link to
+   * where the album really is; derivatives to the album's folder in the cache.
+   */
+  function desiredLinks(spec: ViewSpec, albums: Iterable<AlbumPlace>): Map<string, string> {
+    const roots = grantedRoots(spec.albums, albums);
     const links = new Map<string, string>();
-    for (const variant of spec.variants) {
+    for (const rule of viewVariants(spec.canDownloadOriginals, derivativeVariants)) {
       for (const root of roots) {
-        const target = MEDIA_ROOT_VARIANTS.has(variant) ? path.join(mediaRoot, root) : path.join(cacheDir, variant, root);
-        links.set(path.join(variant, root), target);
+        const target = rule.source === 'media-root' ? path.join(mediaRoot, ...root.realPath.split('/')) : path.join(cacheDir, rule.name, ...root.path.split('/'));
+        links.set(path.join(rule.name, ...root.path.split('/')), target);
       }
     }
     return links;
   }
 
   /** Removes links that should not be there (or point elsewhere); returns those that are right. */
-  async function prune(dir: string, relative: string, desired: Map<string, string>, kept: Set<string>): Promise<void> {
+  async function prune(dir: string, relative: string, desired: Map<string, string>, kept: Set<string>, variants: ReadonlySet<string>): Promise<void> {
     for (const entry of await readdir(path.join(dir, relative), { withFileTypes: true })) {
       // Dot-names are links being placed by another sync (this process or the CLI's).
       if (entry.name.startsWith('.')) continue;
@@ -66,9 +78,9 @@ export function createViews(options: ViewsOptions) {
         if (target !== undefined && desired.get(entryPath) === target) kept.add(entryPath);
         else await unlink(absolute).catch(ignoreMissing);
       } else if (entry.isDirectory()) {
-        await prune(dir, entryPath, desired, kept);
-        const isNeeded = [...desired.keys()].some((link) => link.startsWith(entryPath + path.sep));
-        if (!isNeeded && relative !== '') await rmdir(absolute).catch(() => undefined);
+        await prune(dir, entryPath, desired, kept, variants);
+        const isNeeded = (relative === '' && variants.has(entry.name)) || [...desired.keys()].some((link) => link.startsWith(entryPath + path.sep));
+        if (!isNeeded) await rmdir(absolute).catch(() => undefined);
       } else {
         log.warn({ path: absolute }, 'unexpected file in a view; left in place');
       }
@@ -85,16 +97,18 @@ export function createViews(options: ViewsOptions) {
   return {
     dirOf,
     /** Brings a view in line with its grant over the current albums; safe to call any time. */
-    async sync(spec: ViewSpec, albumPaths: Iterable<string>): Promise<void> {
+    async sync(spec: ViewSpec, albums: Iterable<AlbumPlace>): Promise<void> {
       const dir = dirOf(spec.name);
-      const desired = desiredLinks(spec, albumPaths);
+      const desired = desiredLinks(spec, albums);
+      const variants = new Set(variantsOf(spec));
       await mkdir(dir, { recursive: true });
-      for (const variant of spec.variants) await mkdir(path.join(dir, variant), { recursive: true });
+      for (const variant of variants) await mkdir(path.join(dir, variant), { recursive: true });
       const kept = new Set<string>();
-      await prune(dir, '', desired, kept);
+      await prune(dir, '', desired, kept, variants);
       for (const [link, target] of desired) {
         if (kept.has(link)) continue;
-        if (!target.startsWith(mediaRoot)) await mkdir(target, { recursive: true });
+        // Cache folders are made on demand; the media root is never written to.
+        if (!isWithin(mediaRoot, target)) await mkdir(target, { recursive: true });
         await placeLink(path.join(dir, link), target);
       }
     },
@@ -103,7 +117,7 @@ export function createViews(options: ViewsOptions) {
       const dir = dirOf(name);
       const kept = new Set<string>();
       try {
-        await prune(dir, '', new Map(), kept);
+        await prune(dir, '', new Map(), kept, new Set());
         for (const entry of await readdir(dir)) await rmdir(path.join(dir, entry)).catch(() => undefined);
         await rmdir(dir);
       } catch (error) {

@@ -1,9 +1,10 @@
+import { extensionsOf, TEXT_TYPE } from '../media-contract.js';
 import { comment, quote, quoteRegex, renderFile, type Lines } from './config-text.js';
+import { refusalFileName, requireRefusalsDir } from './refusal-pages.js';
 import {
   alternation,
   blockedAgentPatterns,
   escapeRegExp,
-  mediaExtensions,
   planStaticServer,
   preamble,
   securityHeaders,
@@ -20,6 +21,8 @@ import {
  */
 
 const MEDIA_URL = `^/${TOKEN_SOURCE}/`;
+/** Where Apache finds keepsake's refusal bodies (an Alias of `<stateDir>/refusals`; never proxied). */
+const REFUSALS_URL = '/_keepsake/refusals/';
 // RewriteCond reads its arguments raw: backslashes stay as written, and no quote can be escaped.
 const rewriteArgument = quoteRegex;
 const REFUSE = 'RewriteRule ^ - [F]';
@@ -40,7 +43,7 @@ function agentRules(plan: StaticServerPlan): Lines {
 
 function probingRules(plan: StaticServerPlan): Lines {
   if (!plan.guard.probing.enabled) return comment('guard.probing.enabled is false.');
-  const images = mediaExtensions().filter((entry) => entry.type === 'image').map((entry) => entry.extension);
+  const images = extensionsOf('image');
   return [
     ...comment('HEAD and Range (or Request-Range) on images size up a gallery; video players need Range.'),
     `RewriteCond %{REQUEST_URI} ${rewriteArgument(`${MEDIA_URL}.*\\.(?:${images.join('|')})$`)} [NC]`,
@@ -94,6 +97,7 @@ function proxyRules(plan: StaticServerPlan): Lines {
     `RequestHeader set X-Forwarded-Proto ${plan.tls === undefined ? 'http' : 'https'}`,
     'ProxyPreserveHost On',
     'ProxyPass /robots.txt !',
+    `ProxyPass ${REFUSALS_URL} !`,
     // nocanon: keepsake decodes the path itself, exactly once.
     `ProxyPass / ${upstream} nocanon`,
     `ProxyPassReverse / ${upstream}`,
@@ -108,11 +112,12 @@ function virtualHost(plan: StaticServerPlan): string {
 export function renderApacheConfig(options: StaticServerOptions): string {
   const plan = planStaticServer(options);
   if (plan.accel) throw new TypeError('accel: X-Accel-Redirect is nginx\'s; Apache always proxies media to keepsake');
+  const refusals = requireRefusalsDir(plan, 'Apache');
   const header = [
     ...preamble('apache', plan),
     '',
     'Put it in /etc/apache2/sites-available/keepsake.conf and run `a2enmod proxy proxy_http headers',
-    `rewrite${plan.tls === undefined ? '' : ' ssl'} && a2ensite keepsake\`; add \`Listen ${virtualHost(plan).replace(/^\*:/, '')}\` to ports.conf unless it is there.`,
+    `rewrite alias mime${plan.tls === undefined ? '' : ' ssl'} && a2ensite keepsake\`; add \`Listen ${virtualHost(plan).replace(/^\*:/, '')}\` to ports.conf unless it is there.`,
     '',
     'What Apache enforces: blocked user agents, HEAD/Range on images, Sec-Fetch-Site and the Referer,',
     'robots.txt, no listings, the security headers. What it cannot: the keepsake_link cookie, so it',
@@ -135,8 +140,13 @@ export function renderApacheConfig(options: StaticServerOptions): string {
       '<Location "/robots.txt">',
       ['ForceType "text/plain; charset=utf-8"'],
       '</Location>',
-      'ErrorDocument 403 "Forbidden"',
-      'ErrorDocument 404 "Not Found"',
+      ...comment('Refusals carry keepsake\'s own bodies, from the files keepsake writes at every start.'),
+      `Alias ${REFUSALS_URL} ${quote(`${refusals}/`)}`,
+      `<Directory ${quote(refusals)}>`,
+      ['Options None', 'AllowOverride None', 'Require all granted', `ForceType ${quote(TEXT_TYPE)}`],
+      '</Directory>',
+      `ErrorDocument 403 ${REFUSALS_URL}${refusalFileName(403)}`,
+      `ErrorDocument 404 ${REFUSALS_URL}${refusalFileName(404)}`,
       '',
       ...headerRules(plan),
       '',

@@ -9,9 +9,10 @@ import { renderNginxConfig, type NginxRenderOptions } from './nginx.js';
 
 export { renderApacheConfig } from './apache.js';
 export { renderLighttpdConfig } from './lighttpd.js';
-export { NGINX_ACCEL_PREFIXES, renderNginxConfig, type NginxRenderOptions } from './nginx.js';
+export { renderNginxConfig, type NginxRenderOptions } from './nginx.js';
 export { mediaExtensions, parseHostPort, planStaticServer, type StaticServerOptions, type StaticServerPlan } from './rules.js';
 export { checkSite, type SiteCheckOptions, type SiteFinding } from './site-checks.js';
+export { writeRefusalPages } from './refusal-pages.js';
 
 export const STATIC_SERVERS = ['nginx', 'lighttpd', 'apache'] as const;
 export type StaticServer = (typeof STATIC_SERVERS)[number];

@@ -1,9 +1,10 @@
+import { extensionsOf, TEXT_TYPE } from '../media-contract.js';
 import { comment, quoteRegex, quoteVerbatim as quote, renderFile, type Lines } from './config-text.js';
+import { REFUSAL_FILE_PREFIX, requireRefusalsDir } from './refusal-pages.js';
 import {
   alternation,
   blockedAgentPatterns,
   escapeRegExp,
-  mediaExtensions,
   planStaticServer,
   preamble,
   securityHeaders,
@@ -42,7 +43,7 @@ function agentRules(plan: StaticServerPlan): Lines {
 
 function probingRules(plan: StaticServerPlan): Lines {
   if (!plan.guard.probing.enabled) return comment('guard.probing.enabled is false.');
-  const images = mediaExtensions().filter((entry) => entry.type === 'image').map((entry) => entry.extension);
+  const images = extensionsOf('image');
   return [
     ...comment('HEAD and Range on images size up a gallery; video players need Range.'),
     `$HTTP["url"] =~ ${quoteRegex(`(?i)\\.(?:${images.join('|')})$`)} {`,
@@ -102,6 +103,7 @@ function socket(plan: StaticServerPlan): string {
 export function renderLighttpdConfig(options: StaticServerOptions): string {
   const plan = planStaticServer(options);
   if (plan.accel) throw new TypeError('accel: X-Accel-Redirect is nginx\'s; lighttpd always proxies media to keepsake');
+  const refusals = requireRefusalsDir(plan, 'lighttpd');
   const header = [
     ...preamble('lighttpd', plan),
     '',
@@ -132,6 +134,9 @@ export function renderLighttpdConfig(options: StaticServerOptions): string {
       ),
       `server.document-root = ${quote(plan.webRoot)}`,
       'server.tag = "keepsake"',
+      ...comment('Refusals carry keepsake\'s own bodies, from the files keepsake writes at every start.'),
+      `server.errorfile-prefix = ${quote(`${refusals}/${REFUSAL_FILE_PREFIX}`)}`,
+      `mimetype.assign = ( ".html" => ${quote(TEXT_TYPE)} )`,
       ...comment('On every answer, proxied ones included (set replaces keepsake\'s copy).'),
       `setenv.set-response-header = ( ${securityHeaders(plan).map(([name, value]) => `${quote(name)} => ${quote(value)}`).join(', ')} )`,
       '',

@@ -1,6 +1,7 @@
 import type { GuardConfig } from '../guard/index.js';
 import { comment, quote, type Lines } from './config-text.js';
-import { alternation, blockedAgentPatterns, CACHE_CONTROL, escapeRegExp, mediaExtensions, ORIGINAL_VARIANTS, type StaticServerPlan } from './rules.js';
+import { extensionsOf } from '../media-contract.js';
+import { alternation, blockedAgentPatterns, escapeRegExp, type StaticServerPlan } from './rules.js';
 
 /*
  * keepsake's stateless guard policies (src/guard/decide.ts) as nginx maps. A map is evaluated
@@ -43,10 +44,10 @@ function addressMap(guard: GuardConfig): Lines {
 }
 
 function probingMaps(guard: GuardConfig): Lines {
-  const videos = mediaExtensions().filter((entry) => entry.type === 'video').map((entry) => entry.extension);
+  const videos = extensionsOf('video');
   const rules = guard.probing.enabled ? [`${quote('~^image HEAD ')}  1;`, `${quote('~^image \\S+ .')}  1;`] : [];
   return [
-    ...comment('Images and videos by extension (src/library/media-types.ts); an unknown one counts as an image.'),
+    ...comment('Images and videos by extension (src/media-contract.ts); an unknown one counts as an image.'),
     'map $keepsake_extension $keepsake_media_type {',
     ['default  image;', `${quote(`~*^(?:${videos.join('|')})$`)}  video;`],
     '}',
@@ -96,15 +97,6 @@ function hotlinkMaps(guard: GuardConfig, plan: StaticServerPlan): Lines {
   ];
 }
 
-function cacheControlMap(): Lines {
-  return [
-    ...comment('What keepsake sends: originals may change, a derivative\'s URL changes with its bytes.'),
-    'map $keepsake_variant $keepsake_cache_control {',
-    [`default  ${quote(CACHE_CONTROL.derivative)};`, ...ORIGINAL_VARIANTS.map((variant) => `${variant}  ${quote(CACHE_CONTROL.original)};`)],
-    '}',
-  ];
-}
-
 /** Every map the media location reads, in the order keepsake asks its policies. */
 export function nginxGuardMaps(plan: StaticServerPlan): Lines {
   const { guard } = plan;
@@ -130,7 +122,5 @@ export function nginxGuardMaps(plan: StaticServerPlan): Lines {
     'map "$secure_link $request_method" $keepsake_media_hidden {',
     ['default   1;', '"1 GET"   0;', '"1 HEAD"  0;'],
     '}',
-    '',
-    ...cacheControlMap(),
   ];
 }

@@ -1,16 +1,17 @@
+import { ACCEL_PREFIXES, LINK_COOKIE, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, SHARE_PATH_PREFIX, type VariantRule } from '../media-contract.js';
 import { comment, quote, quoteWithNewlines, renderFile, type Lines } from './config-text.js';
 import { nginxGuardMaps } from './nginx-guard.js';
 import {
-  FORBIDDEN_BODY,
   mediaExtensions,
-  NOT_FOUND_BODY,
   planStaticServer,
   preamble,
+  REFUSAL_BODIES,
   ROBOTS_TXT,
   securityHeaders,
   TEXT_TYPE,
   TOKEN_SOURCE,
-  VARIANT_SOURCE,
+  variantGroups,
+  variantPathSource,
   type StaticServerOptions,
   type StaticServerPlan,
 } from './rules.js';
@@ -22,9 +23,6 @@ import {
  * misses and everything else go to keepsake. --accel mode: nginx proxies every request and only
  * sends the bytes keepsake points at with X-Accel-Redirect.
  */
-
-/** keepsake's X-Accel-Redirect prefixes (src/http/app.ts ACCEL_PREFIXES; http is not ours to import). */
-export const NGINX_ACCEL_PREFIXES = { media: '/_keepsake/media/', cache: '/_keepsake/cache/' } as const;
 
 const UPSTREAM = 'keepsake_upstream';
 
@@ -40,9 +38,16 @@ function mediaTypes(): Lines {
 
 function accessLog(): Lines {
   return [
-    ...comment('URLs hold session tokens; the log keeps their first four letters, as keepsake\'s own log does.'),
+    ...comment(
+      'URLs hold session tokens and share links, both secrets: the log keeps only their first',
+      'letters, exactly as keepsake\'s own log does (src/media-contract.ts loggablePath).',
+    ),
     'map $request_uri $keepsake_logged_uri {',
-    ['default  $request_uri;', `${quote(`~^/(?<keepsake_token_start>[A-Za-z]{4})[A-Za-z]{7,13}(?<keepsake_after_token>/.*)?$`)}  "/$keepsake_token_start...$keepsake_after_token";`],
+    [
+      'default  $request_uri;',
+      `${quote(`~${LOGGED_SHARE_SOURCE}`)}  ${quote(`${SHARE_PATH_PREFIX}….$1…`)};`,
+      `${quote(`~${LOGGED_TOKEN_SOURCE}`)}  ${quote('/$1…$2')};`,
+    ],
     '}',
     'log_format keepsake_private \'$remote_addr [$time_local] "$request_method $keepsake_logged_uri $server_protocol" \'',
     ['\'$status $body_bytes_sent "$http_user_agent" $request_time\';'],
@@ -67,12 +72,24 @@ function proxyDirectives(plan: StaticServerPlan): string[] {
   ];
 }
 
-function mediaLocation(plan: StaticServerPlan): Lines {
-  const extensions = mediaExtensions().map((entry) => entry.extension).join('|');
-  const pattern = `^/(?<keepsake_token>${TOKEN_SOURCE})/(?<keepsake_variant>${VARIANT_SOURCE})/(?<keepsake_album>[^/]+)/.+\\.(?<keepsake_extension>(?i:${extensions}))$`;
+const GROUPS = { token: 'keepsake_token', variant: 'keepsake_variant', album: 'keepsake_album', extension: 'keepsake_extension' } as const;
+
+function describeGroup(group: readonly VariantRule[]): string {
+  const [first] = group;
+  if (first?.source === 'cache') return `/<token>/<${group.map((rule) => rule.name).join('|')}>/<album>/…/<name>.<hash>.<format>: derivatives, from the cache`;
+  return `/<token>/${first?.name}/<album>/…/<file>: ${first?.kinds.join(' and ')} files of the media root, in views that hold them`;
+}
+
+/**
+ * One location per group of variants (src/media-contract.ts): each accepts only the kinds of
+ * file its variants serve, so `video/` never sends a photo and a derivative URL names only its
+ * exact cache file.
+ */
+function mediaLocation(plan: StaticServerPlan, group: readonly VariantRule[]): Lines {
+  const pattern = variantPathSource(group, plan.derivativeFormat, GROUPS);
   const rates = plan.guard.rates;
   return [
-    ...comment('/<token>/<variant>/<album>/…/<file>.<media extension>'),
+    ...comment(describeGroup(group)),
     `location ~ ${quote(pattern)} {`,
     [
       `root ${quote(plan.webRoot)};`,
@@ -85,11 +102,9 @@ function mediaLocation(plan: StaticServerPlan): Lines {
       'disable_symlinks on from=$document_root/$keepsake_token/$keepsake_variant/$keepsake_album;',
       '# A cached descriptor would outlive a removed link: logout and expiry must take effect at once.',
       'open_file_cache off;',
-      'secure_link $cookie_keepsake_link;',
-      `secure_link_md5 ${quote(`\${keepsake_token}${plan.linkSecret}`)};`,
       ...comment('Refusals in keepsake\'s order: who and how (403), then whose token (404). An `if` holding', 'only `return` is the use of `if` in a location that nginx documents as safe.'),
-      `if ($keepsake_media_refused) { return 403 ${quoteWithNewlines(FORBIDDEN_BODY)}; }`,
-      `if ($keepsake_media_hidden) { return 404 ${quoteWithNewlines(NOT_FOUND_BODY)}; }`,
+      `if ($keepsake_media_refused) { return 403 ${quoteWithNewlines(REFUSAL_BODIES[403])}; }`,
+      `if ($keepsake_media_hidden) { return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
       ...(rates.enabled
         ? [
             '# guard.rates: keepsake\'s media budgets, for the media nginx sends without asking keepsake.',
@@ -98,7 +113,7 @@ function mediaLocation(plan: StaticServerPlan): Lines {
           ]
         : []),
       '# Any add_header here replaces the server\'s, so the security headers are repeated.',
-      'add_header Cache-Control $keepsake_cache_control always;',
+      `add_header Cache-Control ${quote(group[0]!.cacheControl)} always;`,
       ...headerLines(plan),
       '# A derivative not made yet, or anything nginx may not follow: keepsake decides and answers.',
       'try_files $uri @keepsake;',
@@ -115,12 +130,15 @@ function tokenLocations(plan: StaticServerPlan): Lines {
     ...comment('Everything under a token. Nested locations are tried in order; anything else is 404.'),
     `location ~ ${quote(`^/${TOKEN_SOURCE}/`)} {`,
     [
+      ...comment('The token proof, read by the media locations below (inherited): see $keepsake_media_hidden.'),
+      `secure_link $cookie_${LINK_COOKIE};`,
+      `secure_link_md5 ${quote(`\${keepsake_token}${plan.linkSecret}`)};`,
+      '',
       ...comment('Hidden files and folders (and `.`/`..` that survived decoding), and backslashes.'),
-      `location ~ ${quote('/\\.|\\\\')} { return 404 ${quoteWithNewlines(NOT_FOUND_BODY)}; }`,
+      `location ~ ${quote('/\\.|\\\\')} { return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
       '',
-      ...mediaLocation(plan),
-      '',
-      `return 404 ${quoteWithNewlines(NOT_FOUND_BODY)};`,
+      ...variantGroups(plan).flatMap((group) => [...mediaLocation(plan, group), '']),
+      `return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])};`,
     ],
     '}',
   ];
@@ -132,10 +150,10 @@ function accelLocations(plan: StaticServerPlan): Lines {
       'X-Accel-Redirect targets (keepsake with KEEPSAKE_ACCEL=nginx): keepsake has checked the session,',
       'the grant and the real path; nginx only sends the bytes. `internal`: unreachable from outside.',
     ),
-    `location ^~ ${NGINX_ACCEL_PREFIXES.media} {`,
+    `location ^~ ${ACCEL_PREFIXES['media-root']} {`,
     ['internal;', `alias ${quote(`${plan.mediaRoot}/`)};`, `disable_symlinks on ${quote(`from=${plan.mediaRoot}`)};`, 'open_file_cache off;'],
     '}',
-    `location ^~ ${NGINX_ACCEL_PREFIXES.cache} {`,
+    `location ^~ ${ACCEL_PREFIXES.cache} {`,
     ['internal;', `alias ${quote(`${plan.cacheDir}/`)};`, `disable_symlinks on ${quote(`from=${plan.cacheDir}`)};`, 'open_file_cache off;'],
     '}',
   ];
@@ -191,11 +209,11 @@ function serverBlock(plan: StaticServerPlan, accessLogPath: string): Lines {
       '}',
       '',
       ...comment('The same bodies keepsake sends, so a refusal reads the same whoever gave it.'),
-      `location @keepsake_not_found { return 404 ${quoteWithNewlines(NOT_FOUND_BODY)}; }`,
+      `location @keepsake_not_found { return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
       'location @keepsake_too_many {',
-      ['add_header Retry-After 1 always;', ...headerLines(plan), `return 429 ${quoteWithNewlines('Too many requests. Slow down and try again shortly.\n')};`],
+      ['add_header Retry-After 1 always;', ...headerLines(plan), `return 429 ${quoteWithNewlines(REFUSAL_BODIES[429])};`],
       '}',
-      `location @keepsake_unavailable { return 502 ${quoteWithNewlines('keepsake is not answering. Try again in a moment.\n')}; }`,
+      `location @keepsake_unavailable { return 502 ${quoteWithNewlines(REFUSAL_BODIES[502])}; }`,
     ],
     '}',
   ];
@@ -209,7 +227,7 @@ function rateZones(plan: StaticServerPlan): Lines {
       'guard.rates: the per-session and per-address media budgets. nginx cannot end a session the way',
       'keepsake\'s tripwire does; keepsake still sees every page, login and derivative miss.',
     ),
-    `limit_req_zone $cookie_keepsake_link zone=keepsake_media_by_session:10m rate=${rates.perSession.perSecond}r/s;`,
+    `limit_req_zone $cookie_${LINK_COOKIE} zone=keepsake_media_by_session:10m rate=${rates.perSession.perSecond}r/s;`,
     `limit_req_zone $binary_remote_addr zone=keepsake_media_by_address:10m rate=${rates.perAddress.perSecond}r/s;`,
   ];
 }

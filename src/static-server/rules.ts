@@ -1,10 +1,22 @@
+import { DEFAULT_VARIANTS } from '../derivatives/index.js';
 import { DEFAULT_GUARD_CONFIG, ROBOTS_TAG, ROBOTS_TXT, SECURITY_HEADERS, blockedUserAgentPatterns, hstsHeader, type GuardConfig } from '../guard/index.js';
-import { MEDIA_EXTENSIONS, type MediaType } from '../library/index.js';
+import {
+  DERIVATIVE_FORMATS,
+  derivativeLeafSource,
+  extensionsOf,
+  MEDIA_FORMATS,
+  TOKEN_SOURCE,
+  variantRules,
+  type DerivativeFormat,
+  type MediaKind,
+  type VariantRule,
+} from '../media-contract.js';
 
 /*
  * The rules every generated configuration enforces, as data drawn from the same sources keepsake
- * itself uses (the guard's lists and headers, the library's media extensions), so a static server
- * and keepsake refuse the same requests. Each generator only translates these into its syntax.
+ * itself uses (the media contract's URL grammar, variants and refusals, the guard's lists and
+ * headers), so a static server and keepsake refuse the same requests. Each generator only
+ * translates these into its syntax.
  */
 
 /** What a generator needs to know; the CLI fills it from the running configuration. */
@@ -15,6 +27,8 @@ export interface StaticServerOptions {
   readonly mediaRoot: string;
   /** Absolute, real path of the derivative cache. */
   readonly cacheDir: string;
+  /** Where keepsake writes its refusal bodies as files (`<stateDir>/refusals`), for lighttpd and Apache. */
+  readonly refusalsDir?: string | undefined;
   /** The secret behind the `keepsake_link` cookie (`<stateDir>/secrets/link-key`). */
   readonly linkSecret: string;
   /** Where keepsake listens, `ADDR:PORT`. */
@@ -28,6 +42,10 @@ export interface StaticServerOptions {
   readonly guard?: GuardConfig | undefined;
   /** nginx only: proxy every request and let keepsake answer media with X-Accel-Redirect. */
   readonly accel?: boolean | undefined;
+  /** The configured derivative presets (default thumb, small, medium, large). */
+  readonly derivativeVariants?: readonly string[] | undefined;
+  /** The format derivatives are written in (KEEPSAKE_IMAGE_FORMAT; default webp). */
+  readonly derivativeFormat?: DerivativeFormat | undefined;
 }
 
 /** The options with every field present and checked. */
@@ -35,6 +53,7 @@ export interface StaticServerPlan {
   readonly webRoot: string;
   readonly mediaRoot: string;
   readonly cacheDir: string;
+  readonly refusalsDir: string | undefined;
   readonly linkSecret: string;
   readonly upstream: { readonly host: string; readonly port: number };
   readonly listen: { readonly host: string | undefined; readonly port: number };
@@ -44,55 +63,46 @@ export interface StaticServerPlan {
   readonly publicOrigin: string | undefined;
   readonly guard: GuardConfig;
   readonly accel: boolean;
+  /** Every variant a media URL may name, with what it serves and from where. */
+  readonly variants: readonly VariantRule[];
+  readonly derivativeFormat: DerivativeFormat;
 }
-
-/** The MIME type of each media extension, as keepsake's own responses send it. */
-const MIME_TYPES: Readonly<Record<string, string>> = {
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.webp': 'image/webp',
-  '.avif': 'image/avif',
-  '.gif': 'image/gif',
-  '.tif': 'image/tiff',
-  '.tiff': 'image/tiff',
-  '.heic': 'image/heic',
-  '.heif': 'image/heif',
-  '.mp4': 'video/mp4',
-  '.m4v': 'video/x-m4v',
-  '.webm': 'video/webm',
-  '.mov': 'video/quicktime',
-};
 
 export interface MediaExtension {
   /** Without the dot, lower case. */
   readonly extension: string;
-  readonly type: MediaType;
+  readonly type: MediaKind;
   readonly mime: string;
 }
 
-/** Every extension keepsake serves; anything else under a token is refused. */
+/** Every extension keepsake serves (the media contract's); anything else under a token is refused. */
 export function mediaExtensions(): readonly MediaExtension[] {
-  return Object.entries(MEDIA_EXTENSIONS).map(([dotted, type]) => ({
-    extension: dotted.slice(1),
-    type,
-    // An extension added to the library without a type here is still served, but as bytes.
-    mime: MIME_TYPES[dotted] ?? 'application/octet-stream',
-  }));
+  return Object.entries(MEDIA_FORMATS).map(([dotted, format]) => ({ extension: dotted.slice(1), type: format.kind, mime: format.mime }));
 }
 
-/** `/<token>/…`: the token alphabet and length of src/links/tokens.ts. */
-export const TOKEN_SOURCE = '[A-Za-z]{11,17}';
-/** keepsake's media URL takes a variant of lower-case letters (src/http/media-path.ts). */
-export const VARIANT_SOURCE = '[a-z]+';
-/** Variants served from the media root; every other one is a derivative in the cache. */
-export const ORIGINAL_VARIANTS: readonly string[] = ['original', 'video'];
-/** What keepsake sends on originals and on derivatives (whose URL changes with their bytes). */
-export const CACHE_CONTROL = { original: 'private, max-age=3600', derivative: 'private, max-age=31536000, immutable' } as const;
+/**
+ * The path of one variant's media URLs, as a regular expression with named groups for the
+ * token, the variant, the top album folder and the extension: an original or a video names a
+ * file of the kinds the variant serves; a derivative names its exact cache file.
+ */
+export function variantPathSource(rules: readonly VariantRule[], format: DerivativeFormat, names: { token: string; variant: string; album: string; extension: string }): string {
+  const variants = rules.map((rule) => rule.name).join('|');
+  const start = `^/(?<${names.token}>${TOKEN_SOURCE})/(?<${names.variant}>${variants})/(?<${names.album}>[^/]+)/`;
+  if (rules.every((rule) => rule.source === 'cache')) {
+    return `${start}${derivativeLeafSource(format, names.extension)}$`;
+  }
+  const kinds = [...new Set(rules.flatMap((rule) => rule.kinds))];
+  return `${start}.+\\.(?<${names.extension}>(?i:${kinds.flatMap(extensionsOf).join('|')}))$`;
+}
 
-export const NOT_FOUND_BODY = 'Not Found\n';
-export const FORBIDDEN_BODY = 'Forbidden\n';
-export const TEXT_TYPE = 'text/plain; charset=utf-8';
+/** The variants grouped as a server serves them: each media-root variant alone, the derivatives together. */
+export function variantGroups(plan: Pick<StaticServerPlan, 'variants'>): VariantRule[][] {
+  const fromMediaRoot = plan.variants.filter((rule) => rule.source === 'media-root').map((rule) => [rule]);
+  const derivatives = plan.variants.filter((rule) => rule.source === 'cache');
+  return derivatives.length === 0 ? fromMediaRoot : [...fromMediaRoot, derivatives];
+}
+
+export { CACHE_POLICY, FORBIDDEN_BODY, NOT_FOUND_BODY, REFUSAL_BODIES, TEXT_TYPE, TOKEN_SOURCE } from '../media-contract.js';
 export { ROBOTS_TAG, ROBOTS_TXT };
 
 /** The headers every answer carries, as name → value; HSTS only when the server speaks TLS. */
@@ -149,6 +159,11 @@ export function parseHostPort(name: string, value: string, portOnly: boolean): {
   return { host, port: parsePort(name, match[3]!, value) };
 }
 
+function checkFormat(format: DerivativeFormat): DerivativeFormat {
+  if (!Object.hasOwn(DERIVATIVE_FORMATS, format)) throw invalid('derivativeFormat', Object.keys(DERIVATIVE_FORMATS).join(', '), format);
+  return format;
+}
+
 /** Checks the options once and fills in every default, so the generators only translate. */
 export function planStaticServer(options: StaticServerOptions): StaticServerPlan {
   if (!/^[A-Za-z0-9_-]{16,}$/.test(options.linkSecret)) {
@@ -163,6 +178,7 @@ export function planStaticServer(options: StaticServerOptions): StaticServerPlan
     webRoot: checkPath('webRoot', options.webRoot),
     mediaRoot: checkPath('mediaRoot', options.mediaRoot),
     cacheDir: checkPath('cacheDir', options.cacheDir),
+    refusalsDir: options.refusalsDir === undefined ? undefined : checkPath('refusalsDir', options.refusalsDir),
     linkSecret: options.linkSecret,
     upstream: { host: upstream.host ?? '127.0.0.1', port: upstream.port },
     listen: parseHostPort('listen', options.listen ?? (tls === undefined ? '80' : '443'), true),
@@ -171,6 +187,8 @@ export function planStaticServer(options: StaticServerOptions): StaticServerPlan
     publicOrigin,
     guard: options.guard ?? DEFAULT_GUARD_CONFIG,
     accel: options.accel ?? false,
+    variants: variantRules(options.derivativeVariants ?? DEFAULT_VARIANTS),
+    derivativeFormat: checkFormat(options.derivativeFormat ?? 'webp'),
   };
 }
 

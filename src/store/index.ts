@@ -7,6 +7,8 @@ export {
   type NewSessionRecord,
 } from './sessions-table.js';
 export { createKoaSessionStore, type SessionData } from './koa-session-store.js';
+export type { AccessStore, KeyStore, SessionStore, ShareStore } from './ports.js';
+export { createSqliteAccessStore, StoreConflictError } from './sqlite-access-store.js';
 export { loadOrCreateSecret } from './secrets.js';
 export { createSharesTable, type SharesTable, type ShareRecord } from './shares-table.js';
 export { createRefusalsTable, type RefusalsTable } from './refusals-table.js';

@@ -1,4 +1,5 @@
-import type { SessionRecord, SessionsTable } from './sessions-table.js';
+import type { SessionStore } from './ports.js';
+import type { SessionRecord } from './sessions-table.js';
 
 /** What koa-session keeps in `ctx.session` for a logged-in visitor. */
 export type SessionData = Omit<SessionRecord, 'state' | 'maxAge'> & { _expire: number; _maxAge: number };
@@ -9,23 +10,23 @@ export type SessionData = Omit<SessionRecord, 'state' | 'maxAge'> & { _expire: n
  * expiry forward on renewal (never past the key's or share's cap) and end them.
  */
 export function createKoaSessionStore(
-  sessions: SessionsTable,
+  sessions: SessionStore,
   endSession: (sid: string) => Promise<void>,
   now: () => number = Date.now,
 ) {
   return {
     async get(sid: string): Promise<SessionData | undefined> {
-      const record = sessions.findLive(sid, now());
+      const record = await sessions.findLive(sid, now());
       if (record === undefined) return undefined;
       // `maxAge` is handed over as `_maxAge`: a plain `maxAge` key would make koa-session re-save every request.
       const { state: _state, maxAge: _maxAge, ...data } = record;
       return { ...data, _expire: record.expiresAt, _maxAge: record.maxAge };
     },
     async set(sid: string, data: Partial<SessionData>): Promise<void> {
-      const record = sessions.bySid(sid);
+      const record = await sessions.bySid(sid);
       if (record === undefined || typeof data._expire !== 'number') return;
       const expiresAt = record.expiresCap === null ? data._expire : Math.min(data._expire, record.expiresCap);
-      if (expiresAt > record.expiresAt) sessions.setExpiry(sid, expiresAt);
+      if (expiresAt > record.expiresAt) await sessions.setExpiry(sid, expiresAt);
     },
     async destroy(sid: string): Promise<void> {
       await endSession(sid);

@@ -75,4 +75,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (minute, policy)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Where an album really is (relative to the media root): the grant is decided on it too, so an
+  -- album reached through a link shows only to keys that grant its real place. NULL until known.
+  ALTER TABLE albums ADD COLUMN real_path TEXT;
+  `,
 ];

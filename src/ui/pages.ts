@@ -39,7 +39,6 @@ export interface GalleryPageOptions {
 
 export interface AlbumIndexOptions extends GalleryPageOptions {
   readonly albums: readonly AlbumView[];
-  readonly mediaRootLabel: string;
 }
 
 export function albumIndexPage(assets: AssetCatalogue, options: AlbumIndexOptions): string {
@@ -47,7 +46,7 @@ export function albumIndexPage(assets: AssetCatalogue, options: AlbumIndexOption
   const body =
     options.albums.length === 0
       ? html`<section class="empty-state"><h1>No albums yet</h1>
-<p>Drop a folder of photos into <code>${options.mediaRootLabel}</code> on the server and it appears here as an album. Folders inside it become sub-albums.</p></section>`
+<p>There is nothing to see here yet. Whoever runs this gallery adds albums by putting folders of photos into its media folder; they appear here by themselves.</p></section>`
       : html`<h1>Albums</h1>${albumGrid(options.albums)}`;
   return layout(assets, {
     title: 'Albums',

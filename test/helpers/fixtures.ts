@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { readVerified } from '../../src/paths.js';
 
 export async function tempDir(prefix = 'keepsake-test-'): Promise<string> {
   return mkdtemp(path.join(tmpdir(), prefix));
@@ -30,4 +31,10 @@ export async function makeMediaRoot(root: string): Promise<void> {
   await writeFile(path.join(root, 'Summer 2024', 'notes.txt'), 'not media\n');
   await symlink('/etc', path.join(root, 'Summer 2024', 'etc'));
   await symlink('/etc/passwd', path.join(root, 'Summer 2024', 'passwd.jpg'));
+}
+
+/** An original on disk as the derivatives module wants it, read the way keepsake reads one (checked on the open file). */
+export function fileSource(absolutePath: string, identity: { albumPath: string; name: string; size: number; mtimeMs: number }) {
+  const folder = path.dirname(absolutePath);
+  return { ...identity, absolutePath, read: () => readVerified(folder, [path.basename(absolutePath)], folder) };
 }

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { loadConfig } from '../../src/config.js';
+import { loadSettings } from '../../src/settings.js';
 import { createLogger } from '../../src/log.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import type { LoginStep } from '../../src/links/index.js';
@@ -43,7 +43,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   // The state dir doubles as the working directory: it holds no keepsake.config.json.
   await mkdir(stateDir, { recursive: true });
-  const config = loadConfig(env, stateDir);
+  const config = loadSettings(env, stateDir);
   const logLines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -53,7 +53,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   });
   const server = await startServer(config, createLogger(config.logLevel, sink), options.afterLoginStep ? { afterLoginStep: options.afterLoginStep } : {});
   for (const key of options.keys ?? []) {
-    await server.services.keyring.add({
+    await server.services.access.addKey({
       label: key.label,
       password: key.password,
       albums: key.albums ?? ['*'],
@@ -62,6 +62,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     });
   }
   await server.ready;
-  await server.services.syncViews();
+  await server.services.access.syncViews();
   return Object.assign(server, { stateDir, mediaRoot, webRoot: config.webRoot, logLines, env });
 }

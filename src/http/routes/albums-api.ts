@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
-import { grantedRoots, isAlbumGranted } from '../../auth/index.js';
+import { canSeeAlbum, grantedRoots } from '../../auth/index.js';
 import type { AlbumListing, AlbumSummary, Library } from '../../library/index.js';
-import { splitRequestPath } from '../../paths.js';
+import { CACHE_POLICY, decodeSegments } from '../../media-contract.js';
 import { presentAlbum, presentItem, type DerivativeNaming } from '../media-urls.js';
 import { respondNotFound } from '../not-found.js';
 import { visitorOf, type Visitor } from '../session.js';
@@ -17,28 +17,28 @@ function newestFirst(a: AlbumSummary, b: AlbumSummary): number {
 
 /** The top-level albums a visitor sees: the roots of what their key grants, newest first. */
 export function visibleTopAlbums(library: Library, visitor: Visitor): AlbumSummary[] {
-  return grantedRoots(visitor.albums, library.albumPaths())
-    .map((albumPath) => library.summary(albumPath))
+  return grantedRoots(visitor.albums, library.albums())
+    .map((album) => library.summary(album.path))
     .filter((summary): summary is AlbumSummary => summary !== undefined)
     .sort(newestFirst);
 }
 
-/** The album at an (encoded) URL path when this visitor may see it; else undefined. */
+/**
+ * The album at an (encoded) URL path when this visitor may see it, where it appears and where it
+ * really is; else undefined. Its sub-albums and photos are then all the visitor's to see: the
+ * catalogue follows links only deeper into the album holding them.
+ */
 export function visibleListing(library: Library, visitor: Visitor, encodedPath: string): AlbumListing | undefined {
-  let albumPath: string;
-  try {
-    albumPath = splitRequestPath(encodedPath).join('/');
-  } catch {
-    return undefined;
-  }
-  if (!isAlbumGranted(visitor.albums, albumPath)) return undefined;
-  const listing = library.listing(albumPath);
+  const segments = decodeSegments(encodedPath);
+  const album = segments === undefined ? undefined : library.album(segments.join('/'));
+  if (album === undefined || !canSeeAlbum(visitor.albums, album)) return undefined;
+  const listing = library.listing(album.path);
   return listing === undefined ? undefined : { ...listing, albums: [...listing.albums].sort(newestFirst) };
 }
 
 function requireVisitor(ctx: Context): Visitor | undefined {
   const visitor = visitorOf(ctx);
-  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Cache-Control', CACHE_POLICY.page);
   if (visitor === undefined) {
     ctx.status = 401;
     ctx.body = { error: 'Not logged in' };

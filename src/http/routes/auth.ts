@@ -1,22 +1,18 @@
 import type { Context } from 'koa';
-import type { Keyring, LoginOutcome } from '../../auth/index.js';
+import type { Access, LoginResult } from '../../access/index.js';
 import type { LoginThrottle, Refusal } from '../../guard/index.js';
-import type { Config } from '../../config.js';
-import { keyViewName, type SessionLinks } from '../../links/index.js';
 import type { Logger } from '../../log.js';
-import { isSameOriginRequest, safeNextPath } from '../same-origin.js';
-import { clearLinkCookie, startSession, visitorOf } from '../session.js';
+import { CACHE_POLICY } from '../../media-contract.js';
 import type { Ui } from '../../ui/index.js';
+import { isSameOriginRequest, safeNextPath } from '../same-origin.js';
+import { forgetSession, startSession, visitorOf } from '../session.js';
 
 export interface AuthDeps {
-  readonly config: Config;
+  readonly publicUrl: string | undefined;
   readonly log: Logger;
-  readonly keyring: Keyring;
-  readonly sessionLinks: SessionLinks;
+  readonly access: Access;
   readonly ui: Ui;
   readonly loginThrottle: LoginThrottle;
-  /** Secret behind the static server's token cookie. */
-  readonly linkSecret: string;
   /** Logs and counts a refusal (the guard's one log line per refused request). */
   readonly refuse: (ctx: Context, refusal: Refusal) => void;
 }
@@ -43,7 +39,7 @@ function wantsJson(ctx: Context): boolean {
 
 function answerWithLoginPage(ui: Ui, ctx: Context, status: number, message: string, next: string): void {
   ctx.status = status;
-  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Cache-Control', CACHE_POLICY.page);
   if (wantsJson(ctx)) ctx.body = { error: message };
   else {
     ctx.type = 'html';
@@ -57,17 +53,17 @@ function waitText(seconds: number): string {
   return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
-const MESSAGES: Record<Exclude<LoginOutcome['outcome'], 'accepted'>, string> = {
+const MESSAGES: Record<Exclude<LoginResult['outcome'], 'accepted'>, string> = {
   rejected: 'That password is not right. Check it and try again.',
   expired: 'That password has expired. Ask whoever shared it for a new one.',
 };
 
 export function authRoutes(deps: AuthDeps) {
-  const { config, log, keyring, sessionLinks } = deps;
+  const { log, access } = deps;
 
   async function login(ctx: Context): Promise<void> {
     const form = readLoginForm(ctx.request.body);
-    if (!isSameOriginRequest(ctx, config.publicUrl)) {
+    if (!isSameOriginRequest(ctx, deps.publicUrl)) {
       answerWithLoginPage(deps.ui, ctx, 403, 'This form must be sent from the gallery itself.', form.next);
       return;
     }
@@ -79,7 +75,7 @@ export function authRoutes(deps: AuthDeps) {
       ctx.set('Retry-After', String(gate.retryAfterSeconds));
       return;
     }
-    const result = form.password === '' ? ({ outcome: 'rejected' } as const) : await keyring.authenticate(form.password);
+    const result = await access.login(form.password, { remember: form.remember });
     if (result.outcome !== 'accepted') {
       await deps.loginThrottle.recordFailure(ctx.ip);
       log.warn({ address: ctx.ip, outcome: result.outcome }, 'login refused');
@@ -87,46 +83,31 @@ export function authRoutes(deps: AuthDeps) {
       return;
     }
     await deps.loginThrottle.recordSuccess(ctx.ip);
-    const { key } = result;
-    const maxAge = form.remember ? config.rememberTtlMs : config.sessionTtlMs;
-    const record = await sessionLinks.open({
-      keyId: key.id,
-      shareId: null,
-      label: key.label,
-      albums: key.albums,
-      canDownloadOriginals: key.canDownloadOriginals,
-      view: keyViewName(key.id),
-      maxAge,
-      expiresCap: key.expiresAt,
-    });
-    await startSession(ctx, record.sid, record.token, maxAge, deps.linkSecret);
-    log.info({ address: ctx.ip, label: key.label }, 'login');
-    ctx.set('Cache-Control', 'no-store');
+    await startSession(ctx, result.session, result.maxAge);
+    log.info({ address: ctx.ip, label: result.session.label }, 'login');
+    ctx.set('Cache-Control', CACHE_POLICY.page);
     ctx.status = 303;
     ctx.redirect(form.next);
   }
 
   async function logout(ctx: Context): Promise<void> {
-    if (!isSameOriginRequest(ctx, config.publicUrl)) {
+    if (!isSameOriginRequest(ctx, deps.publicUrl)) {
       ctx.status = 403;
       ctx.body = 'This form must be sent from the gallery itself.\n';
       return;
     }
     const visitor = visitorOf(ctx);
     // The link goes before the answer does: every URL of this session is dead on arrival of the 303.
-    if (visitor !== undefined) {
-      await sessionLinks.end(visitor.sid);
-      clearLinkCookie(ctx, visitor.token);
-    }
-    ctx.session = null;
-    ctx.set('Cache-Control', 'no-store');
+    if (visitor !== undefined) await access.endSession(visitor.sid);
+    forgetSession(ctx, visitor);
+    ctx.set('Cache-Control', CACHE_POLICY.page);
     ctx.status = 303;
     ctx.redirect('/');
   }
 
   function me(ctx: Context): void {
     const visitor = visitorOf(ctx);
-    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Cache-Control', CACHE_POLICY.page);
     if (visitor === undefined) {
       ctx.status = 401;
       ctx.body = { error: 'Not logged in' };

@@ -1,63 +1,115 @@
 import path from 'node:path';
 import type { Context, Next } from 'koa';
-import { isAlbumGranted } from '../../auth/index.js';
-import { mediaTypeOf } from '../../library/media-types.js';
-import { resolveInside } from '../../paths.js';
-import { parseMediaPath } from '../media-path.js';
+import { canSeeAlbum } from '../../auth/index.js';
+import type { Derivatives, SourceImage } from '../../derivatives/index.js';
+import type { AlbumLocation, Library, MediaItem } from '../../library/index.js';
+import {
+  ACCEL_PREFIXES,
+  isMediaPath,
+  LINK_COOKIE,
+  mayFetch,
+  parseMediaUrl,
+  servesFile,
+  variantRule,
+  type MediaUrl,
+  type VariantRule,
+} from '../../media-contract.js';
+import { openVerified, PathRejectedError, type VerifiedFile } from '../../paths.js';
 import { respondNotFound } from '../not-found.js';
 import { sendFile } from '../send-file.js';
-import { visitorOf, type Visitor } from '../session.js';
+import { clearLinkCookie, visitorOf, type Visitor } from '../session.js';
 
 export interface MediaDeps {
-  readonly webRoot: string;
-  /** Real (symlink-free) absolute path of the media root. */
+  readonly library: Library;
+  readonly derivatives: Derivatives;
+  /** Real paths of where media bytes live. */
   readonly mediaRoot: string;
-  /** Serves a derivative variant; false when the URL names none this visitor may see. */
-  /** nginx's internal location for the media root, when it sends the bytes (X-Accel-Redirect). */
-  readonly accelPrefix?: string | undefined;
-  readonly serveDerivative: (ctx: Context, visitor: Visitor, variant: string, encodedRest: string) => Promise<boolean>;
+  readonly cacheDir: string;
+  /** nginx sends the bytes (X-Accel-Redirect) once keepsake has checked them. */
+  readonly accel: boolean;
+  readonly sourceOf: (item: MediaItem) => SourceImage;
 }
 
-export interface MediaRequest {
-  readonly visitor: Visitor;
-  readonly variant: string;
-  readonly encodedRest: string;
+/** What a media request asks for, once every guard has said yes. */
+interface MediaTarget {
+  readonly rule: VariantRule;
+  readonly album: AlbumLocation;
+  readonly item: MediaItem;
 }
+
+type Verdict = MediaTarget | { readonly refused: string };
+
+const no = (refused: string): Verdict => ({ refused });
 
 /**
- * Guards, in order: a media-shaped URL, a session that owns the token, a variant its key
- * may fetch, a path that resolves (through the token link, so through the key's view)
- * to a media file inside the media root, in a granted album. Any "no" is the same 404.
+ * The guards, in order, over one parsed request: the session owns the token → the variant
+ * exists and this view may fetch it → the album is granted, where it appears and where it
+ * really is → the file is in the catalogue and is a kind this variant serves (a derivative: the
+ * current one). Each "no" names itself for the log; the visitor sees the one uniform 404.
  */
-export function mediaRoutes(deps: MediaDeps) {
-  async function serveOriginal(ctx: Context, request: MediaRequest): Promise<void> {
-    const { visitor, variant, encodedRest } = request;
-    const base = path.join(deps.webRoot, visitor.token);
-    const real = await resolveInside(base, `${variant}/${encodedRest}`, [deps.mediaRoot]);
-    const type = mediaTypeOf(real);
-    const albumPath = path.relative(deps.mediaRoot, path.dirname(real)).split(path.sep).join('/');
-    if (type === undefined || (variant === 'video' && type !== 'video') || !isAlbumGranted(visitor.albums, albumPath)) {
-      respondNotFound(ctx);
-      return;
-    }
-    await sendFile(ctx, deps.mediaRoot, real, { cacheControl: 'private, max-age=3600', acceptRanges: true, accelPrefix: deps.accelPrefix });
+function authorise(url: MediaUrl, visitor: Visitor | undefined, method: string, deps: MediaDeps): Verdict {
+  if (method !== 'GET' && method !== 'HEAD') return no('method');
+  if (visitor === undefined || visitor.token !== url.token) return no('not this session\'s token');
+  const rule = variantRule(url.variant, deps.derivatives.variants);
+  if (rule === undefined) return no('unknown variant');
+  if (!mayFetch(rule, visitor.canDownloadOriginals)) return no('variant not granted');
+  const album = deps.library.album(url.albumPath);
+  if (album === undefined || !canSeeAlbum(visitor.albums, album)) return no('album not granted');
+  if (!servesFile(rule, url.name)) return no('not a kind of file this variant serves');
+  if (rule.source === 'media-root') {
+    const item = deps.library.item(url.albumPath, url.name);
+    if (item === undefined || !rule.kinds.includes(item.type)) return no('not in the catalogue');
+    return { rule, album, item };
   }
+  const leaf = deps.derivatives.parseLeaf(url.name);
+  const item = leaf === undefined ? undefined : deps.library.item(url.albumPath, leaf.sourceName);
+  if (item === undefined || item.type !== 'image' || deps.derivatives.leafFor(item, rule.name) !== url.name) return no('not a current derivative');
+  return { rule, album, item };
+}
 
+/** The derivative's cache file, verified to be that very file; made first on a miss. */
+async function openDerivative(target: MediaTarget, deps: MediaDeps): Promise<VerifiedFile> {
+  const folder = [target.rule.name, ...target.album.path.split('/')];
+  const leaf = deps.derivatives.leafFor(target.item, target.rule.name);
+  const open = () => openVerified(deps.cacheDir, [...folder, leaf], path.join(deps.cacheDir, ...folder));
+  try {
+    return await open();
+  } catch (error) {
+    if (!(error instanceof PathRejectedError)) throw error;
+    await deps.derivatives.ensure(deps.sourceOf(target.item), target.rule.name, 'now');
+    return open();
+  }
+}
+
+function refuse(ctx: Context, token: string | undefined, reason: string): void {
+  ctx.state['mediaRefused'] = reason;
+  // A browser still holding a dead token's link cookie loses it with its first 404.
+  if (token !== undefined && ctx.cookies.get(LINK_COOKIE) !== undefined) clearLinkCookie(ctx, token);
+  respondNotFound(ctx);
+}
+
+/** `/<token>/<variant>/<album>/<file>`: every media answer keepsake gives, or the uniform 404. */
+export function mediaRoute(deps: MediaDeps) {
   return async function media(ctx: Context, next: Next): Promise<void> {
-    const media = parseMediaPath(ctx.path);
-    if (media === undefined) return next();
-    const { token, variant, encodedRest } = media;
+    if (!isMediaPath(ctx.path)) return next();
+    const url = parseMediaUrl(ctx.path);
+    if (url === undefined) return refuse(ctx, undefined, 'malformed path');
     const visitor = visitorOf(ctx);
-    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || visitor === undefined || visitor.token !== token) {
-      respondNotFound(ctx);
-      return;
+    const verdict = authorise(url, visitor, ctx.method, deps);
+    if ('refused' in verdict) return refuse(ctx, visitor?.token === url.token ? undefined : url.token, verdict.refused);
+    const fromCache = verdict.rule.source === 'cache';
+    let file: VerifiedFile;
+    try {
+      file = fromCache ? await openDerivative(verdict, deps) : await deps.library.openOriginal(verdict.item);
+    } catch (error) {
+      if (error instanceof PathRejectedError) return refuse(ctx, undefined, error.reason);
+      throw error;
     }
-    ctx.state['media'] = { visitor, variant, encodedRest } satisfies MediaRequest;
-    if (variant === 'video' || (variant === 'original' && visitor.canDownloadOriginals)) {
-      await serveOriginal(ctx, { visitor, variant, encodedRest });
-      return;
-    }
-    if (variant !== 'original' && (await deps.serveDerivative(ctx, visitor, variant, encodedRest))) return;
-    respondNotFound(ctx);
+    await sendFile(ctx, file, {
+      root: fromCache ? deps.cacheDir : deps.mediaRoot,
+      cacheControl: verdict.rule.cacheControl,
+      acceptRanges: verdict.rule.ranges,
+      accelPrefix: deps.accel ? ACCEL_PREFIXES[verdict.rule.source] : undefined,
+    });
   };
 }

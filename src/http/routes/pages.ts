@@ -7,14 +7,12 @@ import { respondNotFound } from '../not-found.js';
 import { safeNextPath } from '../same-origin.js';
 import { visitorOf, type Visitor } from '../session.js';
 import { honeypotPath } from '../../guard/index.js';
-import { splitRequestPath } from '../../paths.js';
-import { parseMediaPath } from '../media-path.js';
+import { CACHE_POLICY, parseMediaUrl } from '../../media-contract.js';
 import { visibleListing, visibleTopAlbums } from './albums-api.js';
 
 export interface PagesDeps {
   readonly library: Library;
   readonly naming?: DerivativeNaming | undefined;
-  readonly mediaRootLabel: string;
   readonly ui: Ui;
   readonly guardSecret: string;
   readonly deterrents: boolean;
@@ -23,7 +21,7 @@ export interface PagesDeps {
 
 function html(ctx: Context, body: string): void {
   // Pages are never stored: after logout, Back must not show photos from the cache.
-  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Cache-Control', CACHE_POLICY.page);
   ctx.type = 'html';
   ctx.body = body;
 }
@@ -35,11 +33,8 @@ export function pages(deps: PagesDeps) {
   function honeypotFor(visitor: Visitor): string | undefined {
     if (!deps.honeypot) return undefined;
     const href = honeypotPath(visitor.token, deps.guardSecret);
-    const media = parseMediaPath(href);
-    if (media === undefined) return undefined;
-    const segments = splitRequestPath(media.encodedRest);
-    const name = segments.pop()!;
-    return library.item(segments.join('/'), name) === undefined ? href : undefined;
+    const url = parseMediaUrl(href);
+    return url !== undefined && library.item(url.albumPath, url.name) === undefined ? href : undefined;
   }
 
   return {
@@ -50,12 +45,12 @@ export function pages(deps: PagesDeps) {
         return;
       }
       const albums = visibleTopAlbums(library, visitor).map((album) => presentAlbum(visitor, album, naming));
-      html(ctx, ui.renderAlbumIndex({ visitor, albums, mediaRootLabel: deps.mediaRootLabel, deterrents, honeypotHref: honeypotFor(visitor) }));
+      html(ctx, ui.renderAlbumIndex({ visitor, albums, deterrents, honeypotHref: honeypotFor(visitor) }));
     },
     album(ctx: Context): void {
       const visitor = visitorOf(ctx);
       if (visitor === undefined) {
-        ctx.set('Cache-Control', 'no-store');
+        ctx.set('Cache-Control', CACHE_POLICY.page);
         ctx.redirect(`/?next=${encodeURIComponent(ctx.path)}`);
         return;
       }

@@ -1,0 +1,338 @@
+import { createHash } from 'node:crypto';
+
+/*
+ * The media contract, defined once. What a media URL looks like, which kinds of file each
+ * variant may serve and from where, what a refusal says, how media may be cached, how a token
+ * is bound to a browser for a static server, and how secrets in a URL are shortened for logs.
+ * keepsake's own routes, the per-key views on disk and every generated server configuration
+ * (nginx, lighttpd, Apache) are derived from this file, so no rule can drift between them.
+ * A leaf: it imports nothing of the project.
+ */
+
+// ── Tokens ─────────────────────────────────────────────────────────────────────────────────
+
+/** A session's link name: letters only, its length itself random within these bounds. */
+export const TOKEN_LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+export const TOKEN_MIN_LENGTH = 11;
+export const TOKEN_MAX_LENGTH = 17;
+/** The token as a regular expression source, for keepsake and for every server configuration. */
+export const TOKEN_SOURCE = `[A-Za-z]{${TOKEN_MIN_LENGTH},${TOKEN_MAX_LENGTH}}`;
+/** The only names the sweeper may ever delete from the web root. */
+export const TOKEN_PATTERN = new RegExp(`^${TOKEN_SOURCE}$`);
+
+export function isToken(name: string): boolean {
+  return TOKEN_PATTERN.test(name);
+}
+
+// ── Kinds of file ──────────────────────────────────────────────────────────────────────────
+
+export type MediaKind = 'image' | 'video';
+
+export interface MediaFormat {
+  readonly kind: MediaKind;
+  readonly mime: string;
+}
+
+/** Every extension keepsake catalogues and serves (lower case, with the dot); nothing else is ever served. */
+export const MEDIA_FORMATS: Readonly<Record<string, MediaFormat>> = Object.freeze({
+  '.jpg': { kind: 'image', mime: 'image/jpeg' },
+  '.jpeg': { kind: 'image', mime: 'image/jpeg' },
+  '.png': { kind: 'image', mime: 'image/png' },
+  '.webp': { kind: 'image', mime: 'image/webp' },
+  '.avif': { kind: 'image', mime: 'image/avif' },
+  '.gif': { kind: 'image', mime: 'image/gif' },
+  '.tif': { kind: 'image', mime: 'image/tiff' },
+  '.tiff': { kind: 'image', mime: 'image/tiff' },
+  '.heic': { kind: 'image', mime: 'image/heic' },
+  '.heif': { kind: 'image', mime: 'image/heif' },
+  '.mp4': { kind: 'video', mime: 'video/mp4' },
+  '.m4v': { kind: 'video', mime: 'video/x-m4v' },
+  '.webm': { kind: 'video', mime: 'video/webm' },
+  '.mov': { kind: 'video', mime: 'video/quicktime' },
+});
+
+function extensionOf(fileName: string): string {
+  const slash = Math.max(fileName.lastIndexOf('/'), fileName.lastIndexOf('\\'));
+  const dot = fileName.lastIndexOf('.');
+  return dot > slash + 1 ? fileName.slice(dot).toLowerCase() : '';
+}
+
+export function mediaFormatOf(fileName: string): MediaFormat | undefined {
+  return MEDIA_FORMATS[extensionOf(fileName)];
+}
+
+export function mediaKindOf(fileName: string): MediaKind | undefined {
+  return mediaFormatOf(fileName)?.kind;
+}
+
+/** The extensions (without the dot) of one kind of file. */
+export function extensionsOf(kind: MediaKind): string[] {
+  return Object.entries(MEDIA_FORMATS)
+    .filter(([, format]) => format.kind === kind)
+    .map(([extension]) => extension.slice(1));
+}
+
+// ── Derivative files ───────────────────────────────────────────────────────────────────────
+
+/** The formats derivatives are written in: the extension is the last part of their URL. */
+export const DERIVATIVE_FORMATS = Object.freeze({
+  webp: { extension: 'webp', mime: 'image/webp' },
+  avif: { extension: 'avif', mime: 'image/avif' },
+  jpeg: { extension: 'jpg', mime: 'image/jpeg' },
+} as const);
+export type DerivativeFormat = keyof typeof DERIVATIVE_FORMATS;
+
+/** Hex digits of the settings hash in a derivative's name: `<source name>.<hash>.<extension>`. */
+export const DERIVATIVE_HASH_LENGTH = 12;
+
+/**
+ * A derivative's last URL segment (and cache file name), as a regular expression source: of one
+ * format, or of any; the extension in a named group when `extensionGroup` is given.
+ */
+export function derivativeLeafSource(format?: DerivativeFormat, extensionGroup?: string): string {
+  const extensions = format === undefined ? Object.values(DERIVATIVE_FORMATS).map((entry) => entry.extension) : [DERIVATIVE_FORMATS[format].extension];
+  const group = extensionGroup === undefined ? '?:' : `?<${extensionGroup}>`;
+  return `.+\\.[0-9a-f]{${DERIVATIVE_HASH_LENGTH}}\\.(${group}${extensions.join('|')})`;
+}
+
+// ── Variants ───────────────────────────────────────────────────────────────────────────────
+
+/** A variant's name in a URL and in the presets: lower case, URL- and file-safe. */
+export const VARIANT_SOURCE = '[a-z][a-z0-9-]{0,31}';
+const VARIANT_NAME = new RegExp(`^${VARIANT_SOURCE}$`);
+
+export const ORIGINAL = 'original';
+export const VIDEO = 'video';
+/** Names a preset may not take: they name the untouched files. */
+export const RESERVED_VARIANTS: readonly string[] = [ORIGINAL, VIDEO];
+
+export function isVariantName(name: string): boolean {
+  return VARIANT_NAME.test(name);
+}
+
+/** Where a variant's bytes live: the admin's originals, or keepsake's derivative cache. */
+export type VariantSource = 'media-root' | 'cache';
+/** Who may have it: every view, or only views whose grant allows originals. */
+export type Audience = 'everyone' | 'originals';
+
+export interface VariantRule {
+  readonly name: string;
+  readonly source: VariantSource;
+  /** The kinds of file it serves (for a derivative, the kinds it is made from). */
+  readonly kinds: readonly MediaKind[];
+  /** Who may fetch it from keepsake. */
+  readonly fetch: Audience;
+  /**
+   * Whose view holds it on disk for a static server. A media-root variant links a whole album
+   * folder, so a view that may not read photo originals must not hold one at all.
+   */
+  readonly onDisk: Audience;
+  readonly cacheControl: string;
+  /** Range requests are part of playing a video; on images they are a scraper's tool. */
+  readonly ranges: boolean;
+}
+
+/** How media may be cached: an original may change in place; a derivative's URL changes with its bytes. */
+export const CACHE_POLICY = Object.freeze({
+  original: 'private, max-age=3600',
+  derivative: 'private, max-age=31536000, immutable',
+  page: 'no-store',
+  asset: 'public, max-age=31536000, immutable',
+});
+
+const ORIGINAL_RULE: VariantRule = Object.freeze({
+  name: ORIGINAL, source: 'media-root', kinds: ['image', 'video'], fetch: 'originals', onDisk: 'originals', cacheControl: CACHE_POLICY.original, ranges: true,
+} as const);
+const VIDEO_RULE: VariantRule = Object.freeze({
+  name: VIDEO, source: 'media-root', kinds: ['video'], fetch: 'everyone', onDisk: 'originals', cacheControl: CACHE_POLICY.original, ranges: true,
+} as const);
+
+function derivativeRule(name: string): VariantRule {
+  return Object.freeze({ name, source: 'cache', kinds: ['image'], fetch: 'everyone', onDisk: 'everyone', cacheControl: CACHE_POLICY.derivative, ranges: false } as const);
+}
+
+/** Every variant a URL may name, given the configured derivative presets. */
+export function variantRules(derivativeVariants: readonly string[]): VariantRule[] {
+  return [ORIGINAL_RULE, VIDEO_RULE, ...derivativeVariants.map(derivativeRule)];
+}
+
+export function variantRule(name: string, derivativeVariants: readonly string[]): VariantRule | undefined {
+  if (name === ORIGINAL) return ORIGINAL_RULE;
+  if (name === VIDEO) return VIDEO_RULE;
+  return derivativeVariants.includes(name) ? derivativeRule(name) : undefined;
+}
+
+function reaches(audience: Audience, canDownloadOriginals: boolean): boolean {
+  return audience === 'everyone' || canDownloadOriginals;
+}
+
+/** Whether a visitor whose grant says `canDownloadOriginals` may fetch this variant. */
+export function mayFetch(rule: VariantRule, canDownloadOriginals: boolean): boolean {
+  return reaches(rule.fetch, canDownloadOriginals);
+}
+
+/** The variants a view holds on disk, for a grant that does or does not allow originals. */
+export function viewVariants(canDownloadOriginals: boolean, derivativeVariants: readonly string[]): VariantRule[] {
+  return variantRules(derivativeVariants).filter((rule) => reaches(rule.onDisk, canDownloadOriginals));
+}
+
+const DERIVATIVE_LEAF = new RegExp(`^${derivativeLeafSource()}$`);
+
+/** Whether this variant may serve this file name (by its kind; a derivative by its name's shape). */
+export function servesFile(rule: VariantRule, fileName: string): boolean {
+  if (rule.source === 'cache') return DERIVATIVE_LEAF.test(fileName);
+  const kind = mediaKindOf(fileName);
+  return kind !== undefined && rule.kinds.includes(kind);
+}
+
+// ── Media URLs ─────────────────────────────────────────────────────────────────────────────
+
+/** `/<token>/<variant>/…`: the start of every media URL. */
+export const MEDIA_URL_START = new RegExp(`^/(${TOKEN_SOURCE})/(${VARIANT_SOURCE})/`);
+
+/** A media URL, decoded exactly once. */
+export interface MediaUrl {
+  readonly token: string;
+  readonly variant: string;
+  /** The album's path relative to the media root, `/`-separated; '' for the top level. */
+  readonly albumPath: string;
+  /** The file's name: an original's name, or a derivative's leaf. */
+  readonly name: string;
+}
+
+const FORBIDDEN_IN_SEGMENT = /[\0/\\]/;
+
+/** A folder or file name that is neither empty, hidden (`.`, `..`, dot-files) nor a way out of its folder. */
+export function isPlainSegment(segment: string): boolean {
+  return segment !== '' && !segment.startsWith('.') && !FORBIDDEN_IN_SEGMENT.test(segment);
+}
+
+/** One path segment, decoded exactly once; undefined when malformed or not a plain segment once decoded. */
+export function decodeSegment(encoded: string): string | undefined {
+  let segment: string;
+  try {
+    segment = decodeURIComponent(encoded);
+  } catch {
+    return undefined;
+  }
+  return isPlainSegment(segment) ? segment : undefined;
+}
+
+/** Splits an encoded path into decoded segments, or undefined when any segment is not allowed. */
+export function decodeSegments(encodedPath: string): string[] | undefined {
+  const trimmed = encodedPath.startsWith('/') ? encodedPath.slice(1) : encodedPath;
+  if (trimmed === '') return undefined;
+  const segments: string[] = [];
+  for (const part of trimmed.split('/')) {
+    const segment = decodeSegment(part);
+    if (segment === undefined) return undefined;
+    segments.push(segment);
+  }
+  return segments;
+}
+
+/** True when the path has the shape of a media URL, whatever follows: such a path is never a page. */
+export function isMediaPath(path: string): boolean {
+  return MEDIA_URL_START.test(path);
+}
+
+/** The media URL a path names, or undefined for anything else (including every malformed one). */
+export function parseMediaUrl(path: string): MediaUrl | undefined {
+  const start = MEDIA_URL_START.exec(path);
+  if (start === null) return undefined;
+  const segments = decodeSegments(path.slice(start[0].length));
+  if (segments === undefined) return undefined;
+  const name = segments.pop()!;
+  return { token: start[1]!, variant: start[2]!, albumPath: segments.join('/'), name };
+}
+
+export function encodePath(...parts: readonly string[]): string {
+  return parts
+    .filter((part) => part !== '')
+    .flatMap((part) => part.split('/'))
+    .map(encodeURIComponent)
+    .join('/');
+}
+
+/** The URL of one file of one variant under a session's token. */
+export function mediaUrl(token: string, variant: string, albumPath: string, name: string): string {
+  return `/${token}/${encodePath(variant, albumPath, name)}`;
+}
+
+/** What the extension of a media URL says it is ('image' for a derivative), for the guard. */
+export function mediaKindOfPath(path: string): MediaKind | undefined {
+  return mediaKindOf(path.split('?')[0] ?? '');
+}
+
+// ── Binding a token to a browser (for a static server) ─────────────────────────────────────
+
+/** The cookie that proves a token is this browser's own; scoped to `Path=/<token>/`. */
+export const LINK_COOKIE = 'keepsake_link';
+
+/**
+ * The cookie's value: MD5 over token and secret, base64url without padding — exactly what
+ * nginx's `secure_link_md5 "$token$secret"` computes, and lighttpd's mod_magnet can. Knowing a
+ * URL (and so the token) is not enough to forge it.
+ */
+export function linkCookieValue(token: string, secret: string): string {
+  return createHash('md5').update(`${token}${secret}`).digest('base64url');
+}
+
+/** Where an X-Accel-Redirect points, by where the bytes live (nginx's internal locations). */
+export const ACCEL_PREFIXES: Readonly<Record<VariantSource, string>> = Object.freeze({
+  'media-root': '/_keepsake/media/',
+  cache: '/_keepsake/cache/',
+});
+
+// ── Refusals ───────────────────────────────────────────────────────────────────────────────
+
+export const TEXT_TYPE = 'text/plain; charset=utf-8';
+
+/** The body of every refusal, by status, whoever gives it: nothing can be learned by comparing answers. */
+export const REFUSAL_BODIES = Object.freeze({
+  403: 'Forbidden\n',
+  404: 'Not Found\n',
+  429: 'Too many requests. Slow down and try again shortly.\n',
+  502: 'keepsake is not answering. Try again in a moment.\n',
+  503: 'Busy, try again shortly\n',
+} as const);
+export type RefusalStatus = keyof typeof REFUSAL_BODIES;
+
+export const NOT_FOUND_BODY = REFUSAL_BODIES[404];
+export const FORBIDDEN_BODY = REFUSAL_BODIES[403];
+
+// ── Share links ────────────────────────────────────────────────────────────────────────────
+
+export const SHARE_PATH_PREFIX = '/s/';
+/** HMAC-SHA256 in base64url: 43 characters. */
+export const SHARE_SIGNATURE_LENGTH = 43;
+/** `/s/<payload>.<signature>`, both base64url. */
+export const SHARE_PATH_SOURCE = `/s/([A-Za-z0-9_-]+)\\.([A-Za-z0-9_-]{${SHARE_SIGNATURE_LENGTH}})`;
+
+// ── Logs ───────────────────────────────────────────────────────────────────────────────────
+
+/** How much of a token or a share link's signature a log keeps: enough to tell them apart, too little to use. */
+export const LOGGED_SECRET_CHARACTERS = 3;
+
+/** A token shortened for logs. */
+export function shortToken(token: string): string {
+  return `${token.slice(0, LOGGED_SECRET_CHARACTERS)}…`;
+}
+
+/** A token at the start of a path; the letters a log keeps, and the rest. */
+export const LOGGED_TOKEN_SOURCE = `^/([A-Za-z]{${LOGGED_SECRET_CHARACTERS}})[A-Za-z]{${TOKEN_MIN_LENGTH - LOGGED_SECRET_CHARACTERS},${TOKEN_MAX_LENGTH - LOGGED_SECRET_CHARACTERS}}(/.*)?$`;
+/** Anything under /s/; the first letters of a signature, when there is one. */
+export const LOGGED_SHARE_SOURCE = `^/s/[^.]*(?:\\.([A-Za-z0-9_-]{0,${LOGGED_SECRET_CHARACTERS}}))?`;
+const LOGGED_TOKEN = new RegExp(LOGGED_TOKEN_SOURCE);
+const LOGGED_SHARE = new RegExp(LOGGED_SHARE_SOURCE);
+
+/**
+ * A request path as any log may write it: a token keeps its first letters, a share link only
+ * the first letters of its signature. A log line never holds a URL that opens anything.
+ */
+export function loggablePath(path: string): string {
+  const share = LOGGED_SHARE.exec(path);
+  if (share !== null) return `${SHARE_PATH_PREFIX}….${share[1] ?? ''}…`;
+  const token = LOGGED_TOKEN.exec(path);
+  return token === null ? path : `/${token[1]}…${token[2] ?? ''}`;
+}

@@ -1,0 +1,62 @@
+import type { KeyRecord, NewKeyRecord } from './keys-table.js';
+import type { NewSessionRecord, SessionRecord } from './sessions-table.js';
+import type { ShareRecord } from './shares-table.js';
+
+/*
+ * What keepsake asks of a store for keys, sessions and share links: small, asynchronous and
+ * engine-neutral, so a second engine (PostgreSQL, for several nodes) is one adapter. SQLite's is
+ * in sqlite-access-store.ts. Times are absolute epoch milliseconds.
+ */
+
+export interface KeyStore {
+  add(key: NewKeyRecord): Promise<KeyRecord>;
+  /** Sorted by label. */
+  all(): Promise<KeyRecord[]>;
+  byLabel(label: string): Promise<KeyRecord | undefined>;
+  byId(id: number): Promise<KeyRecord | undefined>;
+  /** Removes the key and every session opened with it. */
+  remove(id: number): Promise<boolean>;
+  count(): Promise<number>;
+}
+
+export interface SessionStore {
+  /** A login's first step; rejects with StoreConflictError when the sid or token is taken. */
+  insertPending(session: NewSessionRecord): Promise<void>;
+  activate(sid: string): Promise<boolean>;
+  /** The session behind a cookie, only while active and unexpired at `now`. */
+  findLive(sid: string, now: number): Promise<SessionRecord | undefined>;
+  bySid(sid: string): Promise<SessionRecord | undefined>;
+  byToken(token: string): Promise<SessionRecord | undefined>;
+  /** Active and unexpired at `now`, oldest first. */
+  live(now: number): Promise<SessionRecord[]>;
+  byKey(keyId: number): Promise<SessionRecord[]>;
+  byLabel(label: string): Promise<SessionRecord[]>;
+  byShare(shareId: string): Promise<SessionRecord[]>;
+  /** Active sessions expired at `now`, at most `limit`. */
+  expired(now: number, limit: number): Promise<Array<{ sid: string; token: string }>>;
+  /** Pending rows made at or before `createdBefore`: logins that never finished. */
+  stalePending(createdBefore: number): Promise<Array<{ sid: string; token: string }>>;
+  /** Tokens of every row, pending or active. */
+  tokens(): Promise<Set<string>>;
+  activeTokens(): Promise<Set<string>>;
+  setExpiry(sid: string, expiresAt: number): Promise<boolean>;
+  delete(sid: string): Promise<boolean>;
+  deleteMany(sids: readonly string[]): Promise<void>;
+}
+
+export interface ShareStore {
+  add(share: Omit<ShareRecord, 'uses' | 'revokedAt'>): Promise<void>;
+  byId(id: string): Promise<ShareRecord | undefined>;
+  /** Newest first. */
+  all(): Promise<ShareRecord[]>;
+  /** Counts one use if the share is still open at `now`; false when revoked, expired or used up. Atomic. */
+  takeUse(id: string, now: number): Promise<boolean>;
+  revoke(id: string, now: number): Promise<boolean>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+export interface AccessStore {
+  readonly keys: KeyStore;
+  readonly sessions: SessionStore;
+  readonly shares: ShareStore;
+}

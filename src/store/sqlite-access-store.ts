@@ -1,0 +1,68 @@
+import { KeepsakeError } from '../errors.js';
+import type { Db } from './database.js';
+import { createKeysTable } from './keys-table.js';
+import type { AccessStore } from './ports.js';
+import { createSessionsTable } from './sessions-table.js';
+import { createSharesTable } from './shares-table.js';
+
+/** A row that would repeat a unique value (a session id or token): the caller picks another. */
+export class StoreConflictError extends KeepsakeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORE_CONFLICT', message, options);
+  }
+}
+
+/**
+ * The access store over SQLite. better-sqlite3 answers synchronously (and, for these small
+ * indexed statements, faster than a round trip through the thread pool would), so each method
+ * is its table's statement in an async function: a throw becomes a rejection.
+ */
+export function createSqliteAccessStore(db: Db): AccessStore {
+  const keys = createKeysTable(db);
+  const sessions = createSessionsTable(db);
+  const shares = createSharesTable(db);
+  return {
+    keys: {
+      add: async (key) => keys.add(key),
+      all: async () => keys.all(),
+      byLabel: async (label) => keys.byLabel(label),
+      byId: async (id) => keys.byId(id),
+      remove: async (id) => keys.remove(id),
+      count: async () => keys.count(),
+    },
+    sessions: {
+      async insertPending(session) {
+        try {
+          sessions.insertPending(session);
+        } catch (error) {
+          const code = (error as { code?: string }).code;
+          if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError('session id or token taken', { cause: error });
+          throw error;
+        }
+      },
+      activate: async (sid) => sessions.activate(sid),
+      findLive: async (sid, now) => sessions.findLive(sid, now),
+      bySid: async (sid) => sessions.bySid(sid),
+      byToken: async (token) => sessions.byToken(token),
+      live: async (now) => sessions.live(now),
+      byKey: async (keyId) => sessions.byKey(keyId),
+      byLabel: async (label) => sessions.byLabel(label),
+      byShare: async (shareId) => sessions.byShare(shareId),
+      expired: async (now, limit) => sessions.expired(now, limit),
+      stalePending: async (createdBefore) => sessions.stalePending(createdBefore),
+      tokens: async () => sessions.tokens(),
+      activeTokens: async () => sessions.activeTokens(),
+      setExpiry: async (sid, expiresAt) => sessions.setExpiry(sid, expiresAt),
+      delete: async (sid) => sessions.delete(sid),
+      deleteMany: async (sids) => sessions.deleteMany(sids),
+    },
+    shares: {
+      add: async (share) => shares.add(share),
+      byId: async (id) => shares.byId(id),
+      all: async () => shares.all(),
+      takeUse: async (id, now) => shares.takeUse(id, now),
+      revoke: async (id, now) => shares.revoke(id, now),
+      deleteExpired: async (now) => shares.deleteExpired(now),
+    },
+  };
+}
