@@ -87,7 +87,7 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
   const db = openDatabase(paths.database);
   const store = createSqliteAccessStore(db);
   const secrets = loadSecrets(paths.secrets);
-  const library = createLibrary({ db, mediaRoot, log: log.child({ module: 'library' }) });
+  const library = createLibrary({ db, mediaRoot, ignoredNames: settings.ignoredNames, log: log.child({ module: 'library' }) });
   const derivatives = createDerivatives({
     cacheDir,
     log: log.child({ module: 'derivatives' }),

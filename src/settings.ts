@@ -1,10 +1,12 @@
 import { loadConfig } from './config.js';
 import { presetsSection } from './derivatives/index.js';
 import { guardConfigSection, trustProxySection } from './guard/index.js';
+import { ignoredNamesSection } from './library/index.js';
 
 /*
  * Every setting keepsake reads: the core ones of config.ts, and the sections the features check
- * themselves (the guard's policies, the derivative presets, the trusted proxies), all loaded and
+ * themselves (the guard's policies, the derivative presets, the trusted proxies, the names the
+ * catalogue ignores), all loaded and
  * checked at once so a bad start-up lists every problem together.
  */
 
@@ -12,6 +14,7 @@ export const SETTINGS_SECTIONS = {
   guard: guardConfigSection,
   presets: presetsSection,
   trustProxy: trustProxySection,
+  ignoredNames: ignoredNamesSection,
 } as const;
 
 export type Settings = ReturnType<typeof loadSettings>;

@@ -49,6 +49,8 @@ function facts(overrides: Partial<RequestFacts> = {}): RequestFacts {
     hasRange: false,
     address: '192.0.2.10',
     ownOrigin: OWN,
+    host: '127.0.0.1:8080',
+    publicHost: undefined,
     ...overrides,
   };
 }

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { access, constants, lstat, stat, symlink, unlink } from 'node:fs/promises';
+import { access, constants, lstat, readdir, stat, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { statePaths, type Config } from '../config.js';
 import { findRefusedLinks, type SkipRecord } from '../library/index.js';
 import { isWithin } from '../paths.js';
 import { loadSettings } from '../settings.js';
+import { databaseFiles } from '../store/index.js';
 import { checkSite } from '../static-server/index.js';
 import { print, UsageError, withServices } from './context.js';
 
@@ -75,13 +76,45 @@ async function checkRunningSite(url: string, password: string | undefined): Prom
   return printFindings(findings);
 }
 
+/** A mode as `ls` would show its permission bits. */
+function modeText(mode: number): string {
+  return (mode & 0o777).toString(8).padStart(3, '0');
+}
+
+/**
+ * The database (password hashes, live session ids) and the secrets must be keepsake's alone:
+ * nginx needs only the web root, the views, the cache and the media root. Read before anything
+ * is opened, since opening them sets the modes right again.
+ */
+async function privacyFindings(paths: ReturnType<typeof statePaths>): Promise<Finding[]> {
+  const files = [...databaseFiles(paths.database), ...(await readdir(paths.secrets).catch(() => [])).map((name) => path.join(paths.secrets, name))];
+  const wide: string[] = [];
+  for (const file of files) {
+    const mode = (await stat(file).catch(() => undefined))?.mode;
+    if (mode !== undefined && (mode & 0o077) !== 0) wide.push(`${file} (${modeText(mode)})`);
+  }
+  const folderMode = (await stat(paths.secrets).catch(() => undefined))?.mode;
+  const folderWide = folderMode !== undefined && (folderMode & 0o077) !== 0;
+  return [
+    wide.length === 0
+      ? { ok: true, what: 'the database and the secrets are readable by keepsake\'s user alone (0600)' }
+      : { ok: false, what: `readable by others: ${wide.join(', ')}`, fix: `chmod 600 ${wide.map((entry) => entry.replace(/ \(\d+\)$/, '')).join(' ')} (keepsake also sets 0600 at every start)` },
+    !folderWide
+      ? { ok: true, what: `the secrets folder is private (0700)` }
+      : { ok: false, what: `the secrets folder ${paths.secrets} is open to others (${modeText(folderMode)})`, fix: `chmod 700 ${paths.secrets}` },
+  ];
+}
+
 export async function doctorCommand(args: readonly string[] = []): Promise<number> {
   const { values } = parseArgs({ args: [...args], options: { url: { type: 'string' }, password: { type: 'string' } } });
   if (values.url !== undefined) return checkRunningSite(values.url, values.password);
   if (values.password !== undefined) throw new UsageError('--password goes with --url: keepsake doctor --url http://127.0.0.1:8081/ --password P');
+  const privacy = await privacyFindings(statePaths(loadSettings()));
   return withServices(async (services) => {
     const paths = statePaths(services.settings);
+    print(`media root: ${services.mediaRoot}\nstate dir:  ${services.settings.stateDir}`);
     const findings: Finding[] = [
+      ...privacy,
       await check(`media root ${services.mediaRoot} is readable`, () => access(services.mediaRoot, constants.R_OK), 'give the keepsake user read access to the media root'),
       await check(`web root ${paths.webRoot} is writable`, () => access(paths.webRoot, constants.W_OK), 'give the keepsake user write access to the state dir'),
       await check(`cache ${services.cacheDir} is writable`, () => access(services.cacheDir, constants.W_OK), 'give the keepsake user write access to the state dir'),
@@ -95,14 +128,6 @@ export async function doctorCommand(args: readonly string[] = []): Promise<numbe
         'put the state dir on a filesystem with symlinks (not FAT/exFAT or some network shares)',
       ),
       await check(
-        'secrets are private (mode 0600)',
-        async () => {
-          const mode = (await stat(path.join(paths.secrets, 'cookie-key')).catch(() => undefined))?.mode;
-          if (mode !== undefined && (mode & 0o077) !== 0) throw new Error(`mode is ${(mode & 0o777).toString(8)}`);
-        },
-        `chmod 600 ${paths.secrets}/*`,
-      ),
-      await check(
         'the web root holds no media and only token links',
         async () => {
           const media = isWithin(services.mediaRoot, paths.webRoot) || isWithin(paths.webRoot, services.mediaRoot);
@@ -112,7 +137,7 @@ export async function doctorCommand(args: readonly string[] = []): Promise<numbe
         'keep the media root outside the state dir and web root',
       ),
     ];
-    findings.push(...linkFindings(await findRefusedLinks(services.mediaRoot, services.log)));
+    findings.push(...linkFindings(await findRefusedLinks(services.mediaRoot, services.log, services.settings.ignoredNames)));
     return printFindings(findings);
   });
 }

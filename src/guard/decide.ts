@@ -1,6 +1,6 @@
 import { findAddressInList, parseAddressList, type AddressList } from './addresses.js';
 import type { GuardConfig } from './config.js';
-import { ALLOW, HEALTH_PATH, ROBOTS_PATH, refuse, type Decision, type PolicyName, type RequestFacts } from './facts.js';
+import { ALLOW, clip, HEALTH_PATH, ROBOTS_PATH, refuse, type Decision, type PolicyName, type RequestFacts } from './facts.js';
 import { checkHotlink } from './hotlink.js';
 import { checkProbing } from './probing.js';
 import { checkUserAgent, compileUserAgentMatcher, type UserAgentMatcher } from './user-agents.js';
@@ -26,6 +26,16 @@ export function compileGuard(config: GuardConfig): CompiledGuard {
   return state;
 }
 
+/**
+ * With a public URL configured, a request for any other Host is refused: a page on another site
+ * that re-points its own name at this box (DNS rebinding) gets nothing. The health check stays
+ * open to monitors that ask by address.
+ */
+export function checkHost(facts: Pick<RequestFacts, 'path' | 'host' | 'publicHost'>): Decision {
+  if (facts.publicHost === undefined || facts.path === HEALTH_PATH) return ALLOW;
+  return facts.host.toLowerCase() === facts.publicHost.toLowerCase() ? ALLOW : refuse('host', 403, `Host ${clip(facts.host)} is not ${facts.publicHost}`);
+}
+
 /** Blocked addresses get nothing, except the health check that monitors need. */
 export function checkAddress(facts: Pick<RequestFacts, 'path' | 'address'>, list: AddressList): Decision {
   if (facts.path === HEALTH_PATH) return ALLOW;
@@ -36,11 +46,12 @@ export function checkAddress(facts: Pick<RequestFacts, 'path' | 'address'>, list
 type Policy = (facts: RequestFacts, config: GuardConfig, state: CompiledGuard) => Decision;
 
 /**
- * The order is fixed and cheapest-to-most-specific: who is asking (address, then what they call
- * themselves) before how they ask (HEAD/Range) and from where (hotlink). The first refusal wins,
+ * The order is fixed and cheapest-to-most-specific: which site is asked for, who is asking
+ * (address, then what they call themselves) before how they ask (HEAD/Range) and from where (hotlink). The first refusal wins,
  * so the log names the most basic reason.
  */
 export const POLICY_ORDER: readonly (readonly [PolicyName, Policy])[] = [
+  ['host', (facts) => checkHost(facts)],
   ['addresses', (facts, _config, state) => checkAddress(facts, state.blockedAddresses)],
   [
     'user-agents',
@@ -52,7 +63,7 @@ export const POLICY_ORDER: readonly (readonly [PolicyName, Policy])[] = [
 ];
 
 /**
- * Runs the stateless policies over one request: addresses → user agent → probing → hotlink.
+ * Runs the stateless policies over one request: host → addresses → user agent → probing → hotlink.
  * Rates, the login throttle and the honeypot keep state and are asked separately, after this.
  */
 export function decide(facts: RequestFacts, config: GuardConfig, state: CompiledGuard = compileGuard(config)): Decision {

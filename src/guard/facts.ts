@@ -26,9 +26,14 @@ export interface RequestFacts {
   readonly address: string;
   /** Our own origin, e.g. `http://127.0.0.1:8080` or the configured public URL. */
   readonly ownOrigin: string;
+  /** The Host the request names (after trusted-proxy handling); `''` when absent. */
+  readonly host: string;
+  /** The host of the configured public URL (with its port, if any), when there is one. */
+  readonly publicHost: string | undefined;
 }
 
 export const POLICY_NAMES = [
+  'host',
   'addresses',
   'user-agents',
   'probing',

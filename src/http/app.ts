@@ -22,7 +22,7 @@ import { health, robots } from './routes/health.js';
 import { mediaRoute } from './routes/media.js';
 import { pages } from './routes/pages.js';
 import { shareRoutes } from './routes/shares.js';
-import { commitAfter, sessionMiddleware } from './session.js';
+import { commitAfter, renewOnArrival, sessionMiddleware } from './session.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -111,6 +111,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(guardRequests(guardDeps));
   app.use(serveAssets(deps.ui));
   app.use(sessionMiddleware(app, store, config.sessionTtlMs, deps.secrets.linkKey));
+  app.use(renewOnArrival(deps.sessions));
   app.use(commitAfter);
   app.use(guardMedia(guardDeps));
   app.use(media);

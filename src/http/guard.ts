@@ -43,6 +43,8 @@ export function requestFacts(ctx: Context, publicUrl: string | undefined): Reque
     hasRange: hasRangeHeader(ctx.headers),
     address: ctx.ip,
     ownOrigin: ownOrigin(ctx, publicUrl),
+    host: ctx.host,
+    publicHost: publicUrl === undefined ? undefined : new URL(publicUrl).host,
   };
 }
 

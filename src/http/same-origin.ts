@@ -17,14 +17,23 @@ export function isSameOriginRequest(ctx: Context, publicUrl: string | undefined)
   return site === '' || site === 'same-origin' || site === 'none';
 }
 
-/** A `next` target only when it is a path on this site; anything else falls back to `/`. */
+const SITE = 'http://keepsake.invalid';
+
+/**
+ * A `next` target only when it is a path on this site, judged on what the browser will make of
+ * it: the text is normalised as a URL (so `/.//evil.example/` becomes `//evil.example/`, which a
+ * browser reads as another site) and the result must still be a path here. No backslash, no
+ * control character (browsers drop tabs and newlines from URLs). Anything else is `/`.
+ */
 export function safeNextPath(next: unknown): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || /[\\\0\r\n]/.test(next)) return '/';
+  if (typeof next !== 'string' || !next.startsWith('/') || /[\\\0-\x1f\x7f]/.test(next)) return '/';
+  let url: URL;
   try {
-    const url = new URL(next, 'http://keepsake.invalid');
-    if (url.origin !== 'http://keepsake.invalid') return '/';
-    return `${url.pathname}${url.search}${url.hash}`;
+    url = new URL(next, SITE);
   } catch {
     return '/';
   }
+  const target = `${url.pathname}${url.search}${url.hash}`;
+  if (url.origin !== SITE || !target.startsWith('/') || target.startsWith('//')) return '/';
+  return target;
 }

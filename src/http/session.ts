@@ -93,6 +93,31 @@ export function forgetSession(ctx: Context, visitor: Visitor | undefined): void 
   ctx.session = null;
 }
 
+/**
+ * Renewal is decided when a request arrives, not when its answer is done. koa-session renews at
+ * commit, once less than half the session's life is left; a request that arrived just before the
+ * end and took a moment would find the row already swept by then, and the visitor, busy all
+ * along, logged out. So a session in its second half is extended in the store at once (the
+ * sweeper cannot take it meanwhile), and koa-session is told to write both cookies at commit.
+ * A session is therefore alive for at least half its lifetime after any request arrives.
+ */
+export function renewOnArrival(sessions: { setExpiry(sid: string, expiresAt: number): Promise<boolean> }, now: () => number = Date.now) {
+  return async function renew(ctx: Context, next: () => Promise<unknown>): Promise<void> {
+    const visitor = visitorOf(ctx);
+    const session = ctx.session;
+    if (visitor !== undefined && session !== null && typeof session.maxAge === 'number') {
+      const at = now();
+      const expiresAt = Math.min(at + session.maxAge, visitor.expiresCap ?? Number.POSITIVE_INFINITY);
+      if (visitor.expiresAt - at < session.maxAge / 2 && expiresAt > visitor.expiresAt && (await sessions.setExpiry(visitor.sid, expiresAt))) {
+        Object.assign(session, { expiresAt });
+        // Setting maxAge (to the same value) is how koa-session is asked to save and write the cookie at commit.
+        session.maxAge = session.maxAge;
+      }
+    }
+    await next();
+  };
+}
+
 /** Commits the session after the rest of the chain unless a handler already did. */
 export async function commitAfter(ctx: Context, next: () => Promise<unknown>): Promise<void> {
   await next();

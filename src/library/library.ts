@@ -26,6 +26,8 @@ export interface LibraryOptions {
   readonly readConcurrency?: number;
   /** Replaces the sharp reader; for tests that count or fake reads. */
   readonly readImage?: ImageReader;
+  /** Names that are never albums or photos; default DEFAULT_IGNORED_NAMES. */
+  readonly ignoredNames?: readonly string[];
   /** Tuning for the watcher: write-settle threshold, polling, batching. */
   readonly watcher?: Pick<MediaWatcherOptions, 'stabilityThresholdMs' | 'pollIntervalMs' | 'settleMs' | 'maxBatchSize'>;
 }
@@ -49,7 +51,7 @@ const DEFAULT_READ_CONCURRENCY = 4;
 export function createLibrary(options: LibraryOptions): LibraryService {
   // The caller names the module (`log.child({ module: 'library' })`), as for every service.
   const log = options.log;
-  const root = openMediaRoot(options.mediaRoot, log);
+  const root = openMediaRoot(options.mediaRoot, log, options.ignoredNames);
   const table = createCatalogueTable(options.db);
   const emitter = createChangeEmitter(log);
   const stopping = new AbortController();
@@ -104,6 +106,7 @@ export function createLibrary(options: LibraryOptions): LibraryService {
       watcher ??= startMediaWatcher({
         ...options.watcher,
         root: root.realPath,
+        ignores: root.ignores,
         log,
         onEvents: (events) => {
           for (const event of events) rescans.folderChanged(splitRelative(event.relativePath).albumPath);

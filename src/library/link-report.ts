@@ -12,8 +12,13 @@ const REPORTED = new Set(['symlink-outside', 'symlink-crosses-albums']);
  * root, or out of the album they are in), found with the catalogue's own rules. Walks at most
  * `limit` entries; `complete` says whether it saw them all.
  */
-export async function findRefusedLinks(mediaRoot: string, log: Logger, limit = 100_000): Promise<{ links: SkipRecord[]; complete: boolean }> {
-  const root = openMediaRoot(mediaRoot, log);
+export async function findRefusedLinks(
+  mediaRoot: string,
+  log: Logger,
+  ignoredNames: readonly string[],
+  limit = 100_000,
+): Promise<{ links: SkipRecord[]; complete: boolean }> {
+  const root = openMediaRoot(mediaRoot, log, ignoredNames);
   const links: SkipRecord[] = [];
   const stop = new AbortController();
   const progress = { folders: 0, entries: 0 };

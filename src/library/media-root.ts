@@ -2,6 +2,7 @@ import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { compileIgnoredNames, DEFAULT_IGNORED_NAMES } from './ignored-names.js';
 import { toAbsolute } from './relative-path.js';
 
 /** Thrown when the media root cannot be used at all; nothing is removed from the catalogue then. */
@@ -14,6 +15,8 @@ export class LibraryError extends UserError {
 export interface MediaRoot {
   /** The real (symlink-free) absolute path: what is walked, watched and checked against. */
   readonly realPath: string;
+  /** Names that are never an album or a photo (a NAS's recycle bin, thumbnails, OS litter). */
+  ignores(name: string): boolean;
   absolute(relativePath: string): string;
   /**
    * False when the root looks unmounted: gone, or on another device than at start-up (an
@@ -23,7 +26,7 @@ export interface MediaRoot {
   allowsRemovals(): boolean;
 }
 
-export function openMediaRoot(mediaRoot: string, log: Logger): MediaRoot {
+export function openMediaRoot(mediaRoot: string, log: Logger, ignoredNames: readonly string[] = DEFAULT_IGNORED_NAMES): MediaRoot {
   let realPath: string;
   let device: number;
   try {
@@ -34,6 +37,7 @@ export function openMediaRoot(mediaRoot: string, log: Logger): MediaRoot {
   }
   return {
     realPath,
+    ignores: compileIgnoredNames(ignoredNames),
     absolute: (relativePath) => toAbsolute(realPath, relativePath),
     allowsRemovals() {
       const problem = mountProblem(realPath, device);

@@ -51,6 +51,7 @@ export function entryKindOf(stats: Pick<Stats, 'isFile' | 'isDirectory' | 'isSym
  */
 export function classifyEntry(root: MediaRoot, parent: ParentFolder, name: string, kind: EntryKind): Classified {
   const relativePath = joinRelative(parent.relativePath, name);
+  if (root.ignores(name)) return skip(relativePath, 'ignored');
   if (name.startsWith('.')) return skip(relativePath, 'hidden');
   const file = path.join(parent.realPath, name);
   try {

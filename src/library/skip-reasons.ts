@@ -1,6 +1,7 @@
 /** Why a file or folder under the media root is not in the catalogue; the keys are stored. */
 export const SKIP_REASONS = {
   hidden: 'hidden file or folder',
+  ignored: 'a name on the ignored list (a NAS recycle bin, thumbnails, OS litter; KEEPSAKE_IGNORED_NAMES)',
   'not-media': 'not a supported media type',
   empty: 'empty file',
   'not-regular': 'neither a regular file nor a folder',

@@ -16,6 +16,8 @@ export interface MediaWatcherOptions {
   /** The real path of the media root (chokidar is not asked to follow a symlinked root). */
   readonly root: string;
   readonly log: Logger;
+  /** Names never watched (nor catalogued): see ignored-names.ts. Default: none but hidden ones. */
+  readonly ignores?: (name: string) => boolean;
   /** Receives events in batches, one batch at a time; the next waits until this one settles. */
   readonly onEvents: (events: readonly WatchEvent[]) => Promise<void>;
   /** How long a file's size must stay put before it counts as fully written. */
@@ -53,7 +55,11 @@ export async function startMediaWatcher(options: MediaWatcherOptions): Promise<M
   const watcher = watch(settings.root, {
     ignoreInitial: true,
     followSymlinks: false,
-    ignored: (file: string) => hasHiddenSegment(toRelative(settings.root, file)),
+    // Hidden and ignored folders (a NAS's @eaDir of thumbnails, its #recycle) are not even watched.
+    ignored: (file: string) => {
+      const relative = toRelative(settings.root, file);
+      return hasHiddenSegment(relative) || (relative !== '' && relative.split('/').some(settings.ignores));
+    },
     awaitWriteFinish: { stabilityThreshold: settings.stabilityThresholdMs, pollInterval: settings.pollIntervalMs },
   });
   for (const kind of WATCH_EVENT_KINDS) {
@@ -133,6 +139,7 @@ function normalise(options: MediaWatcherOptions): WatcherSettings {
   return {
     root: options.root,
     log: options.log,
+    ignores: options.ignores ?? (() => false),
     onEvents: options.onEvents,
     stabilityThresholdMs: options.stabilityThresholdMs ?? WATCHER_DEFAULTS.stabilityThresholdMs,
     pollIntervalMs: options.pollIntervalMs ?? WATCHER_DEFAULTS.pollIntervalMs,

@@ -1,13 +1,35 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
 
-/** Opens (creating if needed) the SQLite database in WAL mode and brings its schema up to date. */
+/** The database and the files SQLite keeps beside it: password hashes and live session ids live there. */
+export function databaseFiles(file: string): string[] {
+  return [file, `${file}-wal`, `${file}-shm`];
+}
+
+/**
+ * Only keepsake's own user may read the database: it is made 0600 before SQLite first opens it
+ * (SQLite gives its -wal and -shm files the database's mode), and set so again at every open,
+ * whatever the umask or an earlier version left.
+ */
+function makePrivate(file: string): void {
+  closeSync(openSync(file, 'a', 0o600));
+  for (const each of databaseFiles(file)) {
+    try {
+      chmodSync(each, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}
+
+/** Opens (creating if needed) the SQLite database in WAL mode, private to keepsake, and brings its schema up to date. */
 export function openDatabase(file: string): Db {
   mkdirSync(path.dirname(file), { recursive: true });
+  makePrivate(file);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   // NORMAL is durable across process crashes in WAL mode; a power cut may lose the last commit only.

@@ -1,4 +1,4 @@
-export { openDatabase, isDatabaseUsable, type Db } from './database.js';
+export { databaseFiles, openDatabase, isDatabaseUsable, type Db } from './database.js';
 export { createKeysTable, type KeysTable, type KeyRecord, type NewKeyRecord } from './keys-table.js';
 export {
   createSessionsTable,

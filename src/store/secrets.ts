@@ -3,11 +3,13 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync
 import path from 'node:path';
 
 /**
- * Reads a named secret from `secrets/<name>`, making it at first use with mode 0600 (the
- * folder 0700). Written to a temp name and renamed, so a crash never leaves half a key.
+ * Reads a named secret from `secrets/<name>`, making it at first use. The folder is 0700 and the
+ * file 0600 after every call, not only when first made (a copy or a restore can widen them).
+ * Written to a temp name and renamed, so a crash never leaves half a key.
  */
 export function loadOrCreateSecret(secretsDir: string, name: string, bytes = 32): string {
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+  if ((statSync(secretsDir).mode & 0o077) !== 0) chmodSync(secretsDir, 0o700);
   const file = path.join(secretsDir, name);
   try {
     const existing = readFileSync(file, 'utf8').trim();

@@ -19,6 +19,8 @@ export interface Answer {
   readonly headers: Record<string, string | string[] | undefined>;
   /** Whole: the connection did not break and the body is as long as Content-Length said. */
   readonly whole: boolean;
+  /** When the request went out (epoch ms): what a session's renewal is judged on. */
+  readonly sentAt: number;
 }
 
 export interface Tally {
@@ -67,9 +69,10 @@ export class Browser {
     }
     this.tally.requests += 1;
     let answer: Answer;
-    const idleMs = Date.now() - this.lastAnswerAt;
+    const sentAt = Date.now();
+    const idleMs = sentAt - this.lastAnswerAt;
     try {
-      answer = await this.exchange(method, url, headers, body);
+      answer = { ...(await this.exchange(method, url, headers, body)), sentAt };
     } catch (error) {
       this.tally.connectionErrors += 1;
       note(this.tally, `${method} ${url.pathname}: ${(error as Error).message}`);
@@ -107,7 +110,7 @@ export class Browser {
    * out fails with ECONNRESET before any answer; browsers silently retry such a request on a
    * new connection, and so does this (Node's documented pattern: `request.reusedSocket`).
    */
-  private async exchange(method: string, url: URL, headers: Record<string, string>, body: string | undefined): Promise<Answer> {
+  private async exchange(method: string, url: URL, headers: Record<string, string>, body: string | undefined): Promise<Omit<Answer, 'sentAt'>> {
     try {
       return await this.exchangeOnce(method, url, headers, body);
     } catch (error) {
@@ -117,7 +120,7 @@ export class Browser {
     }
   }
 
-  private exchangeOnce(method: string, url: URL, headers: Record<string, string>, body: string | undefined): Promise<Answer> {
+  private exchangeOnce(method: string, url: URL, headers: Record<string, string>, body: string | undefined): Promise<Omit<Answer, 'sentAt'>> {
     return new Promise((resolve, reject) => {
       const outgoing = request(url, { method, headers, agent: this.agent }, (response) => {
         const chunks: Buffer[] = [];
