@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { access as fsAccess, constants } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,42 @@ import { openServices, type ServiceOptions, type Services } from './services.js'
 import type { Settings } from './settings.js';
 import { createRefusalsTable, isDatabaseUsable } from './store/index.js';
 import { createUi } from './ui/index.js';
+
+/**
+ * Slow and idle clients are cut off: a client that sends half its headers (slowloris) is closed
+ * after `headersTimeout`, checked every `connectionsCheckingInterval` (Node's default checks only
+ * every 30 s); a request body must arrive within `requestTimeout` (keepsake takes only small
+ * forms); an idle kept-alive connection is closed after `keepAliveTimeout`. Answers themselves
+ * (a video streaming for an hour) are not limited.
+ */
+const CONNECTION_LIMITS: http.ServerOptions = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  connectionsCheckingInterval: 2_000,
+};
+
+/** The soft limit of open files, from /proc (Linux); 1024, the usual default, where it cannot be read. */
+function openFileLimit(): number {
+  try {
+    const match = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return match === null ? 1024 : Number(match[1]);
+  } catch {
+    return 1024;
+  }
+}
+
+/**
+ * Connections accepted at once: below the descriptor limit with room for what else needs one
+ * (SQLite, the media files being sent, sharp's reads, the watcher). Past it, new connections are
+ * closed at once rather than leaving keepsake unable to open a photo.
+ */
+function maxConnections(log: Logger): number {
+  const limit = openFileLimit();
+  const connections = Math.max(64, Math.min(10_000, limit - Math.max(256, Math.floor(limit / 4))));
+  log.debug({ openFileLimit: limit, maxConnections: connections }, 'connection limit');
+  return connections;
+}
 
 /** Refusal counts older than this are dropped by the sweeper (`keepsake stats` looks back a day by default). */
 const REFUSALS_KEPT_MS = 8 * 24 * 3600_000;
@@ -90,7 +127,8 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       ]).then(() => true, () => false);
     },
   });
-  const server = http.createServer(app.callback());
+  const server = http.createServer(CONNECTION_LIMITS, app.callback());
+  server.maxConnections = maxConnections(log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());

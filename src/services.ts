@@ -19,6 +19,8 @@ export interface Secrets {
   readonly cookieKey: string;
   readonly guardKey: string;
   readonly linkKey: string;
+  /** The site-wide salt of the keys' lookup tags. */
+  readonly keyTagSalt: string;
 }
 
 export interface Services {
@@ -63,6 +65,7 @@ function loadSecrets(secretsDir: string): Secrets {
     cookieKey: loadOrCreateSecret(secretsDir, 'cookie-key'),
     guardKey: loadOrCreateSecret(secretsDir, 'guard-key'),
     linkKey: loadOrCreateSecret(secretsDir, 'link-key'),
+    keyTagSalt: loadOrCreateSecret(secretsDir, 'key-tag-salt'),
   };
 }
 
@@ -105,7 +108,7 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
   });
   const access = createAccess({
     store,
-    keyring: createKeyring(store.keys),
+    keyring: createKeyring(store.keys, { tagSalt: secrets.keyTagSalt }),
     sessionLinks,
     views,
     albums: () => library.albums(),

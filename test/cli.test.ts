@@ -47,7 +47,7 @@ describe('keepsake key add | list | remove', () => {
     const env = await adminEnv();
     const cases: [string[], RegExp][] = [
       [['key', 'add'], /exactly one label/],
-      [['key', 'add', 'x', '--password', 'short'], /at least 8 characters/],
+      [['key', 'add', 'x', '--password', 'short'], /password: expected 8 to 1024 characters, got 5/],
       [['key', 'add', 'x', '--albums', '../etc'], /album pattern/],
       [['key', 'add', 'x', '--expires', 'someday'], /--expires "someday"/],
       [['key', 'add', 'x', '--expires', '2001-01-01'], /in the future/],

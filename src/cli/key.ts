@@ -1,9 +1,12 @@
 import { parseArgs } from 'node:util';
 import ms from 'ms';
 import { print, printTable, UsageError, withServices } from './context.js';
+import { passwordFromPrompt, passwordFromStdin } from './read-password.js';
 
 const USAGE = `Usage:
-  keepsake key add <label> [--password P] [--albums 'Summer 2024,Kids/*'] [--album NAME]… [--no-originals] [--expires 2027-01-01|30d]
+  keepsake key add <label> [--prompt | --password-stdin | --password P] [--albums 'Summer 2024,Kids/*'] [--album NAME]… [--no-originals] [--expires 2027-01-01|30d]
+      without a password option, a password is made and printed once; --prompt asks for one without
+      echoing it, --password-stdin reads it from standard input (neither shows in ps or the shell history)
   keepsake key list
   keepsake key remove <label>`;
 
@@ -17,12 +20,26 @@ export function parseExpiry(value: string | undefined, now = Date.now()): number
   return date;
 }
 
+/** The password the admin chose, if any: from the prompt, standard input, or (shown in `ps`) the command line. */
+async function chosenPassword(values: { password?: string | undefined; 'password-stdin': boolean; prompt: boolean }): Promise<string | undefined> {
+  const ways = [values.password !== undefined, values['password-stdin'], values.prompt].filter(Boolean).length;
+  if (ways > 1) throw new UsageError('choose one of --prompt, --password-stdin and --password');
+  if (values.prompt) return passwordFromPrompt();
+  if (values['password-stdin']) return passwordFromStdin();
+  if (values.password !== undefined) {
+    process.stderr.write('keepsake: note: a password given with --password shows in the process list and the shell history; --prompt and --password-stdin keep it out\n');
+  }
+  return values.password;
+}
+
 async function add(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
     options: {
       password: { type: 'string' },
+      'password-stdin': { type: 'boolean', default: false },
+      prompt: { type: 'boolean', default: false },
       albums: { type: 'string' },
       album: { type: 'string', multiple: true },
       'no-originals': { type: 'boolean', default: false },
@@ -32,16 +49,17 @@ async function add(args: readonly string[]): Promise<number> {
   const [label] = positionals;
   if (label === undefined || positionals.length > 1) throw new UsageError(`key add needs exactly one label\n${USAGE}`);
   const albums = [...(values.albums?.split(',') ?? []), ...(values.album ?? [])].map((album) => album.trim()).filter(Boolean);
+  const given = await chosenPassword(values);
   return withServices(async (services) => {
     const { key, password } = await services.access.addKey({
       label,
-      password: values.password,
+      password: given,
       albums,
       canDownloadOriginals: !values['no-originals'],
       expiresAt: parseExpiry(values.expires),
     });
     print(`Added key "${key.label}": albums ${key.albums.join(', ')}; originals ${key.canDownloadOriginals ? 'allowed' : 'not allowed'}${key.expiresAt === null ? '' : `; expires ${new Date(key.expiresAt).toISOString()}`}.`);
-    if (values.password === undefined) print(`Password (shown only this once): ${password}`);
+    if (given === undefined) print(`Password (shown only this once): ${password}`);
     return 0;
   });
 }

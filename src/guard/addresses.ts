@@ -70,13 +70,14 @@ export function isAddressInList(address: string | undefined, list: AddressList):
 
 /**
  * The key under which an address is counted by the rate limiters. One IPv6 host usually holds a
- * whole /64 and can rotate through it at will, so IPv6 is counted per /64; IPv4-mapped IPv6 is
+ * whole /64 and can rotate through it at will, so IPv6 is counted per prefix (/64 by default; a
+ * home connection is usually given a /56, so logins are counted per /56); IPv4-mapped IPv6 is
  * counted as the IPv4 address it is.
  */
-export function addressKey(address: string): string {
+export function addressKey(address: string, ipv6PrefixBits: 48 | 56 | 64 = 64): string {
   const [form] = formsOf(address);
   if (form === undefined) return address;
   if (form.kind() === 'ipv4') return form.toString();
-  const network = (form as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16));
-  return `${network.join(':')}::/64`;
+  const network = ipaddr.IPv6.networkAddressFromCIDR(`${form.toString()}/${ipv6PrefixBits}`);
+  return `${network.toString()}/${ipv6PrefixBits}`;
 }

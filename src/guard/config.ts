@@ -88,6 +88,12 @@ export const guardConfigSchema = section({
     // Defaults and their reasons are in media-budget.ts.
     perSession: budget(2000, 20),
     perAddress: budget(8000, 80),
+    // A derivative not made yet costs a decode: see miss-limiter.ts.
+    misses: section({
+      perSession: integer(4, 1, 1000),
+      perAddress: integer(8, 1, 10_000),
+      cost: integer(10, 1, 1000),
+    }),
     tripwire: section({
       enabled: flag(true),
       strikes: integer(3, 1, 1000),

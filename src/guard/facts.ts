@@ -50,8 +50,8 @@ export interface Refusal {
   readonly policy: PolicyName;
   /** Short, safe to log: never a cookie, a password or a full token. */
   readonly reason: string;
-  readonly status: 403 | 404 | 429;
-  /** Whole seconds, at least 1; present on every 429. */
+  readonly status: 403 | 404 | 429 | 503;
+  /** Whole seconds, at least 1; present on every 429 and 503. */
   readonly retryAfterSeconds?: number;
 }
 

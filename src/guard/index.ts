@@ -33,6 +33,7 @@ export { HONEYPOT_REFUSAL, honeypotPath, isHoneypot } from './honeypot.js';
 export { checkHotlink, type HotlinkOptions } from './hotlink.js';
 export { createLoginThrottle, loginDelaySeconds, type LoginCheck, type LoginThrottle } from './login-throttle.js';
 export { createMediaBudget, type BudgetDecision, type BudgetRefusal, type MediaBudget } from './media-budget.js';
+export { createMissLimiter, type MissLimiter, type MissTicket } from './miss-limiter.js';
 export { checkProbing, type ProbingOptions } from './probing.js';
 export { createRefusalLog, type RefusalLog, type RefusalLogOptions, type RefusalSummary } from './refusal-log.js';
 export {

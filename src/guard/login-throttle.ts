@@ -18,7 +18,7 @@ import { refuseForNow, type Refusal } from './facts.js';
  * nobody is locked out.
  *
  * Memory stays bounded: only attempts that check() let through are counted, so the entries are
- * bounded by the attempts these throttles admit in a day, and IPv6 is counted per /64.
+ * bounded by the attempts these throttles admit in a day, and IPv6 is counted per /56.
  */
 
 export type LoginCheck =
@@ -41,7 +41,12 @@ export interface LoginThrottle {
   recordFailure(address: string): Promise<void>;
   /** A right password: the address's failures are forgotten (a wait already running still runs). */
   recordSuccess(address: string): Promise<void>;
+  /** The attempt check() counted was never made (the server was too busy to check it): it does not count. */
+  cancel(address: string): Promise<void>;
 }
+
+/** A home connection is usually given a /56 of IPv6 and may use every address in it. */
+const LOGIN_PREFIX_BITS = 56;
 
 type LoginOptions = GuardConfig['login'];
 
@@ -103,7 +108,7 @@ export function createLoginThrottle(options: LoginOptions): LoginThrottle {
   return {
     async check(address) {
       if (!options.enabled) return { allowed: true };
-      const key = addressKey(address);
+      const key = addressKey(address, LOGIN_PREFIX_BITS);
       const waiting = await waits.get(key);
       if (waiting !== null && waiting.msBeforeNext > 0) {
         return refused(waiting.msBeforeNext, `address waits after ${(await attempts.get(key))?.consumedPoints ?? 0} failed logins`);
@@ -116,7 +121,10 @@ export function createLoginThrottle(options: LoginOptions): LoginThrottle {
       if (options.enabled) await everyone.penalty(GLOBAL_KEY);
     },
     async recordSuccess(address) {
-      await attempts.delete(addressKey(address));
+      await attempts.delete(addressKey(address, LOGIN_PREFIX_BITS));
+    },
+    async cancel(address) {
+      if (options.enabled) await attempts.reward(addressKey(address, LOGIN_PREFIX_BITS));
     },
   };
 }

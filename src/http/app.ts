@@ -5,14 +5,14 @@ import type { Context, Next } from 'koa';
 import type { Access } from '../access/index.js';
 import type { Config } from '../config.js';
 import type { Derivatives, SourceImage } from '../derivatives/index.js';
-import { compileProxyTrust, createLoginThrottle, createMediaBudget, type GuardConfig, type TrustedProxies } from '../guard/index.js';
+import { compileProxyTrust, createLoginThrottle, createMediaBudget, createMissLimiter, type GuardConfig, type TrustedProxies } from '../guard/index.js';
 import type { Library, MediaItem } from '../library/index.js';
 import type { Logger } from '../log.js';
 import { CACHE_POLICY } from '../media-contract.js';
 import { createKoaSessionStore, type RefusalsTable, type SessionStore } from '../store/index.js';
 import type { Ui } from '../ui/index.js';
 import { handleErrors } from './errors.js';
-import { guardMedia, guardRefusals, guardRequests } from './guard.js';
+import { guardMedia, guardMisses, guardRefusals, guardRequests } from './guard.js';
 import { securityHeaders } from './headers.js';
 import type { DerivativeNaming } from './media-urls.js';
 import { clientAddress } from './proxy.js';
@@ -71,6 +71,7 @@ export function createApp(deps: AppDeps): Koa {
     refusals: deps.refusals,
     guardSecret: deps.secrets.guardKey,
     mediaBudget: createMediaBudget(deps.guard.rates),
+    misses: createMissLimiter(deps.guard.rates.misses, deps.guard.rates.enabled),
     endSession: access.endSession,
   };
   const refuse = guardRefusals(guardDeps);
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps): Koa {
     cacheDir: deps.cacheDir,
     accel: config.accel === 'nginx',
     sourceOf: deps.sourceOf,
+    admitMiss: guardMisses(guardDeps),
   });
   const loginBody = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '8kb', formLimit: '8kb' });
 

@@ -8,6 +8,8 @@ import {
   isHoneypot,
   type GuardConfig,
   type MediaBudget,
+  type MissLimiter,
+  type MissTicket,
   type Refusal,
   type RequestFacts,
 } from '../guard/index.js';
@@ -24,6 +26,7 @@ export interface GuardDeps {
   readonly log: Logger;
   readonly refusals: RefusalsTable;
   readonly mediaBudget: MediaBudget;
+  readonly misses: MissLimiter;
   readonly endSession: (sid: string) => Promise<unknown>;
   readonly guardSecret: string;
 }
@@ -101,5 +104,30 @@ export function guardMedia(deps: GuardDeps) {
       return refuse(ctx, budget);
     }
     await next();
+  };
+}
+
+/**
+ * A derivative about to be made for this request (a miss): charged more than a hit against the
+ * budgets, and only a few at once per session and address. Answers the refusal itself and
+ * returns undefined when the miss may not go ahead now.
+ */
+export function guardMisses(deps: GuardDeps) {
+  const refuse = guardRefusals(deps);
+  return async function admitMiss(ctx: Context, target: string): Promise<MissTicket | undefined> {
+    const visitor = visitorOf(ctx);
+    const ticket = deps.misses.enter(visitor?.sid, ctx.ip, target);
+    if ('allow' in ticket) {
+      refuse(ctx, ticket);
+      return undefined;
+    }
+    const charge = ticket.first && deps.misses.cost > 1;
+    const budget = charge ? await deps.mediaBudget.take(visitor?.sid, ctx.ip, deps.misses.cost - 1) : { allow: true as const };
+    if (!budget.allow) {
+      ticket.release();
+      refuse(ctx, budget);
+      return undefined;
+    }
+    return ticket;
   };
 }

@@ -4,6 +4,8 @@ export interface KeyRecord {
   readonly id: number;
   readonly label: string;
   readonly passwordHash: string;
+  /** scrypt of the password under the site's tag salt; null for a key made before tags. */
+  readonly lookupTag: string | null;
   readonly albums: readonly string[];
   readonly canDownloadOriginals: boolean;
   readonly expiresAt: number | null;
@@ -16,6 +18,7 @@ interface KeyRow {
   id: number;
   label: string;
   password_hash: string;
+  lookup_tag: string | null;
   albums: string;
   can_download_originals: number;
   expires_at: number | null;
@@ -27,6 +30,7 @@ function fromRow(row: KeyRow): KeyRecord {
     id: row.id,
     label: row.label,
     passwordHash: row.password_hash,
+    lookupTag: row.lookup_tag,
     albums: JSON.parse(row.albums) as string[],
     canDownloadOriginals: row.can_download_originals === 1,
     expiresAt: row.expires_at,
@@ -39,12 +43,15 @@ export type KeysTable = ReturnType<typeof createKeysTable>;
 /** The `keys` table: shared passwords (as hashes only), their grants and expiry. */
 export function createKeysTable(db: Db) {
   const insert = db.prepare(
-    `INSERT INTO keys (label, password_hash, albums, can_download_originals, expires_at, created_at)
-     VALUES (@label, @passwordHash, @albums, @canDownloadOriginals, @expiresAt, @createdAt)`,
+    `INSERT INTO keys (label, password_hash, lookup_tag, albums, can_download_originals, expires_at, created_at)
+     VALUES (@label, @passwordHash, @lookupTag, @albums, @canDownloadOriginals, @expiresAt, @createdAt)`,
   );
   const selectAll = db.prepare<[], KeyRow>('SELECT * FROM keys ORDER BY label');
   const selectByLabel = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE label = ?');
   const selectById = db.prepare<[number], KeyRow>('SELECT * FROM keys WHERE id = ?');
+  const selectByTag = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE lookup_tag = ?');
+  const selectUntagged = db.prepare<[], KeyRow>('SELECT * FROM keys WHERE lookup_tag IS NULL ORDER BY id');
+  const updateTag = db.prepare<[string, number]>('UPDATE keys SET lookup_tag = ? WHERE id = ? AND lookup_tag IS NULL');
   const deleteById = db.prepare<[number]>('DELETE FROM keys WHERE id = ?');
   const count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM keys');
 
@@ -66,6 +73,12 @@ export function createKeysTable(db: Db) {
       const row = selectById.get(id);
       return row === undefined ? undefined : fromRow(row);
     },
+    byLookupTag(tag: string): KeyRecord | undefined {
+      const row = selectByTag.get(tag);
+      return row === undefined ? undefined : fromRow(row);
+    },
+    untagged: (): KeyRecord[] => selectUntagged.all().map(fromRow),
+    setLookupTag: (id: number, tag: string): boolean => updateTag.run(tag, id).changes > 0,
     remove: (id: number): boolean => deleteById.run(id).changes > 0,
     count: (): number => count.get()?.n ?? 0,
   };

@@ -80,4 +80,11 @@ export const MIGRATIONS: readonly string[] = [
   -- album reached through a link shows only to keys that grant its real place. NULL until known.
   ALTER TABLE albums ADD COLUMN real_path TEXT;
   `,
+  `
+  -- A key's lookup tag: scrypt of its password under a site-wide salt, so a login hashes twice
+  -- however many keys there are (tag, then the key's own hash), and no two keys share a password.
+  -- NULL for keys made before tags: such a key gets its tag at its next login.
+  ALTER TABLE keys ADD COLUMN lookup_tag TEXT;
+  CREATE UNIQUE INDEX keys_by_lookup_tag ON keys(lookup_tag) WHERE lookup_tag IS NOT NULL;
+  `,
 ];

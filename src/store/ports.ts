@@ -14,6 +14,11 @@ export interface KeyStore {
   all(): Promise<KeyRecord[]>;
   byLabel(label: string): Promise<KeyRecord | undefined>;
   byId(id: number): Promise<KeyRecord | undefined>;
+  byLookupTag(tag: string): Promise<KeyRecord | undefined>;
+  /** Keys made before lookup tags, oldest first. */
+  untagged(): Promise<KeyRecord[]>;
+  /** Gives a key made before tags its tag (once). */
+  setLookupTag(id: number, tag: string): Promise<boolean>;
   /** Removes the key and every session opened with it. */
   remove(id: number): Promise<boolean>;
   count(): Promise<number>;

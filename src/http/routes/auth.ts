@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { Access, LoginResult } from '../../access/index.js';
+import { LoginBusyError } from '../../auth/index.js';
 import type { LoginThrottle, Refusal } from '../../guard/index.js';
 import type { Logger } from '../../log.js';
 import { CACHE_POLICY } from '../../media-contract.js';
@@ -75,7 +76,17 @@ export function authRoutes(deps: AuthDeps) {
       ctx.set('Retry-After', String(gate.retryAfterSeconds));
       return;
     }
-    const result = await access.login(form.password, { remember: form.remember });
+    let result: LoginResult;
+    try {
+      result = await access.login(form.password, { remember: form.remember });
+    } catch (error) {
+      if (!(error instanceof LoginBusyError)) throw error;
+      // Not a guess that was checked: it does not count against the address.
+      await deps.loginThrottle.cancel(ctx.ip);
+      answerWithLoginPage(deps.ui, ctx, 503, 'Many people are logging in at once. Wait a moment and try again.', form.next);
+      ctx.set('Retry-After', String(error.retryAfterSeconds));
+      return;
+    }
     if (result.outcome !== 'accepted') {
       await deps.loginThrottle.recordFailure(ctx.ip);
       log.warn({ address: ctx.ip, outcome: result.outcome }, 'login refused');

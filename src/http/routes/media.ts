@@ -28,6 +28,8 @@ export interface MediaDeps {
   /** nginx sends the bytes (X-Accel-Redirect) once keepsake has checked them. */
   readonly accel: boolean;
   readonly sourceOf: (item: MediaItem) => SourceImage;
+  /** A derivative (`target`, its cache name) must be made for this request: a slot, or undefined once the refusal is answered. */
+  readonly admitMiss: (ctx: Context, target: string) => Promise<{ release(): void } | undefined>;
 }
 
 /** What a media request asks for, once every guard has said yes. */
@@ -67,8 +69,11 @@ function authorise(url: MediaUrl, visitor: Visitor | undefined, method: string, 
   return { rule, album, item };
 }
 
-/** The derivative's cache file, verified to be that very file; made first on a miss. */
-async function openDerivative(target: MediaTarget, deps: MediaDeps): Promise<VerifiedFile> {
+/**
+ * The derivative's cache file, verified to be that very file; made first on a miss, if this
+ * visitor may have one more made now (else undefined: the refusal is answered).
+ */
+async function openDerivative(ctx: Context, target: MediaTarget, deps: MediaDeps): Promise<VerifiedFile | undefined> {
   const folder = [target.rule.name, ...target.album.path.split('/')];
   const leaf = deps.derivatives.leafFor(target.item, target.rule.name);
   const open = () => openVerified(deps.cacheDir, [...folder, leaf], path.join(deps.cacheDir, ...folder));
@@ -76,9 +81,15 @@ async function openDerivative(target: MediaTarget, deps: MediaDeps): Promise<Ver
     return await open();
   } catch (error) {
     if (!(error instanceof PathRejectedError)) throw error;
-    await deps.derivatives.ensure(deps.sourceOf(target.item), target.rule.name, 'now');
-    return open();
   }
+  const ticket = await deps.admitMiss(ctx, path.join(...folder, leaf));
+  if (ticket === undefined) return undefined;
+  try {
+    await deps.derivatives.ensure(deps.sourceOf(target.item), target.rule.name, 'now');
+  } finally {
+    ticket.release();
+  }
+  return open();
 }
 
 function refuse(ctx: Context, token: string | undefined, reason: string): void {
@@ -98,13 +109,14 @@ export function mediaRoute(deps: MediaDeps) {
     const verdict = authorise(url, visitor, ctx.method, deps);
     if ('refused' in verdict) return refuse(ctx, visitor?.token === url.token ? undefined : url.token, verdict.refused);
     const fromCache = verdict.rule.source === 'cache';
-    let file: VerifiedFile;
+    let file: VerifiedFile | undefined;
     try {
-      file = fromCache ? await openDerivative(verdict, deps) : await deps.library.openOriginal(verdict.item);
+      file = fromCache ? await openDerivative(ctx, verdict, deps) : await deps.library.openOriginal(verdict.item);
     } catch (error) {
       if (error instanceof PathRejectedError) return refuse(ctx, undefined, error.reason);
       throw error;
     }
+    if (file === undefined) return;
     await sendFile(ctx, file, {
       root: fromCache ? deps.cacheDir : deps.mediaRoot,
       cacheControl: verdict.rule.cacheControl,
