@@ -24,6 +24,7 @@ export const STEPS: readonly Step[] = [
   { script: 'serve.ts', results: 'serve', args: [], quickArgs: ['--duration', '2', '--rounds', '1'], timeoutMinutes: 10 },
   { script: 'nginx-ablation.ts', results: 'nginx-ablation', args: [], quickArgs: ['--duration', '1', '--rounds', '1'], timeoutMinutes: 10 },
   { script: 'sessions.ts', results: 'sessions', args: [], quickArgs: ['--sessions', '10000', '--logins', '10'], timeoutMinutes: 10 },
+  { script: 'login-flood.ts', results: 'login-flood', args: [], quickArgs: ['--duration', '3', '--rounds', '1'], timeoutMinutes: 10 },
   { script: 'scan.ts', results: 'scan', args: [], quickArgs: ['--files', '5000', '--folders', '200'], timeoutMinutes: 15 },
 ];
 

@@ -4,6 +4,8 @@
  *
  * - `keepsake`: the real server on the corpus, logged in, one `medium` made and cached.
  * - `accel`: the same with KEEPSAKE_ACCEL=nginx, trusting the proxy on 127.0.0.1.
+ * - `flood`: `keepsake` with five keys and trusting the proxy on 127.0.0.1, so a login flood can
+ *   come from many addresses (bench/login-flood.ts); its `thumb` is cached too.
  * - `node`: bare `node:http` streaming that file with no checks at all (the Node ceiling).
  *
  * Prints one JSON line (`TargetInfo`) once ready, then serves until SIGTERM.
@@ -19,7 +21,7 @@ import { statePaths } from '../src/config.js';
 import { BENCH_DIR, CORPUS_ALBUM, CORPUS_DIR, REPO_DIR, stopChild } from './common.js';
 import { BENCH_GUARD, startBenchServer } from './keepsake-server.js';
 
-export const TARGETS = ['keepsake', 'accel', 'node'] as const;
+export const TARGETS = ['keepsake', 'accel', 'flood', 'node'] as const;
 export type Target = (typeof TARGETS)[number];
 
 /** The photo whose `medium` every case serves. */
@@ -29,6 +31,8 @@ export interface TargetInfo {
   readonly port: number;
   /** The URL path of the cached `medium` (under the session's token). */
   readonly mediumPath: string;
+  /** The URL path of the cached `thumb` (keepsake targets only). */
+  readonly thumbPath?: string;
   /** The Cookie header of the logged-in session. */
   readonly cookie: string;
   readonly cachedFile: string;
@@ -41,22 +45,31 @@ export interface TargetInfo {
   readonly stateRoot: string;
 }
 
-async function startKeepsake(accel: boolean): Promise<{ info: TargetInfo; close: () => Promise<void> }> {
-  const env: Record<string, string> = accel ? { KEEPSAKE_ACCEL: 'nginx', KEEPSAKE_TRUST_PROXY: '127.0.0.1' } : {};
+/** Four keys besides the bench's: a login checks a password however many keys there are. */
+const FLOOD_KEYS = ['grandparents', 'cousins', 'friends', 'neighbours'];
+
+async function startKeepsake(target: 'keepsake' | 'accel' | 'flood'): Promise<{ info: TargetInfo; close: () => Promise<void> }> {
+  const env: Record<string, string> = target === 'keepsake' ? {} : { KEEPSAKE_TRUST_PROXY: '127.0.0.1', ...(target === 'accel' ? { KEEPSAKE_ACCEL: 'nginx' } : {}) };
   const bench = await startBenchServer({ mediaRoot: CORPUS_DIR, env, guard: BENCH_GUARD });
+  if (target === 'flood') {
+    for (const label of FLOOD_KEYS) await bench.server.services.access.addKey({ label, password: `${label} password for the bench`, albums: ['*'], canDownloadOriginals: false });
+  }
   await bench.idle(5 * 60_000);
   const cookie = await bench.login();
   const item = (await bench.items(CORPUS_ALBUM, cookie)).find((entry) => entry.name === SERVED_PHOTO);
   const mediumPath = item?.urls['medium'];
-  if (mediumPath === undefined) throw new Error(`no medium URL for ${SERVED_PHOTO}`);
+  const thumbPath = item?.urls['thumb'];
+  if (mediumPath === undefined || thumbPath === undefined) throw new Error(`no medium or thumb URL for ${SERVED_PHOTO}`);
   const source = bench.server.services.library.item(CORPUS_ALBUM, SERVED_PHOTO);
   if (source === undefined) throw new Error(`${SERVED_PHOTO} is not in the catalogue`);
   const cachedFile = await bench.server.services.derivatives.ensure(bench.server.services.sourceOf(source), 'medium');
+  await bench.server.services.derivatives.ensure(bench.server.services.sourceOf(source), 'thumb');
   const paths = statePaths(bench.server.services.settings);
   return {
     info: {
       port: bench.server.port,
       mediumPath,
+      thumbPath,
       cookie,
       cachedFile,
       bytes: (await stat(cachedFile)).size,
@@ -115,7 +128,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const [target, file] = process.argv.slice(2);
   if (!TARGETS.includes(target as Target)) throw new TypeError(`Expected one of ${TARGETS.join(', ')} for target but received ${JSON.stringify(target)}`);
   if (target === 'node' && file === undefined) throw new TypeError('Expected a file to serve for target node but received nothing');
-  const running = target === 'node' ? await startBareNode(file as string) : await startKeepsake(target === 'accel');
+  const running = target === 'node' ? await startBareNode(file as string) : await startKeepsake(target as 'keepsake' | 'accel' | 'flood');
   let closing = false;
   const close = (): void => {
     if (closing) return;
