@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { UserError } from '../errors.js';
 import type { KeyRecord, KeyStore } from '../store/index.js';
 import { normalisePattern } from './grants.js';
@@ -28,40 +29,38 @@ export type LoginOutcome =
 export interface KeyringOptions {
   /** The site-wide salt of lookup tags (`<stateDir>/secrets/key-tag-salt`). */
   readonly tagSalt: string;
-  /** Password checks at once and waiting; default 2 and 8. */
+  /** Password checks at once and waiting; default one per core beyond the first (1 or 2) and 8. */
   readonly hashing?: { readonly concurrency: number; readonly queue: number };
   readonly now?: () => number;
 }
 
 const LABEL = /^[\p{L}\p{N}][\p{L}\p{N} _.-]{0,63}$/u;
 const MIN_PASSWORD_LENGTH = 8;
-// Compared against when no key matches, so a wrong password costs as much as a right one.
-let placeholderHash: Promise<string> | undefined;
+
+/** Hashing leaves a core to the event loop: on a 2-core box one scrypt at a time, two at most. */
+function defaultHashing(): { concurrency: number; queue: number } {
+  return { concurrency: Math.max(1, Math.min(2, availableParallelism() - 1)), queue: 8 };
+}
 
 export type Keyring = ReturnType<typeof createKeyring>;
 
 /**
  * Shared passwords: adding (hashed, never stored in clear), listing, removing, and checking a
- * login. A login costs two hashes whatever the number of keys: the lookup tag (one scrypt under
- * the site's salt) finds the only key it can be, then that key's own hash confirms it; with no
- * candidate, a placeholder hash is checked instead, so a right and a wrong password take as long.
- * At most a few logins hash at once (see hash-gate.ts).
+ * login. A login costs one hash whatever the number of keys: the password's lookup tag (scrypt
+ * under the site's salt) is the key's, or no key's, so a right and a wrong password take as long
+ * and an offline guess still costs a full scrypt. Keys made before tags are checked by their own
+ * hashes until their next login gives them a tag. At most one or two logins hash at once
+ * (hash-gate.ts).
  */
 export function createKeyring(keys: KeyStore, options: KeyringOptions) {
   const now = options.now ?? Date.now;
-  const gate: HashGate = createHashGate(options.hashing ?? { concurrency: 2, queue: 8 });
+  const gate: HashGate = createHashGate(options.hashing ?? defaultHashing());
 
   /** The key a password opens: by its tag, else (for keys made before tags) by each one's hash. */
   async function keyFor(password: string, tag: string): Promise<KeyRecord | undefined> {
     const tagged = await keys.byLookupTag(tag);
-    if (tagged !== undefined) return (await verifyPassword(password, tagged.passwordHash)) ? tagged : undefined;
-    const untagged = await keys.untagged();
-    if (untagged.length === 0) {
-      placeholderHash ??= hashPassword(generatePassword());
-      await verifyPassword(password, await placeholderHash);
-      return undefined;
-    }
-    for (const key of untagged) {
+    if (tagged !== undefined) return tagged;
+    for (const key of await keys.untagged()) {
       if (!(await verifyPassword(password, key.passwordHash))) continue;
       await keys.setLookupTag(key.id, tag);
       return key;

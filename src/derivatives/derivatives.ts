@@ -60,13 +60,17 @@ export interface Derivatives {
   parseLeaf(leaf: string): ParsedLeaf | undefined;
   /** `<cacheDir>/<variant>/<albumPath>/<leaf>`, checked to stay inside the cache. */
   cachePathFor(albumPath: string, variant: string, leaf: string): string;
-  /** The cached file's absolute path, made first when missing. Rejects with a DerivativeError. */
-  ensure(source: SourceImage, variant: string, priority?: Priority): Promise<string>;
+  /**
+   * The cached file's absolute path, made first when missing. Rejects with a DerivativeError.
+   * `owner` (the visitor's session) shares the queue fairly between visitors.
+   */
+  ensure(source: SourceImage, variant: string, priority?: Priority, owner?: string): Promise<string>;
   /** Several variants from one decode; resolves to variant → absolute path. */
   ensureAll(
     source: SourceImage,
     variants?: readonly string[],
     priority?: Priority,
+    owner?: string,
   ): Promise<Readonly<Record<string, string>>>;
   /** Queues variants behind on-demand work; never rejects (failures are logged once). */
   pregenerate(source: SourceImage, variants?: readonly string[]): void;
@@ -140,6 +144,7 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
     source: SourceImage,
     variants: readonly string[] = settings.variants,
     priority: Priority = 'now',
+    owner?: string,
   ): Promise<Readonly<Record<string, string>>> {
     if (closed) throw new DerivativeError('CLOSED', 'derivatives are shutting down');
     if (!PRIORITIES.includes(priority)) throw invalidParameter('priority', PRIORITIES.join(' or '), priority);
@@ -161,20 +166,20 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
       else if (!join(variant, file)) missing.push([variant, file]);
     });
     if (missing.length > 0) {
-      for (const target of startJob(source, missing, priority)) results.set(target.variant, target.made.promise);
+      for (const target of startJob(source, missing, priority, owner)) results.set(target.variant, target.made.promise);
     }
     const entries = await Promise.all([...results].map(async ([variant, made]) => [variant, await made] as const));
     return Object.freeze(Object.fromEntries(entries));
   }
 
-  function startJob(source: SourceImage, missing: ReadonlyArray<[string, string]>, priority: Priority): Target[] {
+  function startJob(source: SourceImage, missing: ReadonlyArray<[string, string]>, priority: Priority, owner: string | undefined): Target[] {
     const targets = missing.map(([variant, file]) => ({
       variant,
       file,
       preset: presetFor(variant),
       made: createDeferred<string>(),
     }));
-    const task = queue.push(() => withTimeLimit(source, targets), priority);
+    const task = queue.push(() => withTimeLimit(source, targets), priority, owner);
     for (const target of targets) flights.set(target.file, target.made.promise, { promote: task.promote });
     task.promise.then(
       () => fail(source, targets, new DerivativeError('WRITE_FAILED', 'job ended without writing every variant')),
@@ -277,8 +282,8 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
     parseLeaf,
     cachePathFor,
     ensureAll,
-    async ensure(source, variant, priority = 'now') {
-      const file = (await ensureAll(source, [variant], priority))[variant];
+    async ensure(source, variant, priority = 'now', owner) {
+      const file = (await ensureAll(source, [variant], priority, owner))[variant];
       if (file === undefined) throw new DerivativeError('WRITE_FAILED', `no file for variant ${variant}`);
       return file;
     },

@@ -1,6 +1,6 @@
 /**
- * Bounded work with two priorities, and single-flight promises. Generic: nothing here knows
- * about images.
+ * Bounded work with two priorities, taken fairly between whoever asked, and single-flight
+ * promises. Generic: nothing here knows about images.
  */
 
 /** `now`: a visitor is waiting. `background`: pre-generation, which always yields to `now`. */
@@ -19,7 +19,12 @@ export interface QueueStats {
 }
 
 export interface WorkQueue {
-  push<T>(run: () => Promise<T>, priority: Priority): QueuedTask<T>;
+  /**
+   * Queues `run`. `owner` (a session, say) makes the queue fair: of the tasks waiting at a
+   * priority, the next to start is the oldest of an owner with the fewest tasks running, so one
+   * owner asking for thousands cannot hold everyone else back.
+   */
+  push<T>(run: () => Promise<T>, priority: Priority, owner?: string): QueuedTask<T>;
   stats(): QueueStats;
   /**
    * Stops taking work: waiting background tasks are rejected with `reason()`, waiting `now`
@@ -30,40 +35,64 @@ export interface WorkQueue {
 
 interface Entry {
   priority: Priority;
+  readonly owner: string | undefined;
   start(): void;
   cancel(error: Error): void;
 }
 
 export function createWorkQueue(concurrency: number): WorkQueue {
   const waiting: Record<Priority, Entry[]> = { now: [], background: [] };
+  const runningBy = new Map<string | undefined, number>();
   let running = 0;
   let closed: (() => Error) | undefined;
   let idle: (() => void) | undefined;
 
+  /** The oldest waiting entry of an owner with the fewest tasks running (first wins a tie). */
+  function takeFairly(lane: Entry[]): Entry | undefined {
+    let best = -1;
+    let fewest = Number.POSITIVE_INFINITY;
+    for (const [index, entry] of lane.entries()) {
+      const busy = runningBy.get(entry.owner) ?? 0;
+      if (busy < fewest) {
+        fewest = busy;
+        best = index;
+        if (busy === 0) break;
+      }
+    }
+    return best === -1 ? undefined : lane.splice(best, 1)[0];
+  }
+
   function pump(): void {
     while (running < concurrency) {
-      const entry = waiting.now.shift() ?? waiting.background.shift();
+      const entry = takeFairly(waiting.now) ?? takeFairly(waiting.background);
       if (entry === undefined) break;
       running += 1;
+      runningBy.set(entry.owner, (runningBy.get(entry.owner) ?? 0) + 1);
       entry.start();
     }
     if (running === 0 && waiting.now.length === 0 && waiting.background.length === 0) idle?.();
   }
 
-  function push<T>(run: () => Promise<T>, priority: Priority): QueuedTask<T> {
+  function finished(owner: string | undefined): void {
+    running -= 1;
+    const left = (runningBy.get(owner) ?? 1) - 1;
+    if (left > 0) runningBy.set(owner, left);
+    else runningBy.delete(owner);
+    pump();
+  }
+
+  function push<T>(run: () => Promise<T>, priority: Priority, owner?: string): QueuedTask<T> {
     let entry!: Entry;
     const promise = new Promise<T>((resolve, reject) => {
       entry = {
         priority,
+        owner,
         start() {
           // A synchronous throw inside `run` must not escape the pump.
           Promise.resolve()
             .then(run)
             .then(resolve, reject)
-            .finally(() => {
-              running -= 1;
-              pump();
-            });
+            .finally(() => finished(owner));
         },
         cancel: reject,
       };

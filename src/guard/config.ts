@@ -90,9 +90,9 @@ export const guardConfigSchema = section({
     perAddress: budget(8000, 80),
     // A derivative not made yet costs a decode: see miss-limiter.ts.
     misses: section({
-      perSession: integer(4, 1, 1000),
-      perAddress: integer(8, 1, 10_000),
-      cost: integer(10, 1, 1000),
+      perSession: integer(24, 1, 1000),
+      perAddress: integer(64, 1, 10_000),
+      cost: integer(2, 1, 1000),
     }),
     tripwire: section({
       enabled: flag(true),

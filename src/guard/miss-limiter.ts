@@ -6,12 +6,14 @@ import type { Refusal } from './facts.js';
  * Derivative misses: a request for a derivative not made yet costs a decode of the original,
  * a second or more of CPU for a big photo, where a cached one costs a file read. One visitor
  * (an unlimited share link, a script) asking for thousands of uncached derivatives would queue
- * minutes of CPU ahead of everyone else's first views. So each session, and each address, may
- * have only a few derivatives being made for it at once (4 and 8 by default: a page's grid asks
- * for a few at a time, and each is made in well under a second); beyond that the answer is 503
- * with Retry-After, which browsers and the gallery retry. Asking again for one already being made
- * for the same visitor costs nothing more. A new miss also costs `cost` requests of the media
- * budget (10 by default) instead of one.
+ * minutes of CPU ahead of everyone else's first views. Three things stop that:
+ * - the derivative queue is fair between visitors (a session's jobs take turns with everyone
+ *   else's: derivatives/queue.ts), so the family's visible page is made between the flood's;
+ * - each session, and each address, may have only so many derivatives waiting or being made for
+ *   it at once (24 and 64 by default: a phone's grid over HTTP/2 asks for a screenful, a few
+ *   dozen, at a time); beyond that the answer is 503 with Retry-After, which the gallery retries;
+ *   asking again for one already waited for by the same visitor costs nothing more;
+ * - a new miss costs `cost` requests of the media budget (2 by default) instead of one.
  */
 
 type MissOptions = GuardConfig['rates']['misses'];

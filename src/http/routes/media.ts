@@ -85,7 +85,8 @@ async function openDerivative(ctx: Context, target: MediaTarget, deps: MediaDeps
   const ticket = await deps.admitMiss(ctx, path.join(...folder, leaf));
   if (ticket === undefined) return undefined;
   try {
-    await deps.derivatives.ensure(deps.sourceOf(target.item), target.rule.name, 'now');
+    // The queue is shared fairly between visitors: one asking for thousands waits its turn.
+    await deps.derivatives.ensure(deps.sourceOf(target.item), target.rule.name, 'now', visitorOf(ctx)?.sid ?? ctx.ip);
   } finally {
     ticket.release();
   }

@@ -4,7 +4,9 @@
  * Progressive enhancement only; every page works without it:
  *  - deterrents: no right-click or drag on photos when <body class="deterrents">;
  *  - the photo grid becomes justified rows, laid out from each photo's width and height;
- *  - a click (or Enter) on a tile opens the viewer (viewer.js, PhotoSwipe) instead of the bare image.
+ *  - a click (or Enter) on a tile opens the viewer (viewer.js, PhotoSwipe) instead of the bare image;
+ *  - a photo the server was too busy to make just now (503: many new photos at once) is asked
+ *    for again a little later, a few times, instead of staying broken.
  * Fingerprinted URLs of the other modules come from data-* attributes on <body>.
  */
 
@@ -15,11 +17,42 @@ const MAX_RATIO = 3;
 
 const body = document.body;
 if (body.classList.contains('deterrents')) preventSaving(document);
+retryBusyImages(document);
 
 const grid = document.querySelector('.photo-grid');
 if (grid instanceof HTMLElement) {
   justifyGrid(grid);
   enableViewer(grid);
+}
+
+const RETRIES = 4;
+
+/**
+ * An image that failed to load is asked for again after a pause that grows (1, 2, 4, 8 s, with
+ * jitter). keepsake answers 503 when a visitor has many photos being made at once; a dead session
+ * answers 404, which no retry changes, so after a few tries the image stays as it is.
+ * @param {Document} root
+ */
+function retryBusyImages(root) {
+  root.addEventListener(
+    'error',
+    (event) => {
+      const image = event.target;
+      if (!(image instanceof HTMLImageElement)) return;
+      const tries = Number(image.dataset['retries'] ?? '0');
+      if (tries >= RETRIES) return;
+      image.dataset['retries'] = String(tries + 1);
+      setTimeout(() => {
+        // Setting the attributes again (to the same URLs) makes the browser load the image anew:
+        // a failed image is not in its list of available images.
+        for (const name of ['srcset', 'src']) {
+          const value = image.getAttribute(name);
+          if (value !== null) image.setAttribute(name, value);
+        }
+      }, (2 ** tries) * 1000 + Math.random() * 500);
+    },
+    { capture: true },
+  );
 }
 
 /** @param {Document} root */
