@@ -31,7 +31,7 @@ async function serve(): Promise<number> {
   if (server.firstPassword !== undefined) {
     process.stdout.write(
       `\nA key "family" that opens every album was created. Its password (shown only this once):\n\n    ${server.firstPassword}\n\n` +
-        'Change it with: keepsake key remove family && keepsake key add family --password "…"\n\n',
+        'Change it with: keepsake key remove family && keepsake key add family --prompt\n\n',
     );
   }
   const stop = (signal: NodeJS.Signals) => {

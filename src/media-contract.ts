@@ -319,20 +319,33 @@ export function shortToken(token: string): string {
   return `${token.slice(0, LOGGED_SECRET_CHARACTERS)}…`;
 }
 
-/** A token at the start of a path; the letters a log keeps, and the rest. */
+/**
+ * For a server's log of a normalised path (nginx's `$uri`: decoded once, slashes merged, `..`
+ * resolved): a token at the start keeps its first letters; a share link the first letters of its
+ * signature.
+ */
 export const LOGGED_TOKEN_SOURCE = `^/([A-Za-z]{${LOGGED_SECRET_CHARACTERS}})[A-Za-z]{${TOKEN_MIN_LENGTH - LOGGED_SECRET_CHARACTERS},${TOKEN_MAX_LENGTH - LOGGED_SECRET_CHARACTERS}}(/.*)?$`;
-/** Anything under /s/; the first letters of a signature, when there is one. */
 export const LOGGED_SHARE_SOURCE = `^/s/[^.]*(?:\\.([A-Za-z0-9_-]{0,${LOGGED_SECRET_CHARACTERS}}))?`;
-const LOGGED_TOKEN = new RegExp(LOGGED_TOKEN_SOURCE);
-const LOGGED_SHARE = new RegExp(LOGGED_SHARE_SOURCE);
+
+function decodedOrAsIs(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
 
 /**
- * A request path as any log may write it: a token keeps its first letters, a share link only
- * the first letters of its signature. A log line never holds a URL that opens anything.
+ * A request path as keepsake's log writes it, whatever its spelling (`//<token>/…`,
+ * `/x/../<token>/…`, a letter percent-encoded): each segment is decoded once, and every segment
+ * shaped like a token keeps only its first letters; a share link (`/s/<payload>.<signature>`)
+ * keeps only the first letters of its signature. A log line never holds a URL that opens anything.
  */
 export function loggablePath(path: string): string {
-  const share = LOGGED_SHARE.exec(path);
-  if (share !== null) return `${SHARE_PATH_PREFIX}….${share[1] ?? ''}…`;
-  const token = LOGGED_TOKEN.exec(path);
-  return token === null ? path : `/${token[1]}…${token[2] ?? ''}`;
+  const segments = path.split('/').filter((segment) => segment !== '').map(decodedOrAsIs);
+  if (segments[0] === 's') {
+    const signature = segments[1]?.includes('.') === true ? segments[1].slice(segments[1].indexOf('.') + 1) : '';
+    return `${SHARE_PATH_PREFIX}….${signature.slice(0, LOGGED_SECRET_CHARACTERS)}…`;
+  }
+  return `/${segments.map((segment) => (isToken(segment) ? shortToken(segment) : segment)).join('/')}`;
 }

@@ -81,9 +81,11 @@ const CASES: readonly Case[] = [
   { album: 'Summer 2024/more', name: 'passport.jpg', kind: 'never', source: 'Private/passport.jpg' }, // folder link into Private
   { album: 'Summer 2024', name: 'crossing.jpg', kind: 'never', source: 'Private/passport.jpg' }, // file link into Private
   { album: 'Kids/Evil', name: 'passport.jpg', kind: 'never', source: 'Private/passport.jpg' }, // folder link into Private
+  { album: 'Summer 2024/#recycle', name: 'deleted.jpg', kind: 'never', source: 'Summer 2024/#recycle/deleted.jpg' }, // a NAS's recycle bin
+  { album: 'Summer 2024/@eaDir/beach.jpg', name: 'SYNOPHOTO_THUMB_M.jpg', kind: 'never', source: 'Summer 2024/@eaDir/beach.jpg/SYNOPHOTO_THUMB_M.jpg' }, // a NAS's own thumbnails
 ];
-/** Folders that are no album for anyone: hidden, a link out of the root, links into another album. */
-const NEVER_ALBUMS = ['.hidden', 'Summer 2024/etc', 'Summer 2024/more', 'Kids/Evil'];
+/** Folders that are no album for anyone: hidden, a link out of the root, links into another album, NAS litter. */
+const NEVER_ALBUMS = ['.hidden', 'Summer 2024/etc', 'Summer 2024/more', 'Kids/Evil', 'Summer 2024/#recycle', 'Summer 2024/@eaDir'];
 
 async function makeAgreementMediaRoot(root: string): Promise<void> {
   await makeJpeg(path.join(root, 'Summer 2024', 'beach.jpg'), { colour: '#d0a040' });
@@ -101,6 +103,8 @@ async function makeAgreementMediaRoot(root: string): Promise<void> {
   await makeJpeg(path.join(root, 'Kids', 'loose.jpg'));
   await symlink('../Private', path.join(root, 'Kids', 'Evil'));
   await makeJpeg(path.join(root, '.hidden', 'secret.jpg'));
+  await makeJpeg(path.join(root, 'Summer 2024', '#recycle', 'deleted.jpg'), { colour: '#205020' });
+  await makeJpeg(path.join(root, 'Summer 2024', '@eaDir', 'beach.jpg', 'SYNOPHOTO_THUMB_M.jpg'));
 }
 
 /** One request of the table and the answer the contract gives it. */

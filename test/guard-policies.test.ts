@@ -50,7 +50,7 @@ function facts(overrides: Partial<RequestFacts> = {}): RequestFacts {
     address: '192.0.2.10',
     ownOrigin: OWN,
     host: '127.0.0.1:8080',
-    publicHost: undefined,
+    publicOrigin: undefined,
     ...overrides,
   };
 }

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { UserError } from '../errors.js';
-import type { KeyRecord, KeyStore } from '../store/index.js';
+import { StoreConflictError, type KeyRecord, type KeyStore } from '../store/index.js';
 import { normalisePattern } from './grants.js';
 import { createHashGate, type HashGate } from './hash-gate.js';
 import { generatePassword, hashPassword, lookupTag, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.js';
@@ -92,7 +92,7 @@ export function createKeyring(keys: KeyStore, options: KeyringOptions) {
       // Two keys with one password would open whichever was found first: never allowed.
       const holder = await gate.run(() => keyFor(password, tag));
       if (holder !== undefined) throw new KeyError('PASSWORD_TAKEN', `the key "${holder.label}" already has this password; every key needs a password of its own`);
-      const key = await keys.add({
+      const record = {
         label,
         passwordHash: await gate.run(() => hashPassword(password)),
         lookupTag: tag,
@@ -100,8 +100,15 @@ export function createKeyring(keys: KeyStore, options: KeyringOptions) {
         canDownloadOriginals: input.canDownloadOriginals,
         expiresAt: input.expiresAt ?? null,
         createdAt: now(),
-      });
-      return { key, password };
+      };
+      try {
+        return { key: await keys.add(record), password };
+      } catch (error) {
+        // Another `key add` got there first, with this label or this password.
+        if (!(error instanceof StoreConflictError)) throw error;
+        if ((await keys.byLabel(label)) !== undefined) throw new KeyError('KEY_EXISTS', `a key labelled "${label}" already exists`);
+        throw new KeyError('PASSWORD_TAKEN', 'another key has just been given this password; every key needs a password of its own');
+      }
     },
     list: (): Promise<KeyRecord[]> => keys.all(),
     byLabel: (label: string): Promise<KeyRecord | undefined> => keys.byLabel(label),

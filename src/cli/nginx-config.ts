@@ -83,6 +83,7 @@ export async function nginxConfigCommand(args: readonly string[]): Promise<numbe
       accel: values.accel,
       derivativeVariants: configuredVariants(config.presets),
       derivativeFormat: config.imageFormat,
+      ignoredNames: config.ignoredNames,
       accessLog: values['access-log'],
     });
   } catch (error) {

@@ -8,7 +8,9 @@ import { UsageError } from './context.js';
 const MAX_STDIN_BYTES = 64 * 1024;
 
 /** The first line of standard input, without its line ending. */
-export async function passwordFromStdin(input: NodeJS.ReadableStream = process.stdin): Promise<string> {
+export async function passwordFromStdin(input: NodeJS.ReadableStream & { isTTY?: boolean } = process.stdin): Promise<string> {
+  // From a terminal it would wait for Ctrl-D and echo the password as it is typed.
+  if (input.isTTY === true) throw new UsageError('--password-stdin reads a password piped in; at a terminal, use --prompt');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of input) {

@@ -31,9 +31,19 @@ export function compileGuard(config: GuardConfig): CompiledGuard {
  * that re-points its own name at this box (DNS rebinding) gets nothing. The health check stays
  * open to monitors that ask by address.
  */
-export function checkHost(facts: Pick<RequestFacts, 'path' | 'host' | 'publicHost'>): Decision {
-  if (facts.publicHost === undefined || facts.path === HEALTH_PATH) return ALLOW;
-  return facts.host.toLowerCase() === facts.publicHost.toLowerCase() ? ALLOW : refuse('host', 403, `Host ${clip(facts.host)} is not ${facts.publicHost}`);
+export function checkHost(facts: Pick<RequestFacts, 'path' | 'host' | 'publicOrigin'>): Decision {
+  if (facts.publicOrigin === undefined || facts.path === HEALTH_PATH) return ALLOW;
+  const expected = new URL(facts.publicOrigin);
+  return sameHost(facts.host, expected) ? ALLOW : refuse('host', 403, `Host ${clip(facts.host)} is not ${expected.host}`);
+}
+
+/** A Host header against the public URL's, as URLs compare them: case and a default port do not matter. */
+function sameHost(host: string, expected: URL): boolean {
+  try {
+    return host !== '' && new URL(`${expected.protocol}//${host}`).host === expected.host;
+  } catch {
+    return false;
+  }
 }
 
 /** Blocked addresses get nothing, except the health check that monitors need. */

@@ -28,8 +28,8 @@ export interface RequestFacts {
   readonly ownOrigin: string;
   /** The Host the request names (after trusted-proxy handling); `''` when absent. */
   readonly host: string;
-  /** The host of the configured public URL (with its port, if any), when there is one. */
-  readonly publicHost: string | undefined;
+  /** The configured public URL's origin, when there is one. */
+  readonly publicOrigin: string | undefined;
 }
 
 export const POLICY_NAMES = [

@@ -47,7 +47,7 @@ export function requestFacts(ctx: Context, publicUrl: string | undefined): Reque
     address: ctx.ip,
     ownOrigin: ownOrigin(ctx, publicUrl),
     host: ctx.host,
-    publicHost: publicUrl === undefined ? undefined : new URL(publicUrl).host,
+    publicOrigin: publicUrl,
   };
 }
 

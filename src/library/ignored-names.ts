@@ -32,15 +32,19 @@ export const DEFAULT_IGNORED_NAMES: readonly string[] = [
 
 export type NameFilter = (name: string) => boolean;
 
-function patternOf(name: string): RegExp {
-  const source = name.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-  return new RegExp(`^${source}$`, 'i');
+/**
+ * The list as one regular expression source for a whole name (to be matched without regard to
+ * case): what keepsake matches names with, and what a static server's configuration refuses.
+ */
+export function ignoredNamesSource(names: readonly string[]): string {
+  const alternatives = names.map((name) => name.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('.*'));
+  return alternatives.length === 0 ? '(?!)' : `(?:${alternatives.join('|')})`;
 }
 
 /** True for a name on the list. */
 export function compileIgnoredNames(names: readonly string[]): NameFilter {
-  const patterns = names.map(patternOf);
-  return (name) => patterns.some((pattern) => pattern.test(name));
+  const pattern = new RegExp(`^${ignoredNamesSource(names)}$`, 'i');
+  return (name) => pattern.test(name);
 }
 
 const ALLOWED = 'a comma-separated list of file or folder names (`*` for any characters), e.g. "#recycle,@eaDir,._*"';
@@ -50,7 +54,7 @@ function parseNames(raw: unknown): ReturnType<ConfigSection<readonly string[]>['
   const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : undefined;
   if (list === undefined || !list.every((entry) => typeof entry === 'string')) return { ok: false, problems: [`expected ${ALLOWED}`] };
   const names = list.map((entry: string) => entry.trim()).filter((entry) => entry !== '');
-  const bad = names.filter((entry) => /[/\\\0]/.test(entry) || entry === '*');
+  const bad = names.filter((entry) => /[/\\\0]/.test(entry) || /^\**$/.test(entry));
   if (bad.length > 0) return { ok: false, problems: [`${bad.map((entry) => JSON.stringify(entry)).join(', ')} is not a name; expected ${ALLOWED}`] };
   return { ok: true, value: Object.freeze(names) };
 }

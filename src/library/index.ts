@@ -5,5 +5,5 @@ export type { ScanReport } from './scanner.js';
 export { LibraryError } from './media-root.js';
 export { IMAGE_INPUT_OPTIONS, MAX_INPUT_PIXELS, readImageFacts, type ImageFacts, type ImageReader } from './metadata.js';
 export { findRefusedLinks } from './link-report.js';
-export { DEFAULT_IGNORED_NAMES, ignoredNamesSection } from './ignored-names.js';
+export { DEFAULT_IGNORED_NAMES, ignoredNamesSection, ignoredNamesSource } from './ignored-names.js';
 export type { SkipRecord } from './skip-reasons.js';

@@ -36,7 +36,8 @@ export async function reconcilePaths(deps: ReconcilerDeps, relativePaths: readon
   const candidates: Candidate[] = [];
   const linkedFolders: ParentFolder[] = [];
   for (const relativePath of relativePaths) {
-    if (relativePath === '' || hasHiddenSegment(relativePath)) continue;
+    // Hidden and ignored folders are never looked into (the watcher does not watch them either).
+    if (relativePath === '' || hasHiddenSegment(relativePath) || relativePath.split('/').some(deps.root.ignores)) continue;
     const found = inspect(deps, relativePath);
     if (found === undefined) continue;
     planChange(deps.table, found, buffer, candidates);

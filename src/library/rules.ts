@@ -152,6 +152,7 @@ function folderAt(root: MediaRoot, albumPath: string): ParentFolder | { relative
   if (albumPath === '') return folder;
   for (const segment of albumPath.split('/')) {
     const relativePath = joinRelative(folder.relativePath, segment);
+    if (root.ignores(segment)) return { relativePath, reason: 'ignored' };
     const realPath = realpathSync.native(root.absolute(relativePath));
     if (!isWithin(root.realPath, realPath)) return { relativePath, reason: 'symlink-outside' };
     if (!isWithin(folder.realPath, realPath) || realPath === folder.realPath) return { relativePath, reason: 'symlink-crosses-albums' };

@@ -1,4 +1,5 @@
 import { ACCEL_PREFIXES, LINK_COOKIE, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, SHARE_PATH_PREFIX, type VariantRule } from '../media-contract.js';
+import { ignoredNamesSource } from '../library/index.js';
 import { comment, quote, quoteWithNewlines, renderFile, type Lines } from './config-text.js';
 import { nginxGuardMaps } from './nginx-guard.js';
 import {
@@ -40,16 +41,18 @@ function accessLog(): Lines {
   return [
     ...comment(
       'URLs hold session tokens and share links, both secrets: the log keeps only their first',
-      'letters, exactly as keepsake\'s own log does (src/media-contract.ts loggablePath).',
+      'letters, as keepsake\'s own log does (src/media-contract.ts). It logs $uri, the path as nginx',
+      'served it (decoded once, slashes merged, `..` resolved), so no other spelling of a token',
+      'slips through; the query string is left out. escape=json keeps the … as it is.',
     ),
-    'map $request_uri $keepsake_logged_uri {',
+    'map $uri $keepsake_logged_uri {',
     [
-      'default  $request_uri;',
+      'default  $uri;',
       `${quote(`~${LOGGED_SHARE_SOURCE}`)}  ${quote(`${SHARE_PATH_PREFIX}….$1…`)};`,
       `${quote(`~${LOGGED_TOKEN_SOURCE}`)}  ${quote('/$1…$2')};`,
     ],
     '}',
-    'log_format keepsake_private \'$remote_addr [$time_local] "$request_method $keepsake_logged_uri $server_protocol" \'',
+    'log_format keepsake_private escape=json \'$remote_addr [$time_local] "$request_method $keepsake_logged_uri $server_protocol" \'',
     ['\'$status $body_bytes_sent "$http_user_agent" $request_time\';'],
   ];
 }
@@ -136,6 +139,8 @@ function tokenLocations(plan: StaticServerPlan): Lines {
       '',
       ...comment('Hidden files and folders (and `.`/`..` that survived decoding), and backslashes.'),
       `location ~ ${quote('/\\.|\\\\')} { return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
+      ...comment('Names that are never an album or a photo (KEEPSAKE_IGNORED_NAMES: a NAS\'s recycle bin holds deleted photos).'),
+      `location ~* ${quote(`/${ignoredNamesSource(plan.ignoredNames)}(?:/|$)`)} { return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
       '',
       ...variantGroups(plan).flatMap((group) => [...mediaLocation(plan, group), '']),
       `return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])};`,

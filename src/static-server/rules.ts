@@ -1,5 +1,6 @@
 import { DEFAULT_VARIANTS } from '../derivatives/index.js';
 import { DEFAULT_GUARD_CONFIG, ROBOTS_TAG, ROBOTS_TXT, SECURITY_HEADERS, blockedUserAgentPatterns, hstsHeader, type GuardConfig } from '../guard/index.js';
+import { DEFAULT_IGNORED_NAMES } from '../library/index.js';
 import {
   DERIVATIVE_FORMATS,
   derivativeLeafSource,
@@ -46,6 +47,8 @@ export interface StaticServerOptions {
   readonly derivativeVariants?: readonly string[] | undefined;
   /** The format derivatives are written in (KEEPSAKE_IMAGE_FORMAT; default webp). */
   readonly derivativeFormat?: DerivativeFormat | undefined;
+  /** Names that are never an album or a photo (KEEPSAKE_IGNORED_NAMES; default the NAS and OS litter). */
+  readonly ignoredNames?: readonly string[] | undefined;
 }
 
 /** The options with every field present and checked. */
@@ -66,6 +69,7 @@ export interface StaticServerPlan {
   /** Every variant a media URL may name, with what it serves and from where. */
   readonly variants: readonly VariantRule[];
   readonly derivativeFormat: DerivativeFormat;
+  readonly ignoredNames: readonly string[];
 }
 
 export interface MediaExtension {
@@ -189,6 +193,7 @@ export function planStaticServer(options: StaticServerOptions): StaticServerPlan
     accel: options.accel ?? false,
     variants: variantRules(options.derivativeVariants ?? DEFAULT_VARIANTS),
     derivativeFormat: checkFormat(options.derivativeFormat ?? 'webp'),
+    ignoredNames: options.ignoredNames ?? DEFAULT_IGNORED_NAMES,
   };
 }
 

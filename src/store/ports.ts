@@ -9,6 +9,7 @@ import type { ShareRecord } from './shares-table.js';
  */
 
 export interface KeyStore {
+  /** Rejects with StoreConflictError when the label or the lookup tag is taken. */
   add(key: NewKeyRecord): Promise<KeyRecord>;
   /** Sorted by label. */
   all(): Promise<KeyRecord[]>;

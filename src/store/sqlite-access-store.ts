@@ -12,6 +12,17 @@ export class StoreConflictError extends KeepsakeError {
   }
 }
 
+/** A unique value already taken is the caller's to handle, as a StoreConflictError. */
+function conflictsAsStoreErrors<T>(write: () => T, message: string): T {
+  try {
+    return write();
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError(message, { cause: error });
+    throw error;
+  }
+}
+
 /**
  * The access store over SQLite. better-sqlite3 answers synchronously (and, for these small
  * indexed statements, faster than a round trip through the thread pool would), so each method
@@ -23,7 +34,7 @@ export function createSqliteAccessStore(db: Db): AccessStore {
   const shares = createSharesTable(db);
   return {
     keys: {
-      add: async (key) => keys.add(key),
+      add: async (key) => conflictsAsStoreErrors(() => keys.add(key), 'a key with this label or password exists'),
       all: async () => keys.all(),
       byLabel: async (label) => keys.byLabel(label),
       byId: async (id) => keys.byId(id),
@@ -34,15 +45,7 @@ export function createSqliteAccessStore(db: Db): AccessStore {
       count: async () => keys.count(),
     },
     sessions: {
-      async insertPending(session) {
-        try {
-          sessions.insertPending(session);
-        } catch (error) {
-          const code = (error as { code?: string }).code;
-          if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new StoreConflictError('session id or token taken', { cause: error });
-          throw error;
-        }
-      },
+      insertPending: async (session) => conflictsAsStoreErrors(() => sessions.insertPending(session), 'session id or token taken'),
       activate: async (sid) => sessions.activate(sid),
       findLive: async (sid, now) => sessions.findLive(sid, now),
       bySid: async (sid) => sessions.bySid(sid),
