@@ -14,6 +14,7 @@ const SHARED: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ['media-contract.ts', new Set<string>()],
   ['errors.ts', new Set<string>()],
   ['decoders.ts', new Set<string>()],
+  ['time-slicer.ts', new Set<string>()],
   ['config.ts', new Set(['errors.ts'])],
   ['log.ts', new Set(['config.ts'])],
   ['paths.ts', new Set(['errors.ts', 'media-contract.ts'])],

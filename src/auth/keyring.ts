@@ -29,7 +29,7 @@ export type LoginOutcome =
 export interface KeyringOptions {
   /** The site-wide salt of lookup tags (`<stateDir>/secrets/key-tag-salt`). */
   readonly tagSalt: string;
-  /** Password checks at once and waiting; default one per core beyond the first (1 or 2) and 8. */
+  /** Password checks at once and waiting; default one per core beyond the first (1 or 2) and 16. */
   readonly hashing?: { readonly concurrency: number; readonly queue: number };
   readonly now?: () => number;
 }
@@ -39,7 +39,7 @@ const MIN_PASSWORD_LENGTH = 8;
 
 /** Hashing leaves a core to the event loop: on a 2-core box one scrypt at a time, two at most. */
 function defaultHashing(): { concurrency: number; queue: number } {
-  return { concurrency: Math.max(1, Math.min(2, availableParallelism() - 1)), queue: 8 };
+  return { concurrency: Math.max(1, Math.min(2, availableParallelism() - 1)), queue: 16 };
 }
 
 export type Keyring = ReturnType<typeof createKeyring>;

@@ -1,5 +1,4 @@
-/** How long synchronous work may hold the event loop before yielding to it. */
-const SLICE_MS = 8;
+import { createTimeSlicer, SLICE_MS } from '../time-slicer.js';
 
 /**
  * Runs `task` over `items` with at most `limit` tasks in flight, so a burst of 20,000 new
@@ -27,22 +26,3 @@ export async function forEachWithLimit<T>(
   await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
 }
 
-/** Resolves on the next turn of the event loop, letting I/O callbacks and requests run. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-/**
- * Hands out short slices of synchronous work: `due()` is true once `sliceMs` have passed
- * since the last yield, so a caller doing many fast synchronous calls yields regularly.
- */
-export function createTimeSlicer(sliceMs: number): { due(): boolean; yield(): Promise<void> } {
-  let sliceStart = performance.now();
-  return {
-    due: () => performance.now() - sliceStart >= sliceMs,
-    yield: async () => {
-      await yieldToEventLoop();
-      sliceStart = performance.now();
-    },
-  };
-}

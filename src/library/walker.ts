@@ -1,5 +1,5 @@
 import { readdirSync, type Dirent } from 'node:fs';
-import { createTimeSlicer } from './concurrency.js';
+import { createTimeSlicer } from '../time-slicer.js';
 import { LibraryError, type MediaRoot } from './media-root.js';
 import { classifyEntry, entryKindOf, type Classified, type ParentFolder } from './rules.js';
 

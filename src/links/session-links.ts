@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import { shortToken } from '../media-contract.js';
 import { StoreConflictError, type NewSessionRecord, type SessionRecord, type SessionStore } from '../store/index.js';
-import { createTokenLink, listTokenLinks, removeTokenLink } from './token-links.js';
+import { yieldToEventLoop } from '../time-slicer.js';
+import { createTokenLink, listTokenLinks, removeTokenLink, removeTokenLinks } from './token-links.js';
 import { newToken } from './tokens.js';
 import type { Views } from './views.js';
 
@@ -22,7 +22,8 @@ export interface SessionLinksOptions {
   readonly afterLoginStep?: (step: LoginStep) => void;
 }
 
-const SWEEP_BATCH = 500;
+/** Rows per statement when expired sessions are swept: a few milliseconds each. */
+const SWEEP_BATCH = 2000;
 // A login takes milliseconds; a pending row older than this was left by a crash.
 const PENDING_GRACE_MS = 60_000;
 
@@ -49,9 +50,17 @@ export function createSessionLinks(options: SessionLinksOptions) {
     }
   }
 
+  /** Removes the links of sessions whose rows are gone, each with the sweeper's rules; failures wait for the next sweep. */
+  async function unlinkAll(tokens: readonly string[]): Promise<void> {
+    for (const { token, error } of await removeTokenLinks(webRoot, tokens)) {
+      log.error({ err: error, token: shortToken(token) }, 'could not remove a token link; the next sweep retries');
+    }
+  }
+
   async function endRecords(records: readonly { sid: string; token: string }[]): Promise<number> {
+    if (records.length === 0) return 0;
     await sessions.deleteMany(records.map((record) => record.sid));
-    await Promise.all(records.map((record) => unlinkQuietly(record.token)));
+    await unlinkAll(records.map((record) => record.token));
     return records.length;
   }
 
@@ -61,7 +70,7 @@ export function createSessionLinks(options: SessionLinksOptions) {
     const links = await listTokenLinks(webRoot);
     const known = await sessions.tokens();
     const orphans = links.filter((token) => !known.has(token));
-    await Promise.all(orphans.map((token) => unlinkQuietly(token)));
+    await unlinkAll(orphans);
     return { orphans: orphans.length, linked: new Set(links.filter((token) => known.has(token))) };
   }
 
@@ -73,9 +82,11 @@ export function createSessionLinks(options: SessionLinksOptions) {
   async function sweepAndList(): Promise<{ expired: number; orphans: number; linked: Set<string> }> {
     let expired = 0;
     for (;;) {
-      const batch = await sessions.expired(now(), SWEEP_BATCH);
+      // Row first, then link, as for every end: one statement deletes a batch and names its links.
+      const batch = await sessions.deleteExpired(now(), SWEEP_BATCH);
       if (batch.length === 0) break;
-      expired += await endRecords(batch);
+      await unlinkAll(batch.map((record) => record.token));
+      expired += batch.length;
       await yieldToEventLoop();
     }
     const stale = (await sessions.stalePending(now() - PENDING_GRACE_MS)).filter((record) => !loginsInFlight.has(record.sid));

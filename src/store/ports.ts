@@ -40,6 +40,8 @@ export interface SessionStore {
   byShare(shareId: string): Promise<SessionRecord[]>;
   /** Active sessions expired at `now`, at most `limit`. */
   expired(now: number, limit: number): Promise<Array<{ sid: string; token: string }>>;
+  /** Deletes up to `limit` active sessions expired at `now`, in one step; returns what it deleted. */
+  deleteExpired(now: number, limit: number): Promise<Array<{ sid: string; token: string }>>;
   /** Pending rows made at or before `createdBefore`: logins that never finished. */
   stalePending(createdBefore: number): Promise<Array<{ sid: string; token: string }>>;
   /** Tokens of every row, pending or active. */

@@ -90,6 +90,12 @@ export function createSessionsTable(db: Db) {
     "UPDATE sessions SET expires_at = ? WHERE sid = ? AND state = 'active'",
   );
 
+  // One statement per batch: the rows go and say which links to remove, in one step.
+  const deleteExpired = db.prepare<[number, number], { sid: string; token: string }>(
+    `DELETE FROM sessions WHERE sid IN (SELECT sid FROM sessions WHERE state = 'active' AND expires_at <= ? LIMIT ?)
+     RETURNING sid, token`,
+  );
+
   const deleteMany = db.transaction((sids: readonly string[]) => {
     for (const sid of sids) deleteBySid.run(sid);
   });
@@ -121,6 +127,7 @@ export function createSessionsTable(db: Db) {
     byLabel: (label: string): SessionRecord[] => selectByLabel.all(label).map(fromRow),
     byShare: (shareId: string): SessionRecord[] => selectByShare.all(shareId).map(fromRow),
     expired: (now: number, limit: number) => selectExpired.all(now, limit),
+    deleteExpired: (now: number, limit: number) => deleteExpired.all(now, limit),
     stalePending: (createdBefore: number) => selectStalePending.all(createdBefore),
     tokens: (): Set<string> => new Set(selectTokens.all().map((row) => row.token)),
     activeTokens: (): Set<string> => new Set(selectActiveTokens.all().map((row) => row.token)),

@@ -55,6 +55,7 @@ export function createSqliteAccessStore(db: Db): AccessStore {
       byLabel: async (label) => sessions.byLabel(label),
       byShare: async (shareId) => sessions.byShare(shareId),
       expired: async (now, limit) => sessions.expired(now, limit),
+      deleteExpired: async (now, limit) => sessions.deleteExpired(now, limit),
       stalePending: async (createdBefore) => sessions.stalePending(createdBefore),
       tokens: async () => sessions.tokens(),
       activeTokens: async () => sessions.activeTokens(),

@@ -29,6 +29,8 @@ export interface Tally {
   /** A few examples of each kind of problem, for the report. */
   readonly problems: string[];
   serverErrors: number;
+  /** Logins answered 503 with Retry-After: the server was checking as many passwords as it will at once. */
+  busyLogins: number;
   shortBodies: number;
   connectionErrors: number;
   /** Requests sent again because the kept-alive connection had just been closed as idle. */
@@ -37,7 +39,7 @@ export interface Tally {
 }
 
 export function newTally(): Tally {
-  return { requests: 0, statuses: new Map(), problems: [], serverErrors: 0, shortBodies: 0, connectionErrors: 0, staleConnectionRetries: 0, unexpected: 0 };
+  return { requests: 0, statuses: new Map(), problems: [], serverErrors: 0, busyLogins: 0, shortBodies: 0, connectionErrors: 0, staleConnectionRetries: 0, unexpected: 0 };
 }
 
 function note(tally: Tally, problem: string): void {
@@ -80,7 +82,10 @@ export class Browser {
     }
     keepCookies(this.cookies, [answer.headers['set-cookie'] ?? []].flat());
     this.tally.statuses.set(answer.status, (this.tally.statuses.get(answer.status) ?? 0) + 1);
-    if (answer.status >= 500) {
+    if (answer.status === 503 && method === 'POST' && url.pathname === '/login' && answer.headers['retry-after'] !== undefined) {
+      // keepsake checks only a password or two at once and asks the rest to wait: not an error.
+      this.tally.busyLogins += 1;
+    } else if (answer.status >= 500) {
       this.tally.serverErrors += 1;
       note(this.tally, `${answer.status} for ${method} ${url.pathname}: ${answer.body.toString('utf8', 0, 200).trim()}`);
     } else if (!answer.whole) {

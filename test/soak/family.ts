@@ -89,7 +89,12 @@ export async function runFamily(options: FamilyOptions): Promise<void> {
   try {
     while (Date.now() < deadline) {
       const key = pick(options.keys, random)!;
-      const login = await browser.send('POST', '/login', [303], { password: key.password });
+      const login = await browser.send('POST', '/login', [303, 503], { password: key.password });
+      if (login?.status === 503) {
+        // "Many people are logging in at once. Wait a moment and try again.": a person does.
+        await think(Number(login.headers['retry-after'] ?? 1) * 1000);
+        continue;
+      }
       if (login?.status !== 303) {
         await think(500);
         continue;

@@ -158,7 +158,7 @@ async function main(): Promise<number> {
     const memoryAtEnd = await memoryOf(server.pid);
     const rate = tally.requests / elapsedS;
     const statuses = Object.fromEntries([...tally.statuses].sort(([a], [b]) => a - b));
-    checks.push({ name: 'no 5xx', ok: tally.serverErrors === 0, detail: `${tally.serverErrors}` });
+    checks.push({ name: 'no 5xx', ok: tally.serverErrors === 0, detail: `${tally.serverErrors} (besides ${tally.busyLogins} logins asked to wait a moment, with Retry-After, and tried again)` });
     checks.push({ name: 'no answer cut short', ok: tally.shortBodies === 0, detail: `${tally.shortBodies}` });
     checks.push({ name: 'no connection error', ok: tally.connectionErrors === 0, detail: `${tally.connectionErrors} (${tally.staleConnectionRetries} sent again after an idle kept-alive connection closed, as browsers do)` });
     checks.push({ name: 'every answer as expected (media 404 only after the session ended)', ok: tally.unexpected === 0, detail: `${tally.unexpected} unexpected` });
