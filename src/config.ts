@@ -26,6 +26,8 @@ export interface Config {
   readonly deterrents: boolean;
   /** `nginx`: media answers carry X-Accel-Redirect and nginx sends the bytes. */
   readonly accel: 'none' | 'nginx';
+  /** Bytes of derivatives kept in memory (0: none). */
+  readonly memoryCacheBytes: number;
 }
 
 /**
@@ -73,6 +75,18 @@ const duration = z.union([z.number().int().positive(), z.string()]).transform((v
 
 const directory = z.string().min(1);
 
+const UNITS: Readonly<Record<string, number>> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
+/** A size such as 64MB, 256MiB, 1g or a number of bytes (K, M, G count 1024s: memory is counted so). */
+const byteSize = z.union([z.number().int().min(0), z.string()]).transform((value, context) => {
+  if (typeof value === 'number') return value;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$/i.exec(value);
+  if (match === null) {
+    context.addIssue({ code: 'custom', message: 'bad size' });
+    return z.NEVER;
+  }
+  return Math.round(Number(match[1]) * UNITS[match[2]!.toLowerCase()]!);
+});
+
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])]).transform(
   (value) => value === true || value === 'true' || value === '1' || value === 'yes' || value === 'on',
 );
@@ -107,6 +121,10 @@ const SETTINGS: readonly Setting<unknown>[] = [
   },
   { key: 'deterrents', env: 'KEEPSAKE_DETERRENTS', fallback: true, allowed: 'true or false', parse: flag },
   { key: 'accel', env: 'KEEPSAKE_ACCEL', fallback: 'none', allowed: 'none or nginx', parse: z.enum(['none', 'nginx']) },
+  {
+    key: 'memoryCacheBytes', env: 'KEEPSAKE_MEMORY_CACHE', fallback: '64MB',
+    allowed: 'a size such as 64MB, 256MB or 1GB (0 keeps no derivatives in memory)', parse: byteSize,
+  },
 ];
 
 type FileSettings = Record<string, unknown>;

@@ -109,7 +109,6 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     trustProxy: settings.trustProxy,
     log,
     access,
-    sessions: services.store.sessions,
     library,
     derivatives,
     sourceOf: services.sourceOf,

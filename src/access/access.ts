@@ -6,6 +6,7 @@ import { keyViewName, keyViewSpec, shareViewName, shareViewSpec, syncGrantViews,
 import type { Logger } from '../log.js';
 import { isToken } from '../media-contract.js';
 import type { AccessStore, KeyRecord, SessionRecord, ShareRecord } from '../store/index.js';
+import { createLiveSessions } from './live-sessions.js';
 
 /*
  * Every way in and out, in one place: logging in, opening a share link, ending a session,
@@ -68,6 +69,7 @@ export type Access = ReturnType<typeof createAccess>;
 export function createAccess(deps: AccessDeps) {
   const { store, keyring, sessionLinks, views, log } = deps;
   const now = deps.now ?? Date.now;
+  const live = createLiveSessions({ sessions: store.sessions, hasLink: sessionLinks.hasLink, now });
   // Every change to the views runs one after another: two at once would each see the other's
   // half-placed links, and a full sync could remove a view a new key has just been given.
   let viewWork: Promise<unknown> = Promise.resolve();
@@ -152,7 +154,16 @@ export function createAccess(deps: AccessDeps) {
     },
 
     /** Ends one session: its row, then its link. False when there was no such session. */
-    endSession: (sid: string): Promise<boolean> => sessionLinks.end(sid),
+    async endSession(sid: string): Promise<boolean> {
+      live.forget(sid);
+      return sessionLinks.end(sid);
+    },
+
+    /** The live session behind a cookie's id: active, unexpired and with its token link in place. */
+    liveSession: (sid: string): Promise<SessionRecord | undefined> => live.find(sid),
+
+    /** Renews a session up to `expiresAt` (never past its key's or share's expiry); the new expiry, or undefined when it is gone. */
+    extendSession: (sid: string, expiresAt: number): Promise<number | undefined> => live.extend(sid, expiresAt),
 
     /** Ends the session with this token, or every session with this label. */
     async revokeSessions(target: string): Promise<number> {

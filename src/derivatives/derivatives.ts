@@ -124,8 +124,18 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
     return preset;
   }
 
+  // Every page and media request names leaves: the hash behind one is worked out once.
+  const leaves = new Map<string, string>();
+  const LEAVES_KEPT = 50_000;
   function leafFor(source: SourceIdentity, variant: string): string {
-    return leafName(source, derivativeHash(source, presetFor(variant), encoder), encoder.extension);
+    const key = `${variant}\0${source.albumPath}\0${source.name}\0${source.size}\0${source.mtimeMs}`;
+    let leaf = leaves.get(key);
+    if (leaf === undefined) {
+      leaf = leafName(source, derivativeHash(source, presetFor(variant), encoder), encoder.extension);
+      if (leaves.size >= LEAVES_KEPT) leaves.clear();
+      leaves.set(key, leaf);
+    }
+    return leaf;
   }
 
   function cachePathFor(albumPath: string, variant: string, leaf: string): string {

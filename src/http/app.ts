@@ -9,12 +9,14 @@ import { compileProxyTrust, createLoginThrottle, createMediaBudget, createMissLi
 import type { Library, MediaItem } from '../library/index.js';
 import type { Logger } from '../log.js';
 import { CACHE_POLICY } from '../media-contract.js';
-import { createKoaSessionStore, type RefusalsTable, type SessionStore } from '../store/index.js';
+import type { RefusalsTable } from '../store/index.js';
 import type { Ui } from '../ui/index.js';
 import { handleErrors } from './errors.js';
 import { guardMedia, guardMisses, guardRefusals, guardRequests } from './guard.js';
 import { securityHeaders } from './headers.js';
+import { createCookieSigner } from './cookie-keys.js';
 import type { DerivativeNaming } from './media-urls.js';
+import { createMemoryCache } from './memory-cache.js';
 import { clientAddress } from './proxy.js';
 import { albumsApi } from './routes/albums-api.js';
 import { authRoutes } from './routes/auth.js';
@@ -22,6 +24,7 @@ import { health, robots } from './routes/health.js';
 import { mediaRoute } from './routes/media.js';
 import { pages } from './routes/pages.js';
 import { shareRoutes } from './routes/shares.js';
+import { createKoaSessionStore } from './session-store.js';
 import { commitAfter, renewOnArrival, sessionMiddleware } from './session.js';
 
 export interface AppDeps {
@@ -30,8 +33,6 @@ export interface AppDeps {
   readonly trustProxy: TrustedProxies;
   readonly log: Logger;
   readonly access: Access;
-  /** Sessions as koa-session reads and renews them. */
-  readonly sessions: SessionStore;
   readonly library: Library;
   readonly derivatives: Derivatives;
   readonly sourceOf: (item: MediaItem) => SourceImage;
@@ -59,11 +60,10 @@ function serveAssets(ui: Ui) {
 /** The Koa application, fully wired but not listening (tests and main.ts both call listen). */
 export function createApp(deps: AppDeps): Koa {
   const { config, log, access } = deps;
-  const app = new Koa({ proxy: deps.trustProxy.mode !== 'none', keys: [deps.secrets.cookieKey] });
+  const app = new Koa({ proxy: deps.trustProxy.mode !== 'none' });
+  app.keys = createCookieSigner([deps.secrets.cookieKey]) as unknown as Koa['keys'];
   app.silent = true;
-  const store = createKoaSessionStore(deps.sessions, async (sid) => {
-    await access.endSession(sid);
-  });
+  const store = createKoaSessionStore(access);
   const guardDeps = {
     guard: deps.guard,
     publicUrl: config.publicUrl,
@@ -91,6 +91,8 @@ export function createApp(deps: AppDeps): Koa {
     accel: config.accel === 'nginx',
     sourceOf: deps.sourceOf,
     admitMiss: guardMisses(guardDeps),
+    // With X-Accel, nginx sends the bytes: keeping them here too would only cost memory.
+    memory: config.accel === 'nginx' || config.memoryCacheBytes === 0 ? undefined : createMemoryCache(config.memoryCacheBytes),
   });
   const loginBody = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '8kb', formLimit: '8kb' });
 
@@ -113,7 +115,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(guardRequests(guardDeps));
   app.use(serveAssets(deps.ui));
   app.use(sessionMiddleware(app, store, config.sessionTtlMs, deps.secrets.linkKey));
-  app.use(renewOnArrival(deps.sessions));
+  app.use(renewOnArrival(access));
   app.use(commitAfter);
   app.use(guardMedia(guardDeps));
   app.use(media);

@@ -5,6 +5,7 @@ import type { Context } from 'koa';
 import parseRange from 'range-parser';
 import { mediaFormatOf } from '../media-contract.js';
 import type { VerifiedFile } from '../paths.js';
+import type { CachedFile } from './memory-cache.js';
 import { commitSession } from './session.js';
 
 export interface SendOptions {
@@ -71,38 +72,80 @@ function requestedRange(ctx: Context, size: number, currentEtag: string, lastMod
  * middleware) only while nothing has been written; a failure or a short read mid-stream aborts
  * the connection so no short 200 ever looks whole.
  */
+/** What the headers say about one version of a file. */
+interface Representation {
+  readonly size: number;
+  readonly etag: string;
+  readonly lastModified: Date;
+  readonly type: string;
+}
+
+/**
+ * Status and headers for one version: conditional GET (If-Match, If-None-Match,
+ * If-Modified-Since) and Range. Returns undefined when nothing more is to be sent (a 304),
+ * else the byte span to send.
+ */
+function prepare(ctx: Context, version: Representation, options: SendOptions): { start: number; end: number; length: number } | undefined {
+  ctx.set('Cache-Control', options.cacheControl);
+  // An empty file is never a photo (the catalogue skips them); mid-copy it is a moment's 404.
+  if (version.size === 0) throw notFound('ENOENT');
+  ctx.status = 200;
+  ctx.type = version.type;
+  ctx.etag = version.etag;
+  ctx.lastModified = version.lastModified;
+  if (options.acceptRanges) ctx.set('Accept-Ranges', 'bytes');
+  const ifMatch = ctx.get('If-Match');
+  if (ifMatch !== '' && ifMatch.trim() !== '*' && !ifMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === version.etag.replace(/^W\//, ''))) {
+    throw Object.assign(new Error('Precondition Failed'), { status: 412, expose: true });
+  }
+  if (ctx.fresh) {
+    ctx.status = 304;
+    return undefined;
+  }
+  const range = options.acceptRanges ? requestedRange(ctx, version.size, version.etag, version.lastModified) : undefined;
+  const start = range?.start ?? 0;
+  const end = range?.end ?? version.size - 1;
+  if (range !== undefined) {
+    ctx.status = 206;
+    ctx.set('Content-Range', `bytes ${start}-${end}/${version.size}`);
+  }
+  const length = Math.max(0, end - start + 1);
+  ctx.length = length;
+  return { start, end, length };
+}
+
+/** The file's version as the headers describe it, from its open descriptor's stats. */
+function representationOf(file: VerifiedFile): Representation {
+  return { size: file.stats.size, etag: etag(file.stats), lastModified: file.stats.mtime, type: contentTypeOf(file) };
+}
+
+/** Sends bytes already in memory (a derivative read before), with the same headers as the file had. */
+export async function sendBytes(ctx: Context, file: CachedFile, options: Omit<SendOptions, 'root' | 'accelPrefix'>): Promise<void> {
+  const span = prepare(ctx, { size: file.bytes.length, etag: file.etag, lastModified: file.lastModified, type: file.type }, { ...options, root: '' });
+  await commitSession(ctx);
+  if (span === undefined) return;
+  ctx.body = span.start === 0 && span.length === file.bytes.length ? file.bytes : file.bytes.subarray(span.start, span.end + 1);
+}
+
+/** Reads a small verified file whole (closing it), as the memory cache keeps it; undefined when it is too big. */
+export async function readSmallFile(file: VerifiedFile, maxBytes: number): Promise<CachedFile | undefined> {
+  if (file.stats.size > maxBytes || file.stats.size === 0) return undefined;
+  try {
+    const version = representationOf(file);
+    return { bytes: await readExactly(file.handle, 0, file.stats.size), etag: version.etag, lastModified: version.lastModified, type: version.type };
+  } finally {
+    await file.handle.close();
+  }
+}
+
 export async function sendFile(ctx: Context, file: VerifiedFile, options: SendOptions): Promise<void> {
-  const { handle, stats } = file;
+  const { handle } = file;
   let handedToStream = false;
   try {
     if (options.accelPrefix !== undefined) return sendThroughAccel(ctx, file, { ...options, accelPrefix: options.accelPrefix });
-    ctx.set('Cache-Control', options.cacheControl);
-    // An empty file is never a photo (the catalogue skips them); mid-copy it is a moment's 404.
-    if (stats.size === 0) throw notFound('ENOENT');
-    const currentEtag = etag(stats);
-    ctx.status = 200;
-    ctx.type = contentTypeOf(file);
-    ctx.etag = currentEtag;
-    ctx.lastModified = stats.mtime;
-    if (options.acceptRanges) ctx.set('Accept-Ranges', 'bytes');
-
-    const ifMatch = ctx.get('If-Match');
-    if (ifMatch !== '' && ifMatch.trim() !== '*' && !ifMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === currentEtag.replace(/^W\//, ''))) {
-      throw Object.assign(new Error('Precondition Failed'), { status: 412, expose: true });
-    }
-    if (ctx.fresh) {
-      ctx.status = 304;
-      return;
-    }
-    const range = options.acceptRanges ? requestedRange(ctx, stats.size, currentEtag, stats.mtime) : undefined;
-    const start = range?.start ?? 0;
-    const end = range?.end ?? stats.size - 1;
-    if (range !== undefined) {
-      ctx.status = 206;
-      ctx.set('Content-Range', `bytes ${start}-${end}/${stats.size}`);
-    }
-    const expected = Math.max(0, end - start + 1);
-    ctx.length = expected;
+    const span = prepare(ctx, representationOf(file), options);
+    if (span === undefined) return;
+    const { start, end, length: expected } = span;
 
     if (ctx.method !== 'HEAD' && expected > 0 && expected <= WHOLE_READ_BYTES) {
       // Small files (every derivative) in one read: measured 1.5× the requests/s of a 64 KiB stream.

@@ -3,7 +3,7 @@ import type Koa from 'koa';
 import type { Context } from 'koa';
 import session from 'koa-session';
 import { LINK_COOKIE, linkCookieValue } from '../media-contract.js';
-import type { SessionData } from '../store/index.js';
+import type { SessionData } from './session-store.js';
 
 export const SESSION_COOKIE = 'keepsake.sid';
 
@@ -101,15 +101,15 @@ export function forgetSession(ctx: Context, visitor: Visitor | undefined): void 
  * sweeper cannot take it meanwhile), and koa-session is told to write both cookies at commit.
  * A session is therefore alive for at least half its lifetime after any request arrives.
  */
-export function renewOnArrival(sessions: { setExpiry(sid: string, expiresAt: number): Promise<boolean> }, now: () => number = Date.now) {
+export function renewOnArrival(sessions: { extendSession(sid: string, expiresAt: number): Promise<number | undefined> }, now: () => number = Date.now) {
   return async function renew(ctx: Context, next: () => Promise<unknown>): Promise<void> {
     const visitor = visitorOf(ctx);
     const session = ctx.session;
     if (visitor !== undefined && session !== null && typeof session.maxAge === 'number') {
       const at = now();
-      const expiresAt = Math.min(at + session.maxAge, visitor.expiresCap ?? Number.POSITIVE_INFINITY);
-      if (visitor.expiresAt - at < session.maxAge / 2 && expiresAt > visitor.expiresAt && (await sessions.setExpiry(visitor.sid, expiresAt))) {
-        Object.assign(session, { expiresAt });
+      const renewed = visitor.expiresAt - at < session.maxAge / 2 ? await sessions.extendSession(visitor.sid, at + session.maxAge) : undefined;
+      if (renewed !== undefined && renewed > visitor.expiresAt) {
+        Object.assign(session, { expiresAt: renewed });
         // Setting maxAge (to the same value) is how koa-session is asked to save and write the cookie at commit.
         session.maxAge = session.maxAge;
       }

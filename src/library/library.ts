@@ -4,6 +4,7 @@ import { createAlbumQueries, type AlbumQueries } from './album-queries.js';
 import type { Library } from './types.js';
 import { createCatalogueTable } from './catalogue-table.js';
 import { createCatalogueWriter, realRelativePath } from './catalogue-writer.js';
+import { createLookupCache } from './lookup-cache.js';
 import { createChangeEmitter, type ChangeListener } from './events.js';
 import { createFolderRescans } from './folder-rescans.js';
 import { openMediaRoot } from './media-root.js';
@@ -77,15 +78,18 @@ export function createLibrary(options: LibraryOptions): LibraryService {
   let watcher: Promise<MediaWatcher> | undefined;
   fillRealPaths(table, root);
   const queries = createAlbumQueries(options.db);
+  const lookups = createLookupCache(queries, emitter.subscribe);
 
   async function openOriginal(item: { albumPath: string; name: string }): Promise<VerifiedFile> {
-    const album = item.albumPath === '' ? undefined : queries.album(item.albumPath);
+    const album = item.albumPath === '' ? undefined : lookups.album(item.albumPath);
     if (album === undefined) throw new PathRejectedError('not in a catalogued album');
     return openVerified(root.realPath, [...item.albumPath.split('/'), item.name], toAbsolute(root.realPath, album.realPath));
   }
 
   const service: LibraryService = {
     ...queries,
+    album: lookups.album,
+    item: lookups.item,
     openOriginal,
     async readOriginal(item) {
       const { handle } = await openOriginal(item);

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { shortToken } from '../media-contract.js';
 import { StoreConflictError, type NewSessionRecord, type SessionRecord, type SessionStore } from '../store/index.js';
 import { yieldToEventLoop } from '../time-slicer.js';
-import { createTokenLink, listTokenLinks, removeTokenLink, removeTokenLinks } from './token-links.js';
+import { createTokenLink, hasTokenLink, listTokenLinks, removeTokenLink, removeTokenLinks } from './token-links.js';
 import { newToken } from './tokens.js';
 import type { Views } from './views.js';
 
@@ -142,6 +142,9 @@ export function createSessionLinks(options: SessionLinksOptions) {
     },
 
     endAll: (records: readonly SessionRecord[]): Promise<number> => endRecords(records),
+
+    /** Whether a session's token link is in the web root: every end of a session removes it. */
+    hasLink: (token: string): boolean => hasTokenLink(webRoot, token),
 
     async sweep(): Promise<{ expired: number; orphans: number }> {
       const { expired, orphans } = await sweepAndList();

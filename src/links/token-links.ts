@@ -53,6 +53,15 @@ export async function removeTokenLinks(webRoot: string, tokens: readonly string[
   return failed;
 }
 
+/** Whether the token's link is in the web root now (one lstat, synchronous: cheaper than a round trip through the pool). */
+export function hasTokenLink(webRoot: string, token: string): boolean {
+  try {
+    return isToken(token) && lstatSync(path.join(webRoot, token)).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** Names of the token-shaped symlinks in the web root (nothing else is ever listed). */
 export async function listTokenLinks(webRoot: string): Promise<string[]> {
   const entries = await readdir(webRoot, { withFileTypes: true });

@@ -6,7 +6,6 @@ export {
   type SessionRecord,
   type NewSessionRecord,
 } from './sessions-table.js';
-export { createKoaSessionStore, type SessionData } from './koa-session-store.js';
 export type { AccessStore, KeyStore, SessionStore, ShareStore } from './ports.js';
 export { createSqliteAccessStore, StoreConflictError } from './sqlite-access-store.js';
 export { loadOrCreateSecret } from './secrets.js';

@@ -15,8 +15,9 @@ import {
   type VariantRule,
 } from '../../media-contract.js';
 import { openVerified, PathRejectedError, type VerifiedFile } from '../../paths.js';
+import type { CachedFile, MemoryCache } from '../memory-cache.js';
 import { respondNotFound } from '../not-found.js';
-import { sendFile } from '../send-file.js';
+import { readSmallFile, sendBytes, sendFile } from '../send-file.js';
 import { clearLinkCookie, visitorOf, type Visitor } from '../session.js';
 
 export interface MediaDeps {
@@ -30,7 +31,12 @@ export interface MediaDeps {
   readonly sourceOf: (item: MediaItem) => SourceImage;
   /** A derivative (`target`, its cache name) must be made for this request: a slot, or undefined once the refusal is answered. */
   readonly admitMiss: (ctx: Context, target: string) => Promise<{ release(): void } | undefined>;
+  /** Derivatives already read, by cache name (undefined: none kept, as with X-Accel). */
+  readonly memory: MemoryCache | undefined;
 }
+
+/** Up to this size a derivative read from disk is kept in memory (every default variant is far smaller). */
+const MEMORY_FILE_BYTES = 1024 * 1024;
 
 /** What a media request asks for, once every guard has said yes. */
 interface MediaTarget {
@@ -70,12 +76,25 @@ function authorise(url: MediaUrl, visitor: Visitor | undefined, method: string, 
 }
 
 /**
- * The derivative's cache file, verified to be that very file; made first on a miss, if this
- * visitor may have one more made now (else undefined: the refusal is answered).
+ * The derivative's bytes: from memory when read before, else its cache file verified to be that
+ * very file (made first on a miss, if this visitor may have one more made now; undefined when
+ * not: the refusal is answered) and kept in memory when small.
  */
-async function openDerivative(ctx: Context, target: MediaTarget, deps: MediaDeps): Promise<VerifiedFile | undefined> {
+async function derivative(ctx: Context, target: MediaTarget, deps: MediaDeps): Promise<CachedFile | VerifiedFile | undefined> {
   const folder = [target.rule.name, ...target.album.path.split('/')];
   const leaf = deps.derivatives.leafFor(target.item, target.rule.name);
+  const key = path.join(...folder, leaf);
+  const kept = deps.memory?.get(key);
+  if (kept !== undefined) return kept;
+  const file = await openDerivative(ctx, target, deps, folder, leaf);
+  if (file === undefined || deps.memory === undefined) return file;
+  const bytes = await readSmallFile(file, MEMORY_FILE_BYTES);
+  if (bytes === undefined) return file;
+  deps.memory.set(key, bytes);
+  return bytes;
+}
+
+async function openDerivative(ctx: Context, target: MediaTarget, deps: MediaDeps, folder: readonly string[], leaf: string): Promise<VerifiedFile | undefined> {
   const open = () => openVerified(deps.cacheDir, [...folder, leaf], path.join(deps.cacheDir, ...folder));
   try {
     return await open();
@@ -110,14 +129,15 @@ export function mediaRoute(deps: MediaDeps) {
     const verdict = authorise(url, visitor, ctx.method, deps);
     if ('refused' in verdict) return refuse(ctx, visitor?.token === url.token ? undefined : url.token, verdict.refused);
     const fromCache = verdict.rule.source === 'cache';
-    let file: VerifiedFile | undefined;
+    let file: CachedFile | VerifiedFile | undefined;
     try {
-      file = fromCache ? await openDerivative(ctx, verdict, deps) : await deps.library.openOriginal(verdict.item);
+      file = fromCache ? await derivative(ctx, verdict, deps) : await deps.library.openOriginal(verdict.item);
     } catch (error) {
       if (error instanceof PathRejectedError) return refuse(ctx, undefined, error.reason);
       throw error;
     }
     if (file === undefined) return;
+    if ('bytes' in file) return sendBytes(ctx, file, { cacheControl: verdict.rule.cacheControl, acceptRanges: verdict.rule.ranges });
     await sendFile(ctx, file, {
       root: fromCache ? deps.cacheDir : deps.mediaRoot,
       cacheControl: verdict.rule.cacheControl,
