@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { access as fsAccess, constants } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from './http/index.js';
+import { createRequestHandler } from './http/index.js';
 import { startSweeper } from './links/index.js';
 import type { Logger } from './log.js';
 import { openServices, type ServiceOptions, type Services } from './services.js';
@@ -103,7 +103,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   });
 
   const refusals = createRefusalsTable(services.db);
-  const app = createApp({
+  const handler = createRequestHandler({
     config: settings,
     guard: settings.guard,
     trustProxy: settings.trustProxy,
@@ -126,7 +126,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       ]).then(() => true, () => false);
     },
   });
-  const server = http.createServer(CONNECTION_LIMITS, app.callback());
+  const server = http.createServer(CONNECTION_LIMITS, handler);
   server.maxConnections = maxConnections(log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

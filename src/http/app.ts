@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -5,13 +6,14 @@ import type { Context, Next } from 'koa';
 import type { Access } from '../access/index.js';
 import type { Config } from '../config.js';
 import type { Derivatives, SourceImage } from '../derivatives/index.js';
-import { compileProxyTrust, createLoginThrottle, createMediaBudget, createMissLimiter, type GuardConfig, type TrustedProxies } from '../guard/index.js';
+import { compileGuard, compileProxyTrust, createLoginThrottle, createMediaBudget, createMissLimiter, type GuardConfig, type TrustedProxies } from '../guard/index.js';
 import type { Library, MediaItem } from '../library/index.js';
 import type { Logger } from '../log.js';
 import { CACHE_POLICY } from '../media-contract.js';
 import type { RefusalsTable } from '../store/index.js';
 import type { Ui } from '../ui/index.js';
 import { handleErrors } from './errors.js';
+import { fastMedia } from './fast-media.js';
 import { guardMedia, guardMisses, guardRefusals, guardRequests } from './guard.js';
 import { securityHeaders } from './headers.js';
 import { createCookieSigner } from './cookie-keys.js';
@@ -57,11 +59,16 @@ function serveAssets(ui: Ui) {
   };
 }
 
-/** The Koa application, fully wired but not listening (tests and main.ts both call listen). */
-export function createApp(deps: AppDeps): Koa {
+/**
+ * keepsake's handler for node:http, fully wired but not listening: the Koa application, with
+ * derivatives already in memory answered in front of it by the same checks (fast-media.ts).
+ */
+export function createRequestHandler(deps: AppDeps): RequestListener {
   const { config, log, access } = deps;
   const app = new Koa({ proxy: deps.trustProxy.mode !== 'none' });
-  app.keys = createCookieSigner([deps.secrets.cookieKey]) as unknown as Koa['keys'];
+  const signer = createCookieSigner([deps.secrets.cookieKey]);
+  const trust = compileProxyTrust(deps.trustProxy);
+  app.keys = signer as unknown as Koa['keys'];
   app.silent = true;
   const store = createKoaSessionStore(access);
   const guardDeps = {
@@ -83,7 +90,7 @@ export function createApp(deps: AppDeps): Koa {
   const api = albumsApi({ library: deps.library, naming });
   const page = pages({ library: deps.library, ui: deps.ui, naming, guardSecret: deps.secrets.guardKey, deterrents: config.deterrents, honeypot: deps.guard.honeypot.enabled });
   const share = shareRoutes({ publicUrl: config.publicUrl, log, ui: deps.ui, access });
-  const media = mediaRoute({
+  const mediaDeps = {
     library: deps.library,
     derivatives: deps.derivatives,
     mediaRoot: deps.mediaRoot,
@@ -93,7 +100,8 @@ export function createApp(deps: AppDeps): Koa {
     admitMiss: guardMisses(guardDeps),
     // With X-Accel, nginx sends the bytes: keeping them here too would only cost memory.
     memory: config.accel === 'nginx' || config.memoryCacheBytes === 0 ? undefined : createMemoryCache(config.memoryCacheBytes),
-  });
+  };
+  const media = mediaRoute(mediaDeps);
   const loginBody = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '8kb', formLimit: '8kb' });
 
   const router = new Router();
@@ -109,7 +117,7 @@ export function createApp(deps: AppDeps): Koa {
   router.get('/', page.home);
   router.get(/^\/albums\/.+$/, page.album);
 
-  app.use(clientAddress(compileProxyTrust(deps.trustProxy)));
+  app.use(clientAddress(trust));
   app.use(handleErrors(log));
   app.use(securityHeaders());
   app.use(guardRequests(guardDeps));
@@ -120,5 +128,21 @@ export function createApp(deps: AppDeps): Koa {
   app.use(guardMedia(guardDeps));
   app.use(media);
   app.use(router.routes());
-  return app;
+  if (mediaDeps.memory === undefined) return app.callback();
+  return fastMedia(
+    {
+      koa: app,
+      trust,
+      guard: deps.guard,
+      compiledGuard: compileGuard(deps.guard),
+      publicUrl: config.publicUrl,
+      signer,
+      access,
+      guardSecret: deps.secrets.guardKey,
+      media: mediaDeps,
+      mediaBudget: guardDeps.mediaBudget,
+      log,
+    },
+    app.callback(),
+  );
 }

@@ -28,6 +28,21 @@ function statusFor(error: unknown): number {
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 }
 
+/** The one log line of a request, whichever path answered it (the Koa chain, or fast-media.ts). */
+export function logRequest(log: Logger, request: { method: string; path: string; status: number; started: number; decision?: unknown; refused?: unknown }): void {
+  log.info(
+    {
+      method: request.method,
+      path: loggablePath(request.path),
+      status: request.status,
+      ms: Math.round((performance.now() - request.started) * 10) / 10,
+      ...(request.decision === undefined ? {} : { decision: request.decision }),
+      ...(request.refused === undefined ? {} : { refused: request.refused }),
+    },
+    'request',
+  );
+}
+
 /**
  * Outermost middleware: maps thrown errors to statuses (404s all alike; 5xx never show
  * internals) and writes one log line per request with its outcome.
@@ -52,17 +67,7 @@ export function handleErrors(log: Logger) {
       }
       if (status >= 500) log.error({ err: error, path: loggablePath(ctx.path) }, 'request failed');
     } finally {
-      log.info(
-        {
-          method: ctx.method,
-          path: loggablePath(ctx.path),
-          status: ctx.status,
-          ms: Math.round((performance.now() - started) * 10) / 10,
-          ...(ctx.state['decision'] === undefined ? {} : { decision: ctx.state['decision'] }),
-          ...(ctx.state['mediaRefused'] === undefined ? {} : { refused: ctx.state['mediaRefused'] }),
-        },
-        'request',
-      );
+      logRequest(log, { method: ctx.method, path: ctx.path, status: ctx.status, started, decision: ctx.state['decision'], refused: ctx.state['mediaRefused'] });
     }
   };
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context, Next } from 'koa';
 import {
   compileGuard,
@@ -6,6 +7,7 @@ import {
   hasRangeHeader,
   HONEYPOT_REFUSAL,
   isHoneypot,
+  type BudgetRefusal,
   type GuardConfig,
   type MediaBudget,
   type MissLimiter,
@@ -17,7 +19,6 @@ import type { Logger } from '../log.js';
 import { isMediaPath, mediaKindOfPath, shortToken } from '../media-contract.js';
 import type { RefusalsTable } from '../store/index.js';
 import { respondRefusal } from './not-found.js';
-import { ownOrigin } from './same-origin.js';
 import { forgetSession, visitorOf } from './session.js';
 
 export interface GuardDeps {
@@ -31,22 +32,37 @@ export interface GuardDeps {
   readonly guardSecret: string;
 }
 
-/** The facts the guard's pure policies decide on, read once from the request. */
-export function requestFacts(ctx: Context, publicUrl: string | undefined): RequestFacts {
-  const isMedia = isMediaPath(ctx.path);
+/** Who asks and for which site, after trusted-proxy handling: what Koa's ctx.ip, .protocol and .host say. */
+export interface RequestEdge {
+  readonly address: string;
+  readonly protocol: string;
+  readonly host: string;
+}
+
+function header(request: IncomingMessage, name: string): string {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : (value ?? '');
+}
+
+/**
+ * The facts the guard's pure policies decide on, read once from the request: the same for the
+ * Koa path and the fast path of cached photos (fast-media.ts), which both call this.
+ */
+export function requestFacts(request: IncomingMessage, path: string, edge: RequestEdge, publicUrl: string | undefined): RequestFacts {
+  const isMedia = isMediaPath(path);
   return {
-    method: ctx.method,
-    path: ctx.path,
+    method: request.method ?? 'GET',
+    path,
     isMedia,
-    mediaType: isMedia ? mediaKindOfPath(ctx.path) : undefined,
-    userAgent: ctx.get('User-Agent'),
-    referer: ctx.get('Referer'),
-    origin: ctx.get('Origin'),
-    secFetchSite: ctx.get('Sec-Fetch-Site'),
-    hasRange: hasRangeHeader(ctx.headers),
-    address: ctx.ip,
-    ownOrigin: ownOrigin(ctx, publicUrl),
-    host: ctx.host,
+    mediaType: isMedia ? mediaKindOfPath(path) : undefined,
+    userAgent: header(request, 'user-agent'),
+    referer: header(request, 'referer'),
+    origin: header(request, 'origin'),
+    secFetchSite: header(request, 'sec-fetch-site'),
+    hasRange: hasRangeHeader(request.headers),
+    address: edge.address,
+    ownOrigin: publicUrl ?? `${edge.protocol}://${edge.host}`,
+    host: edge.host,
     publicOrigin: publicUrl,
   };
 }
@@ -71,10 +87,24 @@ export function guardRequests(deps: GuardDeps) {
   const compiled = compileGuard(deps.guard);
   const refuse = guardRefusals(deps);
   return async function guard(ctx: Context, next: Next): Promise<void> {
-    const decision = decide(requestFacts(ctx, deps.publicUrl), deps.guard, compiled);
+    const decision = decide(requestFacts(ctx.req, ctx.path, { address: ctx.ip, protocol: ctx.protocol, host: ctx.host }, deps.publicUrl), deps.guard, compiled);
     if (!decision.allow) return refuse(ctx, decision);
     await next();
   };
+}
+
+const BUDGET_REFUSED = Symbol('keepsake.mediaBudgetRefused');
+
+/**
+ * The fast path (fast-media.ts) took this request's media budget and was refused: the Koa chain,
+ * which answers the refusal, must not take it a second time.
+ */
+export function carryBudgetRefusal(request: IncomingMessage, refusal: BudgetRefusal): void {
+  (request as IncomingMessage & { [BUDGET_REFUSED]?: BudgetRefusal })[BUDGET_REFUSED] = refusal;
+}
+
+function carriedBudgetRefusal(request: IncomingMessage): BudgetRefusal | undefined {
+  return (request as IncomingMessage & { [BUDGET_REFUSED]?: BudgetRefusal })[BUDGET_REFUSED];
 }
 
 /**
@@ -92,7 +122,7 @@ export function guardMedia(deps: GuardDeps) {
       forgetSession(ctx, visitor);
       return;
     }
-    const budget = await deps.mediaBudget.take(visitor?.sid, ctx.ip);
+    const budget = carriedBudgetRefusal(ctx.req) ?? (await deps.mediaBudget.take(visitor?.sid, ctx.ip));
     if (!budget.allow) {
       if (budget.endSession && visitor !== undefined) {
         await deps.endSession(visitor.sid);

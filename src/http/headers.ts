@@ -2,16 +2,38 @@ import type { Context, Next } from 'koa';
 import helmet from 'helmet';
 import { HELMET_OPTIONS, hstsHeader, PERMISSIONS_POLICY, ROBOTS_TAG } from '../guard/index.js';
 
-const helmetHeaders = helmet(HELMET_OPTIONS);
+/**
+ * helmet's headers, worked out once: with these options they are the same on every response,
+ * so helmet is run once against a stand-in response at start-up and its headers are kept.
+ */
+function helmetHeaderList(): Array<[string, string]> {
+  const headers = new Map<string, string>();
+  const response = {
+    setHeader: (name: string, value: unknown) => void headers.set(name, String(value)),
+    removeHeader: (name: string) => void headers.delete(name),
+  };
+  helmet(HELMET_OPTIONS)({} as never, response as never, (error?: unknown) => {
+    if (error !== undefined) throw error;
+  });
+  return [...headers];
+}
 
-/** Security and privacy headers on every response, errors and 404s included (helmet does the work). */
+const STATIC_HEADERS: ReadonlyArray<readonly [string, string]> = Object.freeze([
+  ...helmetHeaderList(),
+  ['X-Robots-Tag', ROBOTS_TAG],
+  ['Permissions-Policy', PERMISSIONS_POLICY],
+] as const);
+
+/** Every security and privacy header of a response, for a request over TLS (directly or through a trusted proxy) or not. */
+export function securityHeaderList(secure: boolean): ReadonlyArray<readonly [string, string]> {
+  const hsts = hstsHeader(secure);
+  return hsts === undefined ? STATIC_HEADERS : [...STATIC_HEADERS, ['Strict-Transport-Security', hsts]];
+}
+
+/** Security and privacy headers on every response, errors and 404s included (helmet's, and ours). */
 export function securityHeaders() {
   return async function headers(ctx: Context, next: Next): Promise<void> {
-    await new Promise<void>((resolve, reject) => helmetHeaders(ctx.req, ctx.res, (error?: unknown) => (error ? reject(error) : resolve())));
-    ctx.set('X-Robots-Tag', ROBOTS_TAG);
-    ctx.set('Permissions-Policy', PERMISSIONS_POLICY);
-    const hsts = hstsHeader(ctx.secure);
-    if (hsts !== undefined) ctx.set('Strict-Transport-Security', hsts);
+    for (const [name, value] of securityHeaderList(ctx.secure)) ctx.set(name, value);
     await next();
   };
 }

@@ -1,2 +1,2 @@
-export { createApp, type AppDeps } from './app.js';
+export { createRequestHandler, type AppDeps } from './app.js';
 export type { DerivativeNaming } from './media-urls.js';

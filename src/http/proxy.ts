@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context, Next } from 'koa';
 import { clientAddressOf, isTrustedPeer, type ProxyTrust } from '../guard/index.js';
 
@@ -6,14 +7,19 @@ const FORWARDED_HEADERS = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-
 /**
  * Who the client is, once per request: the address the last trusted proxy saw (never what the
  * client wrote at the left of X-Forwarded-For). X-Forwarded-Proto and -Host from a peer that is
- * not a trusted proxy are dropped, so a visitor can claim neither TLS nor another host.
+ * not a trusted proxy are dropped, so a visitor can claim neither TLS nor another host. Returns
+ * the client's address. Both the Koa chain and the fast path (fast-media.ts) call this first.
  */
+export function settleForwarding(request: IncomingMessage, trust: ProxyTrust): string {
+  if (!isTrustedPeer(request, trust)) {
+    for (const header of FORWARDED_HEADERS) delete request.headers[header];
+  }
+  return clientAddressOf(request, trust);
+}
+
 export function clientAddress(trust: ProxyTrust) {
   return async function forwardedHeaders(ctx: Context, next: Next): Promise<void> {
-    if (!isTrustedPeer(ctx.req, trust)) {
-      for (const header of FORWARDED_HEADERS) delete ctx.req.headers[header];
-    }
-    ctx.request.ip = clientAddressOf(ctx.req, trust);
+    ctx.request.ip = settleForwarding(ctx.req, trust);
     await next();
   };
 }

@@ -101,13 +101,18 @@ export function forgetSession(ctx: Context, visitor: Visitor | undefined): void 
  * sweeper cannot take it meanwhile), and koa-session is told to write both cookies at commit.
  * A session is therefore alive for at least half its lifetime after any request arrives.
  */
+/** True once less than half the session's life is left: the request that finds it so renews it. */
+export function dueForRenewal(expiresAt: number, maxAge: number, now: number): boolean {
+  return expiresAt - now < maxAge / 2;
+}
+
 export function renewOnArrival(sessions: { extendSession(sid: string, expiresAt: number): Promise<number | undefined> }, now: () => number = Date.now) {
   return async function renew(ctx: Context, next: () => Promise<unknown>): Promise<void> {
     const visitor = visitorOf(ctx);
     const session = ctx.session;
     if (visitor !== undefined && session !== null && typeof session.maxAge === 'number') {
       const at = now();
-      const renewed = visitor.expiresAt - at < session.maxAge / 2 ? await sessions.extendSession(visitor.sid, at + session.maxAge) : undefined;
+      const renewed = dueForRenewal(visitor.expiresAt, session.maxAge, at) ? await sessions.extendSession(visitor.sid, at + session.maxAge) : undefined;
       if (renewed !== undefined && renewed > visitor.expiresAt) {
         Object.assign(session, { expiresAt: renewed });
         // Setting maxAge (to the same value) is how koa-session is asked to save and write the cookie at commit.

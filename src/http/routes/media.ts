@@ -39,13 +39,13 @@ export interface MediaDeps {
 const MEMORY_FILE_BYTES = 1024 * 1024;
 
 /** What a media request asks for, once every guard has said yes. */
-interface MediaTarget {
+export interface MediaTarget {
   readonly rule: VariantRule;
   readonly album: AlbumLocation;
   readonly item: MediaItem;
 }
 
-type Verdict = MediaTarget | { readonly refused: string };
+export type Verdict = MediaTarget | { readonly refused: string };
 
 const no = (refused: string): Verdict => ({ refused });
 
@@ -55,7 +55,7 @@ const no = (refused: string): Verdict => ({ refused });
  * really is → the file is in the catalogue and is a kind this variant serves (a derivative: the
  * current one). Each "no" names itself for the log; the visitor sees the one uniform 404.
  */
-function authorise(url: MediaUrl, visitor: Visitor | undefined, method: string, deps: MediaDeps): Verdict {
+export function authorise(url: MediaUrl, visitor: Pick<Visitor, 'token' | 'canDownloadOriginals' | 'albums'> | undefined, method: string, deps: MediaDeps): Verdict {
   if (method !== 'GET' && method !== 'HEAD') return no('method');
   if (visitor === undefined || visitor.token !== url.token) return no('not this session\'s token');
   const rule = variantRule(url.variant, deps.derivatives.variants);
@@ -80,12 +80,23 @@ function authorise(url: MediaUrl, visitor: Visitor | undefined, method: string, 
  * very file (made first on a miss, if this visitor may have one more made now; undefined when
  * not: the refusal is answered) and kept in memory when small.
  */
+/** Where a derivative lives in the cache folder, as segments, and its leaf name. */
+function cachePlace(target: MediaTarget, deps: MediaDeps): { folder: string[]; leaf: string } {
+  return { folder: [target.rule.name, ...target.album.path.split('/')], leaf: deps.derivatives.leafFor(target.item, target.rule.name) };
+}
+
+/** The derivative's bytes when they are in memory already (never for originals and videos). */
+export function derivativeInMemory(target: MediaTarget, deps: MediaDeps): CachedFile | undefined {
+  if (target.rule.source !== 'cache' || deps.memory === undefined) return undefined;
+  const { folder, leaf } = cachePlace(target, deps);
+  return deps.memory.get(path.join(...folder, leaf));
+}
+
 async function derivative(ctx: Context, target: MediaTarget, deps: MediaDeps): Promise<CachedFile | VerifiedFile | undefined> {
-  const folder = [target.rule.name, ...target.album.path.split('/')];
-  const leaf = deps.derivatives.leafFor(target.item, target.rule.name);
-  const key = path.join(...folder, leaf);
-  const kept = deps.memory?.get(key);
+  const kept = derivativeInMemory(target, deps);
   if (kept !== undefined) return kept;
+  const { folder, leaf } = cachePlace(target, deps);
+  const key = path.join(...folder, leaf);
   const file = await openDerivative(ctx, target, deps, folder, leaf);
   if (file === undefined || deps.memory === undefined) return file;
   const bytes = await readSmallFile(file, MEMORY_FILE_BYTES);
