@@ -6,12 +6,12 @@
  * - `accel`: the same with KEEPSAKE_ACCEL=nginx, trusting the proxy on 127.0.0.1.
  * - `flood`: `keepsake` with five keys and trusting the proxy on 127.0.0.1, so a login flood can
  *   come from many addresses (bench/login-flood.ts); its `thumb` is cached too.
- * - `node`: bare `node:http` streaming that file with no checks at all (the Node ceiling).
+ * - `node`: bare `node:http` sending a folder's `medium.webp` and `thumb.webp` from memory with no
+ *   checks at all (the Node ceiling).
  *
  * Prints one JSON line (`TargetInfo`) once ready, then serves until SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,8 +31,11 @@ export interface TargetInfo {
   readonly port: number;
   /** The URL path of the cached `medium` (under the session's token). */
   readonly mediumPath: string;
-  /** The URL path of the cached `thumb` (keepsake targets only). */
-  readonly thumbPath?: string;
+  /** The URL path of the cached `thumb`. */
+  readonly thumbPath: string;
+  /** The cached `thumb`'s file and its size. */
+  readonly thumbFile: string;
+  readonly thumbBytes: number;
   /** The Cookie header of the logged-in session. */
   readonly cookie: string;
   readonly cachedFile: string;
@@ -63,13 +66,15 @@ async function startKeepsake(target: 'keepsake' | 'accel' | 'flood'): Promise<{ 
   const source = bench.server.services.library.item(CORPUS_ALBUM, SERVED_PHOTO);
   if (source === undefined) throw new Error(`${SERVED_PHOTO} is not in the catalogue`);
   const cachedFile = await bench.server.services.derivatives.ensure(bench.server.services.sourceOf(source), 'medium');
-  await bench.server.services.derivatives.ensure(bench.server.services.sourceOf(source), 'thumb');
+  const thumbFile = await bench.server.services.derivatives.ensure(bench.server.services.sourceOf(source), 'thumb');
   const paths = statePaths(bench.server.services.settings);
   return {
     info: {
       port: bench.server.port,
       mediumPath,
       thumbPath,
+      thumbFile,
+      thumbBytes: (await stat(thumbFile)).size,
       cookie,
       cachedFile,
       bytes: (await stat(cachedFile)).size,
@@ -83,18 +88,41 @@ async function startKeepsake(target: 'keepsake' | 'accel' | 'flood'): Promise<{ 
   };
 }
 
-/** What Node itself can do: no session, no guard, no path checks, one stream per request. */
-async function startBareNode(file: string): Promise<{ info: TargetInfo; close: () => Promise<void> }> {
-  const { size } = await stat(file);
-  const server = http.createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'image/webp', 'content-length': size, 'cache-control': 'private, max-age=31536000, immutable' });
-    createReadStream(file).pipe(response);
+/**
+ * What Node itself can do: no session, no guard, no path checks; `medium.webp` and `thumb.webp`
+ * of `dir` read once and sent from memory, as keepsake's fast path sends a derivative.
+ */
+async function startBareNode(dir: string): Promise<{ info: TargetInfo; close: () => Promise<void> }> {
+  const files = new Map<string, Buffer>();
+  for (const name of ['medium.webp', 'thumb.webp']) files.set(`/${name}`, await readFile(path.join(dir, name)));
+  const server = http.createServer((request, response) => {
+    const bytes = files.get(request.url ?? '');
+    if (bytes === undefined) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'image/webp', 'content-length': bytes.length, 'cache-control': 'private, max-age=31536000, immutable' });
+    response.end(bytes);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const dir = path.dirname(file);
+  const medium = path.join(dir, 'medium.webp');
   return {
-    info: { port, mediumPath: '/medium.webp', cookie: '', cachedFile: file, bytes: size, webRoot: dir, mediaRoot: dir, cacheDir: dir, linkSecret: '', stateRoot: dir },
+    info: {
+      port,
+      mediumPath: '/medium.webp',
+      thumbPath: '/thumb.webp',
+      thumbFile: path.join(dir, 'thumb.webp'),
+      thumbBytes: files.get('/thumb.webp')!.length,
+      cookie: '',
+      cachedFile: medium,
+      bytes: files.get('/medium.webp')!.length,
+      webRoot: dir,
+      mediaRoot: dir,
+      cacheDir: dir,
+      linkSecret: '',
+      stateRoot: dir,
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -125,10 +153,10 @@ export async function stopTarget(child: ChildProcess): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [target, file] = process.argv.slice(2);
+  const [target, dir] = process.argv.slice(2);
   if (!TARGETS.includes(target as Target)) throw new TypeError(`Expected one of ${TARGETS.join(', ')} for target but received ${JSON.stringify(target)}`);
-  if (target === 'node' && file === undefined) throw new TypeError('Expected a file to serve for target node but received nothing');
-  const running = target === 'node' ? await startBareNode(file as string) : await startKeepsake(target as 'keepsake' | 'accel' | 'flood');
+  if (target === 'node' && dir === undefined) throw new TypeError('Expected a folder holding medium.webp and thumb.webp for target node but received nothing');
+  const running = target === 'node' ? await startBareNode(dir as string) : await startKeepsake(target as 'keepsake' | 'accel' | 'flood');
   let closing = false;
   const close = (): void => {
     if (closing) return;

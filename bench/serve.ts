@@ -1,50 +1,62 @@
 /**
- * `npm run bench:serve [-- --duration S] [--rounds N] [--connections N] [--client load|autocannon]`:
- * requests/second and p50/p99 for one cached `medium` with a logged-in cookie, through
- * (a) keepsake alone, (b) nginx from the link tree, (c) nginx with X-Accel-Redirect, (d) nginx
- * serving a plain copy (the reference), and (e) bare node:http streaming the file (the Node
- * ceiling, for context). The client runs as its own process on loopback; every server is
- * this script's child, stopped by its PID; nginx's configuration is keepsake's generated one.
+ * `npm run bench:serve [-- --duration S] [--rounds N] [--connections N]`: requests/second and
+ * p50/p99 for one cached `thumb` (what a grid asks for, dozens at a time) and one cached `medium`
+ * (what the viewer asks for), with a logged-in cookie and browser headers, through (a) keepsake
+ * alone, (b) nginx from the link tree, as generated, (c) nginx with X-Accel-Redirect, (d) nginx
+ * serving a plain copy of the same bytes (the reference), and (e) bare node:http sending them
+ * from memory (the Node ceiling, for context). The load comes from Debian's wrk in its own
+ * process on loopback; every server is this script's child, stopped by its PID; nginx runs
+ * keepsake's generated configuration under Debian's default nginx.conf.
  */
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import { REPO_DIR, option, positiveNumber, report, runCommand, runNodeJson, tempFolder, type Row } from './common.js';
+import { option, positiveNumber, report, tempFolder, type Row } from './common.js';
 import { resolveGuardConfig } from '../src/guard/index.js';
 import { renderNginxConfig } from '../src/static-server/index.js';
 import { BENCH_GUARD, BROWSER_HEADERS } from './keepsake-server.js';
 import { freePort, openForNginx, plainConfig, startNginx } from './nginx.js';
-import type { LoadResult } from './load.js';
 import { startTarget, stopTarget, type TargetInfo } from './serve-target.js';
+import { ensureWrk, runWrk, type WrkResult } from './wrk.js';
 
-const AUTOCANNON = path.join(REPO_DIR, 'node_modules', '.bin', 'autocannon');
+export const SIZES = ['thumb', 'medium'] as const;
+export type Size = (typeof SIZES)[number];
 
-export const CLIENTS = ['load', 'autocannon'] as const;
-export type Client = (typeof CLIENTS)[number];
+const SERVERS = ['keepsake alone', 'nginx, link tree', 'nginx, X-Accel-Redirect', 'nginx, plain copy', 'bare node:http'] as const;
+type Server = (typeof SERVERS)[number];
+const REFERENCE: Server = 'nginx, plain copy';
 
-interface AutocannonJson {
-  requests: { average: number };
-  latency: { p50: number; p99: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
+/** The goals of the serving bench, beside the plain copy: requests/s, and p99 where one is set. */
+const GOALS: Partial<Record<`${Server}, ${Size}`, { rps: string; p99?: string }>> = {
+  'keepsake alone, thumb': { rps: '≥ 0.2' },
+  'keepsake alone, medium': { rps: '≥ 0.4', p99: '≤ 3' },
+  'nginx, link tree, thumb': { rps: '≥ 0.9' },
+  'nginx, link tree, medium': { rps: '≥ 0.95' },
+  'nginx, X-Accel-Redirect, thumb': { rps: '≥ 0.3' },
+};
+
+export interface CaseResult extends WrkResult {
+  readonly server: Server;
+  readonly size: Size;
+  readonly servedBy: string;
 }
 
-/**
- * `seconds` of keep-alive GETs over `connections` connections, by a client in its own
- * process: bench/load.ts (default), or autocannon, which is kept to show its own ceiling.
- */
-export async function load(client: Client, url: string, cookie: string, seconds: number, connections: number): Promise<LoadResult> {
-  const headers = Object.entries({ ...BROWSER_HEADERS, ...(cookie === '' ? {} : { cookie }) }).map(([name, value]) => `${name}:${value}`);
-  if (client === 'load') return runNodeJson<LoadResult>('load.ts', [url, String(seconds), String(connections), ...headers], (seconds + 30) * 1000);
-  const args = ['-c', String(connections), '-d', String(seconds), '--json', ...headers.flatMap((header) => ['-H', header]), url];
-  const result = await runCommand(AUTOCANNON, args, { timeoutMs: (seconds + 30) * 1000 });
-  if (result.code !== 0) throw new Error(`autocannon failed: ${result.stderr}`);
-  const json = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as AutocannonJson;
-  const requestsPerSecond = json.requests.average;
-  return { requests: Math.round(requestsPerSecond * seconds), seconds, requestsPerSecond, megabytesPerSecond: NaN, p50: json.latency.p50, p99: json.latency.p99, max: NaN, errors: json.errors + json.timeouts, non2xx: json.non2xx };
+interface LoadPlan {
+  readonly seconds: number;
+  readonly connections: number;
+  /** Every case is run this many times, interleaved; the best round of each is kept. */
+  readonly rounds: number;
 }
 
-/** One GET to check the case answers the file, and says who sent it (nginx's ETag is strong, send's weak). */
+/** One way of serving the files; `nginx` when an nginx must run for it. */
+interface Case {
+  readonly server: Server;
+  readonly paths: Readonly<Record<Size, string>>;
+  readonly port: number;
+  readonly cookie: string;
+  readonly nginx?: string;
+}
+
+/** One GET to check the case answers the file, and says who sent it (nginx's ETag is strong, keepsake's weak). */
 async function verify(url: string, cookie: string, bytes: number): Promise<string> {
   const response = await fetch(url, { headers: { ...BROWSER_HEADERS, ...(cookie === '' ? {} : { cookie }) } });
   const body = Buffer.from(await response.arrayBuffer());
@@ -52,37 +64,22 @@ async function verify(url: string, cookie: string, bytes: number): Promise<strin
   return `${response.headers.get('server') ?? 'node'}, ETag ${response.headers.get('etag')}`;
 }
 
-export interface CaseResult extends LoadResult {
-  readonly name: string;
-  readonly servedBy: string;
-}
-
-interface LoadPlan {
-  readonly client: Client;
-  readonly seconds: number;
-  readonly connections: number;
-  /** Every case is run this many times, interleaved; the best round of each is kept. */
-  readonly rounds: number;
-}
-
-/** One way of serving the file; `nginx` when an nginx must run for it. */
-interface Case {
-  readonly name: string;
-  readonly url: string;
-  readonly cookie: string;
-  readonly nginx?: { readonly block: string; readonly port: number; readonly main?: readonly string[] };
-}
-
-async function measureCase(entry: Case, bytes: number, plan: LoadPlan): Promise<CaseResult> {
-  const nginx = entry.nginx === undefined ? undefined : await startNginx(entry.nginx.block, entry.nginx.port, entry.nginx.main);
+async function measureCase(entry: Case, bytes: Readonly<Record<Size, number>>, plan: LoadPlan): Promise<CaseResult[]> {
+  const nginx = entry.nginx === undefined ? undefined : await startNginx(entry.nginx, entry.port);
   try {
-    const servedBy = await verify(entry.url, entry.cookie, bytes);
-    await load(plan.client, entry.url, entry.cookie, 1, plan.connections);
-    const result = await load(plan.client, entry.url, entry.cookie, plan.seconds, plan.connections);
-    const figures = `${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms`;
-    process.stdout.write(`${entry.name}: ${figures} (${servedBy})\n`);
-    if (result.errors > 0 || result.non2xx > 0) throw new Error(`${entry.name}: ${result.errors} errors, ${result.non2xx} non-2xx answers`);
-    return { name: entry.name, servedBy, ...result };
+    const results: CaseResult[] = [];
+    for (const size of SIZES) {
+      const url = `http://127.0.0.1:${entry.port}${entry.paths[size]}`;
+      const headers = { ...BROWSER_HEADERS, ...(entry.cookie === '' ? {} : { cookie: entry.cookie }) };
+      const servedBy = await verify(url, entry.cookie, bytes[size]);
+      // A warm-up: the first second of a process (JIT, page cache, keep-alive pools) is not its speed.
+      await runWrk({ url, seconds: 2, connections: plan.connections, headers });
+      const result = await runWrk({ url, seconds: plan.seconds, connections: plan.connections, headers });
+      process.stdout.write(`${entry.server}, ${size}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms (${servedBy})\n`);
+      if (result.non2xx > 0 || result.socketErrors > 0) throw new Error(`${entry.server}, ${size}: ${result.non2xx} non-2xx answers, ${result.socketErrors} socket errors`);
+      results.push({ server: entry.server, size, servedBy, ...result });
+    }
+    return results;
   } finally {
     await nginx?.stop();
   }
@@ -107,6 +104,7 @@ export function generatedConfig(info: TargetInfo, listenPort: number, accel: boo
 }
 
 export async function runServeBench(plan: LoadPlan): Promise<CaseResult[]> {
+  await ensureWrk();
   const plain = await startTarget('keepsake');
   const accel = await startTarget('accel');
   const copy = await tempFolder('plain');
@@ -114,27 +112,29 @@ export async function runServeBench(plan: LoadPlan): Promise<CaseResult[]> {
   try {
     await openForNginx(plain.info.stateRoot, accel.info.stateRoot, copy.dir);
     await copyFile(plain.info.cachedFile, path.join(copy.dir, 'medium.webp'));
-    const bare = await startTarget('node', [path.join(copy.dir, 'medium.webp')]);
+    await copyFile(plain.info.thumbFile, path.join(copy.dir, 'thumb.webp'));
+    const bare = await startTarget('node', [copy.dir]);
     children.push(bare.child);
-    const { cookie, mediumPath } = plain.info;
-    const [linkPort, jitPort, accelPort, plainPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const local = (port: number, target: string) => `http://127.0.0.1:${port}${target}`;
+    const bytes = { thumb: plain.info.thumbBytes, medium: plain.info.bytes };
+    const ownPaths = (info: TargetInfo) => ({ thumb: info.thumbPath, medium: info.mediumPath });
+    const copyPaths = { thumb: '/thumb.webp', medium: '/medium.webp' };
+    const [linkPort, accelPort, plainPort] = [await freePort(), await freePort(), await freePort()];
     const cases: Case[] = [
-      { name: 'keepsake alone', url: local(plain.info.port, mediumPath), cookie },
-      { name: 'nginx, link tree', url: local(linkPort, mediumPath), cookie, nginx: { block: generatedConfig(plain.info, linkPort, false), port: linkPort } },
-      // Debian's nginx.conf leaves PCRE's JIT off; the guard's user-agent map is one long regex.
-      { name: 'nginx, link tree, pcre_jit on', url: local(jitPort, mediumPath), cookie, nginx: { block: generatedConfig(plain.info, jitPort, false), port: jitPort, main: ['pcre_jit on;'] } },
-      { name: 'nginx, X-Accel-Redirect', url: local(accelPort, accel.info.mediumPath), cookie: accel.info.cookie, nginx: { block: generatedConfig(accel.info, accelPort, true), port: accelPort } },
-      { name: 'nginx, plain copy', url: local(plainPort, '/medium.webp'), cookie: '', nginx: { block: plainConfig(`127.0.0.1:${plainPort}`, copy.dir), port: plainPort } },
-      { name: 'bare node:http stream', url: local(bare.info.port, '/medium.webp'), cookie: '' },
+      { server: 'keepsake alone', paths: ownPaths(plain.info), port: plain.info.port, cookie: plain.info.cookie },
+      { server: 'nginx, link tree', paths: ownPaths(plain.info), port: linkPort, cookie: plain.info.cookie, nginx: generatedConfig(plain.info, linkPort, false) },
+      { server: 'nginx, X-Accel-Redirect', paths: ownPaths(accel.info), port: accelPort, cookie: accel.info.cookie, nginx: generatedConfig(accel.info, accelPort, true) },
+      { server: 'nginx, plain copy', paths: copyPaths, port: plainPort, cookie: '', nginx: plainConfig(`127.0.0.1:${plainPort}`, copy.dir) },
+      { server: 'bare node:http', paths: copyPaths, port: bare.info.port, cookie: '' },
     ];
     const best = new Map<string, CaseResult>();
     for (let round = 1; round <= plan.rounds; round += 1) {
       process.stdout.write(`round ${round} of ${plan.rounds}\n`);
       for (const entry of cases) {
-        const result = await measureCase(entry, plain.info.bytes, plan);
-        const previous = best.get(entry.name);
-        if (previous === undefined || result.requestsPerSecond > previous.requestsPerSecond) best.set(entry.name, result);
+        for (const result of await measureCase(entry, bytes, plan)) {
+          const key = `${result.server}, ${result.size}`;
+          const previous = best.get(key);
+          if (previous === undefined || result.requestsPerSecond > previous.requestsPerSecond) best.set(key, result);
+        }
       }
     }
     return [...best.values()];
@@ -145,34 +145,26 @@ export async function runServeBench(plan: LoadPlan): Promise<CaseResult[]> {
 }
 
 export function serveRows(cases: readonly CaseResult[]): Row[] {
-  const find = (name: string) => cases.find((entry) => entry.name === name);
-  const reference = find('nginx, plain copy');
   const rows: Row[] = [];
-  for (const entry of cases.filter((item) => item !== reference)) {
-    const goals: Record<string, [string | undefined, string | undefined]> = {
-      'keepsake alone': ['≥ 0.2', '≤ 2'],
-      'nginx, link tree': ['≥ 0.95', undefined],
-      'nginx, link tree, pcre_jit on': ['≥ 0.95', undefined],
-    };
-    const [rpsGoal, p99Goal] = goals[entry.name] ?? [undefined, undefined];
-    const referenceName = 'nginx, plain copy';
-    rows.push({ measure: `${entry.name}: requests/s`, ours: entry.requestsPerSecond, reference: reference?.requestsPerSecond, referenceName, unit: 'req/s', ...(rpsGoal ? { goal: rpsGoal } : {}) });
-    rows.push({ measure: `${entry.name}: p50`, ours: entry.p50, reference: reference?.p50, referenceName, unit: 'ms' });
-    rows.push({ measure: `${entry.name}: p99`, ours: entry.p99, reference: reference?.p99, referenceName, unit: 'ms', ...(p99Goal ? { goal: p99Goal } : {}) });
+  for (const size of SIZES) {
+    const reference = cases.find((entry) => entry.server === REFERENCE && entry.size === size);
+    for (const entry of cases.filter((item) => item.size === size && item !== reference)) {
+      const goal = GOALS[`${entry.server}, ${size}`];
+      const referenceName = `${REFERENCE}, ${size}`;
+      rows.push({ measure: `${size}, ${entry.server}: requests/s`, ours: entry.requestsPerSecond, reference: reference?.requestsPerSecond, referenceName, unit: 'req/s', ...(goal ? { goal: goal.rps } : {}) });
+      rows.push({ measure: `${size}, ${entry.server}: p50`, ours: entry.p50, reference: reference?.p50, referenceName, unit: 'ms' });
+      rows.push({ measure: `${size}, ${entry.server}: p99`, ours: entry.p99, reference: reference?.p99, referenceName, unit: 'ms', ...(goal?.p99 ? { goal: goal.p99 } : {}) });
+    }
+    if (reference !== undefined) rows.push({ measure: `${size}, ${REFERENCE}: requests/s`, ours: reference.requestsPerSecond, reference: undefined, referenceName: 'the reference', unit: 'req/s' });
   }
   return rows;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const seconds = Math.ceil(option('duration', 10, positiveNumber('duration')));
+  const seconds = Math.ceil(option('duration', 4, positiveNumber('duration')));
   const connections = Math.floor(option('connections', 10, positiveNumber('connections')));
-  const client = option<Client>('client', 'load', (text) => {
-    if (!CLIENTS.includes(text as Client)) throw new TypeError(`Expected one of ${CLIENTS.join(', ')} for --client but received ${JSON.stringify(text)}`);
-    return text as Client;
-  });
   const rounds = Math.floor(option('rounds', 2, positiveNumber('rounds')));
-  const cases = await runServeBench({ client, seconds, connections, rounds });
-  const rows = serveRows(cases);
-  const title = `Serving one cached medium: ${client}, ${connections} connections, ${seconds} s per case, best of ${rounds} rounds, nginx from renderNginxConfig`;
-  await report(client === 'load' ? 'serve' : `serve-${client}`, title, rows, { client, seconds, connections, rounds, cases });
+  const cases = await runServeBench({ seconds, connections, rounds });
+  const title = `Serving one cached thumb and one cached medium: wrk, ${connections} keep-alive connections, ${seconds} s per case after a 2 s warm-up, best of ${rounds} interleaved rounds, nginx from renderNginxConfig`;
+  await report('serve', title, serveRows(cases), { seconds, connections, rounds, cases });
 }

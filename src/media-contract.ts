@@ -269,13 +269,36 @@ export function mediaKindOfPath(path: string): MediaKind | undefined {
 /** The cookie that proves a token is this browser's own; scoped to `Path=/<token>/`. */
 export const LINK_COOKIE = 'keepsake_link';
 
+/** What a link cookie binds together; each a string the static server has as a variable or a constant. */
+export interface LinkBinding {
+  readonly token: string;
+  /** The browser's User-Agent, as sent. */
+  readonly userAgent: string;
+  /** <stateDir>/secrets/link-key. */
+  readonly secret: string;
+  /** A digest of the user-agent policy the cookie was written under (guard's userAgentPolicyTag). */
+  readonly policy: string;
+}
+
 /**
- * The cookie's value: MD5 over token and secret, base64url without padding — exactly what
- * nginx's `secure_link_md5 "$token$secret"` computes, and lighttpd's mod_magnet can. Knowing a
- * URL (and so the token) is not enough to forge it.
+ * What is hashed, in this order. keepsake fills it with the request's values; the nginx generator
+ * with `${keepsake_token}` and `${http_user_agent}` and the constants, so both hash the same bytes.
  */
-export function linkCookieValue(token: string, secret: string): string {
-  return createHash('md5').update(`${token}${secret}`).digest('base64url');
+export function linkCookieMaterial(binding: LinkBinding): string {
+  return `${binding.token}${binding.userAgent}${binding.secret}${binding.policy}`;
+}
+
+/**
+ * The cookie's value: MD5 over token, User-Agent, secret and policy, base64url without padding —
+ * exactly what nginx's `secure_link_md5` computes over the same material (the User-Agent as its
+ * raw bytes, which Node hands over as latin1). Knowing a URL (and so the token) is not enough to
+ * forge it. Binding the User-Agent and the policy means a request nginx finds proven carries the
+ * very User-Agent keepsake's guard let in, under the policy in force, when it wrote the cookie:
+ * nginx need not run the user-agent expression on it (the costliest check it has), and a cookie
+ * copied into another client, or written before the policy changed, proves nothing.
+ */
+export function linkCookieValue(binding: LinkBinding): string {
+  return createHash('md5').update(Buffer.from(linkCookieMaterial(binding), 'latin1')).digest('base64url');
 }
 
 /** Where an X-Accel-Redirect points, by where the bytes live (nginx's internal locations). */

@@ -157,6 +157,29 @@ describe('keepsake behind nginx', { skip: process.env['CI'] ? false : missing },
     assert.equal((await raw(nginx.url, urls.thumb, { ...browser(family), 'sec-fetch-site': 'none' })).status, 200, 'a typed URL');
   });
 
+  it('binds the link cookie to the browser: another User-Agent is not served from disk, keepsake decides and writes a fresh cookie', async () => {
+    const browserAgain = new Client(nginx.url);
+    await browserAgain.login(FAMILY, { remember: 'on' });
+    const own = await firstImage(browserAgain, 'Summer 2024');
+    const fromDisk = await raw(nginx.url, own.original, browser(browserAgain));
+    // nginx's ETag is strong, keepsake's weak: who sent an answer shows in it.
+    assert.deepEqual([fromDisk.status, String(fromDisk.headers['etag']).startsWith('W/')], [200, false], 'the browser that logged in: from disk');
+    // The same browser after an update mid-session: its cookie no longer proves its User-Agent.
+    const updated = BROWSER_HEADERS['user-agent']!.replace(/Chrome\/\d+/, 'Chrome/999');
+    const handed = await raw(nginx.url, own.original, { ...browser(browserAgain), 'user-agent': updated });
+    assert.deepEqual([handed.status, String(handed.headers['etag']).startsWith('W/')], [200, true], 'served by keepsake, which checked the session');
+    const fresh = ([handed.headers['set-cookie'] ?? []].flat()).find((line) => line.startsWith('keepsake_link='));
+    assert.ok(fresh !== undefined && fresh.toLowerCase().includes(`path=/${(await browserAgain.me()).token.toLowerCase()}/`), `with a fresh link cookie for its token: ${fresh}`);
+    const cookie = `${cookieHeader(browserAgain).replace(/keepsake_link=[^;]*/, '')}; ${fresh.split(';')[0]}`;
+    const again = await raw(nginx.url, own.original, { ...browser(browserAgain), 'user-agent': updated, cookie });
+    assert.deepEqual([again.status, String(again.headers['etag']).startsWith('W/')], [200, false], 'and from disk again with it');
+    // The cookies copied into a scripting client, and the link cookie alone in another browser.
+    assert.equal((await raw(nginx.url, own.original, { ...browser(browserAgain), 'user-agent': 'python-requests/2.32' })).status, 403);
+    const linkOnly = `keepsake_link=${browserAgain.cookies.get('keepsake_link')}`;
+    const stranger = await raw(nginx.url, own.original, { ...BROWSER_HEADERS, 'user-agent': updated, cookie: linkOnly });
+    assert.deepEqual([stranger.status, stranger.body.toString()], [404, NOT_FOUND], 'the link cookie alone proves nothing in another browser');
+  });
+
   it('puts robots.txt and the headers on everything, once', async () => {
     const robots = await raw(nginx.url, '/robots.txt', BROWSER_HEADERS);
     assert.deepEqual([robots.status, robots.body.toString()], [200, 'User-agent: *\nDisallow: /\n']);

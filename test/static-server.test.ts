@@ -91,10 +91,11 @@ describe('nginx configuration', { skip: skipUnless(NGINX, 'nginx-light') }, () =
     for (const pattern of blockedUserAgentPatterns()) assert.ok(text.includes(`(?:${pattern})`), pattern);
     for (const extension of Object.keys(MEDIA_FORMATS)) assert.match(text, new RegExp(`\\b${extension.slice(1)}\\b`), extension);
     assert.match(text, /disable_symlinks on from=\$document_root\/\$keepsake_token\/\$keepsake_variant\/\$keepsake_album;/);
-    assert.match(text, /try_files \$uri @keepsake;/);
+    assert.match(text, /error_page 301 403 404 418 = @keepsake;/);
     assert.match(text, /add_header X-Robots-Tag "noindex, nofollow, noimageindex" always;/);
     assert.equal(text.split(options.linkSecret).length, 2, 'the secret appears once');
-    assert.match(text, /secure_link_md5 "\$\{keepsake_token\}c2Vj/);
+    // The link cookie binds the token, the User-Agent, the secret and the user-agent policy (src/media-contract.ts).
+    assert.match(text, /secure_link_md5 "\$\{keepsake_token\}\$\{http_user_agent\}c2Vj[^"]*[A-Za-z0-9_-]{12}";/);
     assert.equal(renderNginxConfig(options), text, 'same options, same text');
     for (const prefix of Object.values(ACCEL_PREFIXES)) assert.ok(text.includes(`location ^~ ${prefix} {`), `an internal location for ${prefix}, where keepsake redirects to`);
   });
@@ -193,7 +194,7 @@ describe('keepsake nginx-config', () => {
     const printed = await runKeepsake(['nginx-config', '--listen', '127.0.0.1:18082', '--server-name', 'photos.example.org'], env);
     assert.equal(printed.code, 0, printed.stderr);
     const secret = (await readFile(path.join(stateDir, 'secrets', 'link-key'), 'utf8')).trim();
-    assert.ok(printed.stdout.includes(`secure_link_md5 "\${keepsake_token}${secret}"`));
+    assert.ok(printed.stdout.includes(`secure_link_md5 "\${keepsake_token}\${http_user_agent}${secret}`));
     assert.match(printed.stdout, /server 127\.0\.0\.1:8123;/);
     assert.match(printed.stdout, new RegExp(`root "${path.join(stateDir, 'webroot').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}";`));
     assert.equal(printed.stderr, '', 'no advice needed: the proxy is trusted');

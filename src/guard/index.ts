@@ -51,6 +51,7 @@ export {
   blockedUserAgentPatterns,
   checkUserAgent,
   compileUserAgentMatcher,
+  userAgentPolicyTag,
   type UserAgentMatcher,
   type UserAgentOptions,
 } from './user-agents.js';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import blockedUserAgents from './blocked-user-agents.json' with { type: 'json' };
 import { ALLOW, clip, refuse, type Decision } from './facts.js';
 
@@ -68,6 +69,15 @@ export function compileUserAgentMatcher(options: Pick<UserAgentOptions, 'block' 
       return hit[0];
     },
   };
+}
+
+/**
+ * A short digest of the user-agent policy in force (the defaults included), bound into the link
+ * cookie: a cookie written under another policy no longer proves its User-Agent was let in.
+ */
+export function userAgentPolicyTag(options: UserAgentOptions): string {
+  const policy = JSON.stringify([options.enabled, options.blockEmpty, DEFAULT_PATTERNS, options.block, options.allow]);
+  return createHash('sha256').update(policy).digest('base64url').slice(0, 12);
 }
 
 /** Refuses scripting clients and crawlers by what they call themselves; pages and media alike. */

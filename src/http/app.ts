@@ -6,7 +6,16 @@ import type { Context, Next } from 'koa';
 import type { Access } from '../access/index.js';
 import type { Config } from '../config.js';
 import type { Derivatives, SourceImage } from '../derivatives/index.js';
-import { compileGuard, compileProxyTrust, createLoginThrottle, createMediaBudget, createMissLimiter, type GuardConfig, type TrustedProxies } from '../guard/index.js';
+import {
+  compileGuard,
+  compileProxyTrust,
+  createLoginThrottle,
+  createMediaBudget,
+  createMissLimiter,
+  userAgentPolicyTag,
+  type GuardConfig,
+  type TrustedProxies,
+} from '../guard/index.js';
 import type { Library, MediaItem } from '../library/index.js';
 import type { Logger } from '../log.js';
 import { CACHE_POLICY } from '../media-contract.js';
@@ -17,6 +26,7 @@ import { fastMedia } from './fast-media.js';
 import { guardMedia, guardMisses, guardRefusals, guardRequests } from './guard.js';
 import { securityHeaders } from './headers.js';
 import { createCookieSigner } from './cookie-keys.js';
+import { createLinkCookies } from './link-cookie.js';
 import type { DerivativeNaming } from './media-urls.js';
 import { createMemoryCache } from './memory-cache.js';
 import { clientAddress } from './proxy.js';
@@ -71,6 +81,7 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
   app.keys = signer as unknown as Koa['keys'];
   app.silent = true;
   const store = createKoaSessionStore(access);
+  const linkCookies = createLinkCookies({ secret: deps.secrets.linkKey, policy: userAgentPolicyTag(deps.guard.userAgents) });
   const guardDeps = {
     guard: deps.guard,
     publicUrl: config.publicUrl,
@@ -100,6 +111,7 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
     admitMiss: guardMisses(guardDeps),
     // With X-Accel, nginx sends the bytes: keeping them here too would only cost memory.
     memory: config.accel === 'nginx' || config.memoryCacheBytes === 0 ? undefined : createMemoryCache(config.memoryCacheBytes),
+    linkCookies,
   };
   const media = mediaRoute(mediaDeps);
   const loginBody = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '8kb', formLimit: '8kb' });
@@ -122,7 +134,7 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
   app.use(securityHeaders());
   app.use(guardRequests(guardDeps));
   app.use(serveAssets(deps.ui));
-  app.use(sessionMiddleware(app, store, config.sessionTtlMs, deps.secrets.linkKey));
+  app.use(sessionMiddleware(app, store, config.sessionTtlMs, linkCookies));
   app.use(renewOnArrival(access));
   app.use(commitAfter);
   app.use(guardMedia(guardDeps));

@@ -22,7 +22,8 @@ import { dueForRenewal, SESSION_COOKIE } from './session.js';
  * same order: trusted-proxy handling, the guard's policies, the signed session cookie, the live
  * session, the honeypot, the media route's authorise(), the memory cache, the media budget. At
  * the first answer that is not a plain yes (a refusal, a session due for renewal, a cookie
- * signed with an older key, a conditional or Range request, a HEAD, anything unusual), the
+ * signed with an older key, a link cookie to write afresh, a conditional or Range request, a
+ * HEAD, anything unusual), the
  * request goes to the Koa chain untouched, which decides it afresh. The one thing not asked
  * twice is the media budget: a refusal taken here is carried over, not taken again.
  */
@@ -88,7 +89,7 @@ export function fastMedia(deps: FastMediaDeps, fallback: (request: IncomingMessa
     if (url === undefined) return false;
     if (deps.guard.honeypot.enabled && isHoneypot(path, session.token, deps.guardSecret)) return false;
     const verdict = authorise(url, session, 'GET', deps.media);
-    if ('refused' in verdict) return false;
+    if ('refused' in verdict || !deps.media.linkCookies.proves(request, session.token)) return false;
     const file = derivativeInMemory(verdict, deps.media);
     if (file === undefined) return false;
     const budget = await deps.mediaBudget.take(session.sid, address);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { Context } from 'koa';
 import session from 'koa-session';
-import { LINK_COOKIE, linkCookieValue } from '../media-contract.js';
+import { clearLinkCookie, type LinkCookies } from './link-cookie.js';
 import type { SessionData } from './session-store.js';
 
 export const SESSION_COOKIE = 'keepsake.sid';
@@ -21,11 +21,6 @@ function linkCookieMaxAge(maxAge: number, expiresCap: number | null | undefined,
   return Math.max(0, Math.min(maxAge, (expiresCap ?? Number.POSITIVE_INFINITY) - now));
 }
 
-/** For a static server in front: only this browser holds the proof that the token is its own. */
-function setLinkCookie(ctx: Context, token: string, maxAge: number, linkSecret: string): void {
-  ctx.cookies.set(LINK_COOKIE, linkCookieValue(token, linkSecret), { path: `/${token}/`, httpOnly: true, sameSite: 'lax', maxAge, signed: false });
-}
-
 /**
  * koa-session with the store: a signed, httpOnly, SameSite=Lax cookie holding only the session
  * id; `secure` follows the request (TLS directly or via a trusted proxy). A login names its new
@@ -33,7 +28,7 @@ function setLinkCookie(ctx: Context, token: string, maxAge: number, linkSecret: 
  * a renewal as the session nears its end), the static server's link cookie is written with it,
  * so photos served from disk live exactly as long as the session.
  */
-export function sessionMiddleware(app: Koa, store: SessionStore, maxAge: number, linkSecret: string) {
+export function sessionMiddleware(app: Koa, store: SessionStore, maxAge: number, linkCookies: LinkCookies) {
   return session(
     {
       key: SESSION_COOKIE,
@@ -52,7 +47,7 @@ export function sessionMiddleware(app: Koa, store: SessionStore, maxAge: number,
       genid: (ctx: Context) => (typeof ctx.state['newSessionId'] === 'string' ? ctx.state['newSessionId'] : randomUUID()),
       beforeSave(ctx: Context, saved: Partial<Visitor> & { readonly maxAge?: unknown }) {
         if (typeof saved.token !== 'string' || typeof saved.maxAge !== 'number') return;
-        setLinkCookie(ctx, saved.token, linkCookieMaxAge(saved.maxAge, saved.expiresCap), linkSecret);
+        linkCookies.set(ctx, saved.token, linkCookieMaxAge(saved.maxAge, saved.expiresCap));
       },
     },
     app,
@@ -80,11 +75,6 @@ export async function startSession(ctx: Context, opened: { sid: string; token: s
   session.maxAge = maxAge;
   await session.regenerate();
   ctx.state['sessionCommitted'] = true;
-}
-
-/** Clears the static server's link cookie (its path is the token's, so it must be named). */
-export function clearLinkCookie(ctx: Context, token: string): void {
-  ctx.cookies.set(LINK_COOKIE, '', { path: `/${token}/`, httpOnly: true, sameSite: 'lax', expires: new Date(0), signed: false });
 }
 
 /** Ends this browser's session here: both cookies go. */

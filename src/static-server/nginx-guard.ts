@@ -97,7 +97,15 @@ function hotlinkMaps(guard: GuardConfig, plan: StaticServerPlan): Lines {
   ];
 }
 
-/** Every map the media location reads, in the order keepsake asks its policies. */
+/** What the media location does with a request: `serve` it from disk, 403, 404, or hand it to `keepsake`. */
+export const MEDIA_VERDICT = 'keepsake_media_verdict';
+
+/**
+ * Every map the media location reads, in the order keepsake asks its policies. The link cookie
+ * binds the User-Agent (src/media-contract.ts): a request whose cookie proves its token was sent
+ * by the very User-Agent keepsake's guard let in when it wrote the cookie, so for it the
+ * user-agent expression, the costliest check nginx has, is not run; every other policy is.
+ */
 export function nginxGuardMaps(plan: StaticServerPlan): Lines {
   const { guard } = plan;
   return [
@@ -113,14 +121,40 @@ export function nginxGuardMaps(plan: StaticServerPlan): Lines {
     'map "$keepsake_address_refused$keepsake_agent_refused$keepsake_probing_refused$keepsake_hotlink_refused" $keepsake_media_refused {',
     ['default  1;', '"0000"   0;'],
     '}',
+    ...comment('The same without the user agent, for a request whose cookie already proves it.'),
+    'map "$keepsake_address_refused$keepsake_probing_refused$keepsake_hotlink_refused" $keepsake_proven_refused {',
+    ['default  1;', '"000"    0;'],
+    '}',
     '',
     ...comment(
-      'The token proof. secure_link (set in the media location) makes $secure_link "1" only when the',
-      'keepsake_link cookie is MD5(token + secret), which keepsake sets at login for Path=/<token>/',
-      'and clears at logout. Like keepsake, media answer only GET and HEAD.',
+      'The token proof. secure_link (set in the token location) makes $secure_link "1" only when the',
+      'keepsake_link cookie is MD5 over the token, this User-Agent and the secrets, which keepsake sets',
+      'at login for Path=/<token>/ and clears at logout. Like keepsake, media answer only GET and HEAD.',
     ),
-    'map "$secure_link $request_method" $keepsake_media_hidden {',
-    ['default   1;', '"1 GET"   0;', '"1 HEAD"  0;'],
+    'map "$secure_link $request_method" $keepsake_link_proven {',
+    ['default   0;', '"1 GET"   1;', '"1 HEAD"  1;'],
+    '}',
+    'map $cookie_keepsake_link $keepsake_link_sent {',
+    ['default  1;', '""       0;'],
+    '}',
+    '',
+    ...comment(
+      'The verdict. A map\'s value that names a variable is worked out only when chosen, so the',
+      'user-agent map is read only for requests without a proving cookie. A cookie that proves',
+      'nothing here (a browser updated mid-session, or a cookie from before the policy changed) goes',
+      'to keepsake, which checks the session itself and writes a fresh cookie; no cookie is a 404.',
+    ),
+    `map "$keepsake_link_proven$keepsake_link_sent" $${MEDIA_VERDICT} {`,
+    ['"11"     $keepsake_verdict_proven;', '"01"     $keepsake_verdict_unproven;', 'default  $keepsake_verdict_anonymous;'],
+    '}',
+    'map $keepsake_proven_refused $keepsake_verdict_proven {',
+    ['default  403;', '0        serve;'],
+    '}',
+    'map $keepsake_media_refused $keepsake_verdict_unproven {',
+    ['default  403;', '0        keepsake;'],
+    '}',
+    'map $keepsake_media_refused $keepsake_verdict_anonymous {',
+    ['default  403;', '0        404;'],
     '}',
   ];
 }

@@ -1,7 +1,8 @@
-import { ACCEL_PREFIXES, LINK_COOKIE, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, SHARE_PATH_PREFIX, type VariantRule } from '../media-contract.js';
+import { userAgentPolicyTag } from '../guard/index.js';
 import { ignoredNamesSource } from '../library/index.js';
+import { ACCEL_PREFIXES, LINK_COOKIE, linkCookieMaterial, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, SHARE_PATH_PREFIX, type VariantRule } from '../media-contract.js';
 import { comment, quote, quoteWithNewlines, renderFile, type Lines } from './config-text.js';
-import { nginxGuardMaps } from './nginx-guard.js';
+import { MEDIA_VERDICT, nginxGuardMaps } from './nginx-guard.js';
 import {
   mediaExtensions,
   planStaticServer,
@@ -57,6 +58,11 @@ function accessLog(): Lines {
   ];
 }
 
+/** Where nginx's own errors go: the same bodies keepsake sends. */
+function errorPages(): string[] {
+  return ['error_page 404 @keepsake_not_found;', 'error_page 429 @keepsake_too_many;', 'error_page 502 503 504 @keepsake_unavailable;'];
+}
+
 function proxyDirectives(plan: StaticServerPlan): string[] {
   return [
     `proxy_pass http://${UPSTREAM};`,
@@ -105,9 +111,14 @@ function mediaLocation(plan: StaticServerPlan, group: readonly VariantRule[]): L
       'disable_symlinks on from=$document_root/$keepsake_token/$keepsake_variant/$keepsake_album;',
       '# A cached descriptor would outlive a removed link: logout and expiry must take effect at once.',
       'open_file_cache off;',
-      ...comment('Refusals in keepsake\'s order: who and how (403), then whose token (404). An `if` holding', 'only `return` is the use of `if` in a location that nginx documents as safe.'),
-      `if ($keepsake_media_refused) { return 403 ${quoteWithNewlines(REFUSAL_BODIES[403])}; }`,
-      `if ($keepsake_media_hidden) { return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
+      ...comment(
+        'Refusals in keepsake\'s order: who and how (403), then whose token (404); what the cookie cannot',
+        'settle goes to keepsake (418 is only the hand-over). An `if` holding only `return` is the use of',
+        '`if` in a location that nginx documents as safe; a `return` with a body is sent as it is.',
+      ),
+      `if ($${MEDIA_VERDICT} = 403) { return 403 ${quoteWithNewlines(REFUSAL_BODIES[403])}; }`,
+      `if ($${MEDIA_VERDICT} = 404) { return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
+      `if ($${MEDIA_VERDICT} = keepsake) { return 418; }`,
       ...(rates.enabled
         ? [
             '# guard.rates: keepsake\'s media budgets, for the media nginx sends without asking keepsake.',
@@ -118,8 +129,14 @@ function mediaLocation(plan: StaticServerPlan, group: readonly VariantRule[]): L
       '# Any add_header here replaces the server\'s, so the security headers are repeated.',
       `add_header Cache-Control ${quote(group[0]!.cacheControl)} always;`,
       ...headerLines(plan),
-      '# A derivative not made yet, or anything nginx may not follow: keepsake decides and answers.',
-      'try_files $uri @keepsake;',
+      ...comment(
+        'A derivative not made yet (404), anything nginx may not follow or read (403), a folder where a',
+        'file was asked for (301): keepsake decides and answers. This in place of try_files, which would',
+        'walk the path (and its links) once more on every request. error_page here replaces the',
+        'server\'s, so those are repeated.',
+      ),
+      ...errorPages().filter((line) => !line.startsWith('error_page 404 ')),
+      'error_page 301 403 404 418 = @keepsake;',
     ],
     '}',
   ];
@@ -133,9 +150,9 @@ function tokenLocations(plan: StaticServerPlan): Lines {
     ...comment('Everything under a token. Nested locations are tried in order; anything else is 404.'),
     `location ~ ${quote(`^/${TOKEN_SOURCE}/`)} {`,
     [
-      ...comment('The token proof, read by the media locations below (inherited): see $keepsake_media_hidden.'),
+      ...comment('The token proof, read by the media locations below (inherited): see $keepsake_link_proven.'),
       `secure_link $cookie_${LINK_COOKIE};`,
-      `secure_link_md5 ${quote(`\${keepsake_token}${plan.linkSecret}`)};`,
+      `secure_link_md5 ${quote(linkCookieMaterial({ token: '${keepsake_token}', userAgent: '${http_user_agent}', secret: plan.linkSecret, policy: userAgentPolicyTag(plan.guard.userAgents) }))};`,
       '',
       ...comment('Hidden files and folders (and `.`/`..` that survived decoding), and backslashes.'),
       `location ~ ${quote('/\\.|\\\\')} { return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
@@ -194,9 +211,7 @@ function serverBlock(plan: StaticServerPlan, accessLogPath: string): Lines {
       ...comment('On every answer nginx gives, errors included (keepsake\'s own copies are hidden below).'),
       ...headerLines(plan),
       '',
-      'error_page 404 @keepsake_not_found;',
-      'error_page 429 @keepsake_too_many;',
-      'error_page 502 503 504 @keepsake_unavailable;',
+      ...errorPages(),
       'limit_req_status 429;',
       '',
       `location = /robots.txt { expires 1d; return 200 ${quoteWithNewlines(ROBOTS_TXT)}; }`,

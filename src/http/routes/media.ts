@@ -18,7 +18,8 @@ import { openVerified, PathRejectedError, type VerifiedFile } from '../../paths.
 import type { CachedFile, MemoryCache } from '../memory-cache.js';
 import { respondNotFound } from '../not-found.js';
 import { readSmallFile, sendBytes, sendFile } from '../send-file.js';
-import { clearLinkCookie, visitorOf, type Visitor } from '../session.js';
+import { clearLinkCookie, type LinkCookies } from '../link-cookie.js';
+import { visitorOf, type Visitor } from '../session.js';
 
 export interface MediaDeps {
   readonly library: Library;
@@ -33,6 +34,7 @@ export interface MediaDeps {
   readonly admitMiss: (ctx: Context, target: string) => Promise<{ release(): void } | undefined>;
   /** Derivatives already read, by cache name (undefined: none kept, as with X-Accel). */
   readonly memory: MemoryCache | undefined;
+  readonly linkCookies: LinkCookies;
 }
 
 /** Up to this size a derivative read from disk is kept in memory (every default variant is far smaller). */
@@ -139,6 +141,9 @@ export function mediaRoute(deps: MediaDeps) {
     const visitor = visitorOf(ctx);
     const verdict = authorise(url, visitor, ctx.method, deps);
     if ('refused' in verdict) return refuse(ctx, visitor?.token === url.token ? undefined : url.token, verdict.refused);
+    // A static server in front sends here what its link cookie no longer proves (a browser updated
+    // mid-session): a fresh one lets it send the rest from disk again.
+    if (!deps.linkCookies.proves(ctx.req, url.token)) deps.linkCookies.set(ctx, url.token, visitor!.expiresAt - Date.now());
     const fromCache = verdict.rule.source === 'cache';
     let file: CachedFile | VerifiedFile | undefined;
     try {
