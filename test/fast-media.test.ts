@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -171,5 +171,51 @@ describe('the fast path and renewal', () => {
     assert.ok(cookies.includes('keepsake.sid'), `the session cookie is written again: ${cookies.join(', ')}`);
     assert.ok(cookies.includes('keepsake_link'), 'and the link cookie with it');
     assert.ok(Date.parse((await family.me()).expiresAt) > Date.parse(expiresAt), 'the session lasts longer');
+  });
+});
+
+describe('the fast path with X-Accel', () => {
+  let server: TestServer;
+  let family: Client;
+  let thumb: string;
+
+  before(async () => {
+    server = await startTestServer({ keys: [{ label: 'parents', password: FAMILY }, { label: 'cousins', password: COUSINS, albums: ['Winter 2023'] }], env: { KEEPSAKE_TRUST_PROXY: '127.0.0.1', KEEPSAKE_ACCEL: 'nginx' } });
+    await server.ready;
+    family = await loggedIn(server, FAMILY);
+    thumb = await hot(family, (await thumbs(family, 'Summer 2024'))[0]!);
+  });
+  after(() => server?.close());
+
+  it('hands nginx the same path with the same headers as the chain does', async () => {
+    const cookie = cookieHeader(family);
+    const fast = await rawGet(new URL(thumb, server.url).href, { cookie });
+    const chain = await rawGet(new URL(thumb, server.url).href, { cookie, 'if-modified-since': LONG_AGO });
+    assert.equal(fast.status, 200);
+    assert.match(String(fast.headers['x-accel-redirect']), /^\/_keepsake\/cache\/thumb\/Summer%202024\/[^/]+\.webp$/);
+    const comparable = (headers: Record<string, unknown>) => Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'date'));
+    assert.deepEqual(comparable(fast.headers), comparable(chain.headers));
+    assert.equal(fast.body.length, 0, 'nginx sends the bytes');
+  });
+
+  it('answers from the path it verified, without touching the disk, and the chain verifies afresh', async () => {
+    const cookie = cookieHeader(family);
+    const second = await hot(family, (await thumbs(family, 'Summer 2024'))[1]!);
+    const first = await rawGet(new URL(second, server.url).href, { cookie });
+    const cacheFile = path.join(server.stateDir, 'cache', ...decodeURIComponent(String(first.headers['x-accel-redirect']).replace('/_keepsake/cache/', '')).split('/'));
+    await rm(cacheFile);
+    const fast = await rawGet(new URL(second, server.url).href, { cookie });
+    assert.equal(fast.headers['x-accel-redirect'], first.headers['x-accel-redirect']);
+    await assert.rejects(stat(cacheFile), { code: 'ENOENT' }, 'the fast path opened nothing');
+    const chain = await rawGet(new URL(second, server.url).href, { cookie, 'if-modified-since': LONG_AGO });
+    assert.equal(chain.status, 200);
+    assert.ok((await stat(cacheFile)).isFile(), 'the chain made the derivative again');
+  });
+
+  it("refuses another session's token and an album not granted", async () => {
+    const cousins = await loggedIn(server, COUSINS);
+    assert.equal((await cousins.get(thumb)).status, 404, "another session's token");
+    const { token } = await cousins.me();
+    assert.equal((await cousins.get(thumb.replace(`/${(await family.me()).token}/`, `/${token}/`))).status, 404, 'an album not granted');
   });
 });

@@ -28,7 +28,7 @@ import { securityHeaders } from './headers.js';
 import { createCookieSigner } from './cookie-keys.js';
 import { createLinkCookies } from './link-cookie.js';
 import type { DerivativeNaming } from './media-urls.js';
-import { createMemoryCache } from './memory-cache.js';
+import { createAccelPaths, createMemoryCache } from './memory-cache.js';
 import { clientAddress } from './proxy.js';
 import { albumsApi } from './routes/albums-api.js';
 import { authRoutes } from './routes/auth.js';
@@ -73,6 +73,10 @@ function serveAssets(ui: Ui) {
  * keepsake's handler for node:http, fully wired but not listening: the Koa application, with
  * derivatives already in memory answered in front of it by the same checks (fast-media.ts).
  */
+/** With X-Accel: how many verified derivative paths are remembered (a few hundred bytes each), and for how long. */
+const ACCEL_PATH_ENTRIES = 50_000;
+const ACCEL_PATH_MAX_AGE_MS = 60_000;
+
 export function createRequestHandler(deps: AppDeps): RequestListener {
   const { config, log, access } = deps;
   const app = new Koa({ proxy: deps.trustProxy.mode !== 'none' });
@@ -111,6 +115,7 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
     admitMiss: guardMisses(guardDeps),
     // With X-Accel, nginx sends the bytes: keeping them here too would only cost memory.
     memory: config.accel === 'nginx' || config.memoryCacheBytes === 0 ? undefined : createMemoryCache(config.memoryCacheBytes),
+    accelPaths: config.accel === 'nginx' && config.memoryCacheBytes > 0 ? createAccelPaths(ACCEL_PATH_ENTRIES, ACCEL_PATH_MAX_AGE_MS) : undefined,
     linkCookies,
   };
   const media = mediaRoute(mediaDeps);
@@ -140,7 +145,7 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
   app.use(guardMedia(guardDeps));
   app.use(media);
   app.use(router.routes());
-  if (mediaDeps.memory === undefined) return app.callback();
+  if (mediaDeps.memory === undefined && mediaDeps.accelPaths === undefined) return app.callback();
   return fastMedia(
     {
       koa: app,

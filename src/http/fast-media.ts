@@ -3,18 +3,18 @@ import type Koa from 'koa';
 import type { Access } from '../access/index.js';
 import { decide, isHoneypot, type CompiledGuard, type GuardConfig, type MediaBudget, type ProxyTrust } from '../guard/index.js';
 import type { Logger } from '../log.js';
-import { isMediaPath, parseMediaUrl } from '../media-contract.js';
+import { isMediaPath, mediaFormatOf, parseMediaUrl } from '../media-contract.js';
 import type { CookieSigner } from './cookie-keys.js';
 import { logRequest } from './errors.js';
 import { carryBudgetRefusal, requestFacts } from './guard.js';
 import { securityHeaderList } from './headers.js';
 import { settleForwarding } from './proxy.js';
-import { authorise, derivativeInMemory, type MediaDeps } from './routes/media.js';
+import { authorise, derivativeAccelPath, derivativeInMemory, type MediaDeps } from './routes/media.js';
 import { dueForRenewal, SESSION_COOKIE } from './session.js';
 
 /*
- * The fast path: a derivative already in memory, asked for by a live session, answered without
- * the Koa chain. A grid page asks for dozens of thumbnails at once, and for answers this small
+ * The fast path: a derivative already in memory (with X-Accel: found verified lately), asked for
+ * by a live session, answered without the Koa chain. A grid page asks for dozens of thumbnails at once, and for answers this small
  * the chain itself (koa-session, cookies, the router, Koa's response handling) cost four times
  * what the answer does.
  *
@@ -91,7 +91,8 @@ export function fastMedia(deps: FastMediaDeps, fallback: (request: IncomingMessa
     const verdict = authorise(url, session, 'GET', deps.media);
     if ('refused' in verdict || !deps.media.linkCookies.proves(request, session.token)) return false;
     const file = derivativeInMemory(verdict, deps.media);
-    if (file === undefined) return false;
+    const accelPath = file === undefined ? derivativeAccelPath(verdict, deps.media) : undefined;
+    if (file === undefined && accelPath === undefined) return false;
     const budget = await deps.mediaBudget.take(session.sid, address);
     if (!budget.allow) {
       carryBudgetRefusal(request, budget);
@@ -100,12 +101,21 @@ export function fastMedia(deps: FastMediaDeps, fallback: (request: IncomingMessa
     if (response.headersSent || response.destroyed) return true;
     for (const [name, value] of securityHeaderList(ctx.secure)) response.setHeader(name, value);
     response.setHeader('Cache-Control', verdict.rule.cacheControl);
+    response.statusCode = 200;
+    if (file === undefined) {
+      // As send-file.ts's X-Accel answer: nginx sends the bytes, with its own ETag and Range handling.
+      response.setHeader('X-Accel-Redirect', accelPath!);
+      response.setHeader('Content-Type', mediaFormatOf(path)?.mime ?? 'application/octet-stream');
+      response.setHeader('Content-Length', 0);
+      response.end();
+      logRequest(deps.log, { method: 'GET', path, status: 200, started });
+      return true;
+    }
     if (verdict.rule.ranges) response.setHeader('Accept-Ranges', 'bytes');
     response.setHeader('ETag', file.etag);
     response.setHeader('Last-Modified', file.lastModified.toUTCString());
     response.setHeader('Content-Type', file.type);
     response.setHeader('Content-Length', file.bytes.length);
-    response.statusCode = 200;
     response.end(file.bytes);
     logRequest(deps.log, { method: 'GET', path, status: 200, started });
     return true;

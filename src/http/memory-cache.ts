@@ -51,3 +51,35 @@ export function createMemoryCache(maxBytes: number): MemoryCache {
     stats: () => ({ entries: entries.size, bytes, hits, misses }),
   };
 }
+
+/**
+ * With X-Accel (nginx sends the bytes), what is remembered is only where a derivative was found
+ * verified: its X-Accel-Redirect path, by cache name. nginx opens that path itself, refusing any
+ * link, so the fast path can answer a hot thumbnail with one header. An entry is trusted for
+ * `maxAgeMs` only: a cache folder wiped by hand then costs a minute of 404s at most, not a
+ * session's worth.
+ */
+export interface AccelPaths {
+  get(key: string): string | undefined;
+  set(key: string, accelPath: string): void;
+}
+
+export function createAccelPaths(maxEntries: number, maxAgeMs: number, now: () => number = Date.now): AccelPaths {
+  const entries = new Map<string, { accelPath: string; at: number }>();
+  return {
+    get(key) {
+      const found = entries.get(key);
+      if (found === undefined) return undefined;
+      if (now() - found.at > maxAgeMs) {
+        entries.delete(key);
+        return undefined;
+      }
+      return found.accelPath;
+    },
+    set(key, accelPath) {
+      entries.delete(key);
+      entries.set(key, { accelPath, at: now() });
+      if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
+    },
+  };
+}

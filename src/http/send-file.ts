@@ -24,6 +24,11 @@ function encodeSegments(relativePath: string): string {
   return relativePath.split(path.sep).map(encodeURIComponent).join('/');
 }
 
+/** The X-Accel-Redirect path of a file verified at `realPath` inside `root`. */
+export function accelPathOf(accelPrefix: string, root: string, realPath: string): string {
+  return `${accelPrefix}${encodeSegments(path.relative(root, realPath))}`;
+}
+
 /** The media contract's type for the file's extension; a static server sends the same. */
 function contentTypeOf(file: VerifiedFile): string {
   return mediaFormatOf(file.realPath)?.mime ?? 'application/octet-stream';
@@ -37,7 +42,7 @@ function notFound(code: string): Error {
 function sendThroughAccel(ctx: Context, file: VerifiedFile, options: SendOptions & { accelPrefix: string }): void {
   ctx.set('Cache-Control', options.cacheControl);
   // nginx keeps Cache-Control and cookies, and does conditional GET and Range itself.
-  ctx.set('X-Accel-Redirect', `${options.accelPrefix}${encodeSegments(path.relative(options.root, file.realPath))}`);
+  ctx.set('X-Accel-Redirect', accelPathOf(options.accelPrefix, options.root, file.realPath));
   // nginx keeps the upstream Content-Type when it follows the redirect.
   ctx.type = contentTypeOf(file);
   ctx.status = 200;

@@ -15,9 +15,9 @@ import {
   type VariantRule,
 } from '../../media-contract.js';
 import { openVerified, PathRejectedError, type VerifiedFile } from '../../paths.js';
-import type { CachedFile, MemoryCache } from '../memory-cache.js';
+import type { AccelPaths, CachedFile, MemoryCache } from '../memory-cache.js';
 import { respondNotFound } from '../not-found.js';
-import { readSmallFile, sendBytes, sendFile } from '../send-file.js';
+import { accelPathOf, readSmallFile, sendBytes, sendFile } from '../send-file.js';
 import { clearLinkCookie, type LinkCookies } from '../link-cookie.js';
 import { visitorOf, type Visitor } from '../session.js';
 
@@ -34,6 +34,8 @@ export interface MediaDeps {
   readonly admitMiss: (ctx: Context, target: string) => Promise<{ release(): void } | undefined>;
   /** Derivatives already read, by cache name (undefined: none kept, as with X-Accel). */
   readonly memory: MemoryCache | undefined;
+  /** With X-Accel: where derivatives were found verified, by cache name. */
+  readonly accelPaths: AccelPaths | undefined;
   readonly linkCookies: LinkCookies;
 }
 
@@ -94,12 +96,20 @@ export function derivativeInMemory(target: MediaTarget, deps: MediaDeps): Cached
   return deps.memory.get(path.join(...folder, leaf));
 }
 
+/** With X-Accel: the derivative's X-Accel-Redirect path when it was found verified lately. */
+export function derivativeAccelPath(target: MediaTarget, deps: MediaDeps): string | undefined {
+  if (target.rule.source !== 'cache' || deps.accelPaths === undefined) return undefined;
+  const { folder, leaf } = cachePlace(target, deps);
+  return deps.accelPaths.get(path.join(...folder, leaf));
+}
+
 async function derivative(ctx: Context, target: MediaTarget, deps: MediaDeps): Promise<CachedFile | VerifiedFile | undefined> {
   const kept = derivativeInMemory(target, deps);
   if (kept !== undefined) return kept;
   const { folder, leaf } = cachePlace(target, deps);
   const key = path.join(...folder, leaf);
   const file = await openDerivative(ctx, target, deps, folder, leaf);
+  if (file !== undefined && deps.accelPaths !== undefined) deps.accelPaths.set(key, accelPathOf(ACCEL_PREFIXES.cache, deps.cacheDir, file.realPath));
   if (file === undefined || deps.memory === undefined) return file;
   const bytes = await readSmallFile(file, MEMORY_FILE_BYTES);
   if (bytes === undefined) return file;
