@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequestHandler } from './http/index.js';
 import { startSweeper } from './links/index.js';
 import type { Logger } from './log.js';
+import type { MediaItem } from './library/index.js';
 import { openServices, type ServiceOptions, type Services } from './services.js';
 import type { Settings } from './settings.js';
 import { createRefusalsTable, isDatabaseUsable } from './store/index.js';
@@ -82,7 +83,12 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   await access.syncViews();
 
   const scheduleViewSync = debounce(() => access.syncViews(), log, 200);
-  const ahead = ['thumb', 'small'].filter((variant) => derivatives.variants.includes(variant));
+  // Each on its own job: a thumbnail decodes at 1/8 scale and the grid of a dropped album needs
+  // only those, so every thumbnail comes before any `small` (1/4 scale, for the viewer).
+  const pregenerate = (item: MediaItem): void => {
+    if (derivatives.variants.includes('thumb')) derivatives.pregenerate(services.sourceOf(item), ['thumb'], 'background');
+    if (derivatives.variants.includes('small')) derivatives.pregenerate(services.sourceOf(item), ['small'], 'later');
+  };
   library.onChange((change) => {
     switch (change.kind) {
       case 'album-added':
@@ -90,11 +96,11 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       case 'album-moved':
         return scheduleViewSync();
       case 'item-added':
-        if (change.item.type === 'image') derivatives.pregenerate(services.sourceOf(change.item), ahead);
+        if (change.item.type === 'image') pregenerate(change.item);
         return;
       case 'item-changed':
         void derivatives.removeVersion(change.previous).catch((error: unknown) => log.warn({ err: error }, 'could not remove old derivatives'));
-        if (change.item.type === 'image') derivatives.pregenerate(services.sourceOf(change.item), ahead);
+        if (change.item.type === 'image') pregenerate(change.item);
         return;
       case 'item-removed':
         void derivatives.removeFor(change.item.albumPath, change.item.name).catch((error: unknown) => log.warn({ err: error }, 'could not remove derivatives'));

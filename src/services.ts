@@ -3,10 +3,10 @@ import path from 'node:path';
 import { createAccess, type Access } from './access/index.js';
 import { createKeyring } from './auth/index.js';
 import { statePaths } from './config.js';
-import { createDerivatives, type Derivatives, type SourceImage } from './derivatives/index.js';
+import { createDerivatives, isDerivativeError, type Derivatives, type SourceImage } from './derivatives/index.js';
 import { UserError } from './errors.js';
 import { ROBOTS_TXT } from './guard/index.js';
-import { createLibrary, type LibraryService, type MediaItem } from './library/index.js';
+import { checkImageDecodes, createLibrary, splitRelative, UnreadableImageError, type Candidate, type LibraryService, type MediaItem } from './library/index.js';
 import { createSessionLinks, createViews, type LoginStep } from './links/index.js';
 import type { Logger } from './log.js';
 import { isWithin } from './paths.js';
@@ -69,6 +69,9 @@ function loadSecrets(secretsDir: string): Secrets {
   };
 }
 
+/** The derivative whose making proves a new photo decodes: the one its grid needs first. */
+const PROOF_VARIANT = 'thumb';
+
 /**
  * Everything but HTTP, shared by the server and the command line: the state folders, the
  * database, the access operations (keys, sessions, shares and their links and views), the media
@@ -90,7 +93,6 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
   const db = openDatabase(paths.database);
   const store = createSqliteAccessStore(db);
   const secrets = loadSecrets(paths.secrets);
-  const library = createLibrary({ db, mediaRoot, ignoredNames: settings.ignoredNames, log: log.child({ module: 'library' }) });
   const derivatives = createDerivatives({
     cacheDir,
     log: log.child({ module: 'derivatives' }),
@@ -98,6 +100,35 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     format: settings.imageFormat,
     concurrency: settings.derivativeConcurrency,
   });
+  const library = createLibrary({
+    db,
+    mediaRoot,
+    ignoredNames: settings.ignoredNames,
+    log: log.child({ module: 'library' }),
+    checkImage: (candidate) => proveDecodes(candidate),
+  });
+  const sourceOf = (item: MediaItem): SourceImage => ({ albumPath: item.albumPath, name: item.name, size: item.size, mtimeMs: item.mtimeMs, read: () => library.readOriginal(item) });
+
+  /**
+   * A dropped photo is catalogued from its header at once; whether it decodes is proven by making
+   * its thumbnail, in the background lane behind visitors (pre-generation has queued that very
+   * job, which this joins): one decode, not two. A photo that cannot become a thumbnail is
+   * dropped from the catalogue with its reason.
+   */
+  async function proveDecodes(candidate: Candidate): Promise<void> {
+    const { albumPath, name } = splitRelative(candidate.relativePath);
+    const item = library.item(albumPath, name);
+    if (item === undefined || item.size !== candidate.size || item.mtimeMs !== candidate.mtimeMs) return;
+    if (!derivatives.variants.includes(PROOF_VARIANT)) return derivatives.inBackground(() => checkImageDecodes(candidate.file));
+    try {
+      await derivatives.ensure(sourceOf(item), PROOF_VARIANT, 'background');
+    } catch (error) {
+      if (isDerivativeError(error, 'UNREADABLE_SOURCE') || isDerivativeError(error, 'TIMEOUT')) {
+        throw new UnreadableImageError('unreadable-image', error.message, { cause: error });
+      }
+      throw error;
+    }
+  }
   const views = createViews({ viewsDir: paths.views, mediaRoot, cacheDir, derivativeVariants: derivatives.variants, log: log.child({ module: 'views' }) });
   const sessionLinks = createSessionLinks({
     sessions: store.sessions,
@@ -129,7 +160,7 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     webRoot,
     derivatives,
     secrets,
-    sourceOf: (item) => ({ albumPath: item.albumPath, name: item.name, size: item.size, mtimeMs: item.mtimeMs, read: () => library.readOriginal(item) }),
+    sourceOf,
     async close() {
       await library.close();
       await derivatives.close();

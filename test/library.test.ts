@@ -4,13 +4,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import sharp from 'sharp';
-import { readImageFacts, type LibraryChange } from '../src/library/index.js';
+import { checkImageDecodes, readImageFacts, type LibraryChange } from '../src/library/index.js';
 import {
   bombPng,
   countingReader,
   jpegBytes,
   makeSandbox,
   openLibrary,
+  waitFor,
   writeJpeg,
   type Sandbox,
 } from './fixtures/library-fixtures.js';
@@ -186,6 +187,8 @@ describe('library catalogue: reading images', () => {
     counter = countingReader();
     opened = openLibrary(sandbox, { readImage: counter.reader });
     await opened.library.scan();
+    // Decode checks follow the scan: a truncated photo leaves the catalogue once its check ran.
+    await opened.library.idle();
   });
   after(async () => {
     await opened.library.close();
@@ -229,6 +232,7 @@ describe('library catalogue: reading images', () => {
     const readsBefore = counter.reads.length;
     const linesBefore = opened.logged.lines.length;
     await opened.library.scan();
+    await opened.library.idle();
     assert.equal(counter.reads.length, readsBefore, 'nothing unchanged is read again, broken files included');
     assert.deepEqual(opened.logged.lines.slice(linesBefore).filter((line) => line.reason !== undefined), []);
   });
@@ -237,6 +241,7 @@ describe('library catalogue: reading images', () => {
     writeFileSync(at('A/text.jpg'), await jpegBytes({ width: 8, height: 6 }));
     writeFileSync(at('A/upright.jpg'), 'broken now');
     await opened.library.scan();
+    await opened.library.idle();
     assert.equal(opened.library.item('A', 'text.jpg')?.width, 8);
     assert.equal(opened.library.item('A', 'upright.jpg'), undefined);
     assert.equal(opened.logged.about('A/upright.jpg').length, 1);
@@ -360,5 +365,70 @@ describe('library catalogue: a long scan', () => {
     assert.ok(count > 9 && count < 30, `some new photos were read before close (${count})`);
     // Removals happen right after the walk, which finished before close: s0 is gone.
     assert.equal(opened.library.item('Slow', 's0.jpg'), undefined);
+  });
+});
+
+describe('library catalogue: from headers first, decode checks after', () => {
+  let sandbox: Sandbox;
+  const at = (relative: string) => path.join(sandbox.mediaRoot, relative);
+
+  before(() => {
+    sandbox = makeSandbox();
+  });
+  after(() => sandbox.remove());
+
+  test('a photo is in the catalogue from its header, and the scan done, before its decode check has run', async () => {
+    await writeJpeg(at('Drop/first.jpg'), { width: 32, height: 24 });
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const checked: string[] = [];
+    const opened = openLibrary(sandbox, {
+      checkImage: async (candidate) => {
+        await held;
+        checked.push(path.basename(candidate.file));
+        return checkImageDecodes(candidate.file);
+      },
+    });
+    try {
+      const report = await opened.library.scan();
+      assert.equal(report.added, 1);
+      assert.ok(opened.library.item('Drop', 'first.jpg') !== undefined, 'the photo from its header');
+      assert.deepEqual(checked, [], 'visible, and the scan done, before any decode check finished');
+      release();
+      await opened.library.idle();
+      assert.deepEqual(checked, ['first.jpg']);
+    } finally {
+      release();
+      await opened.library.close();
+    }
+  });
+
+  test('a large JPEG is read from its first bytes, EXIF date and all; a truncated one is dropped after its check', async () => {
+    const noise = Buffer.alloc(1200 * 900 * 3);
+    for (let index = 0; index < noise.length; index += 1) noise[index] = (index * 2654435761) >>> 24;
+    const large = await sharp(noise, { raw: { width: 1200, height: 900, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .withExif({ IFD0: { Make: 'keepsake-test' }, IFD2: { DateTimeOriginal: '2021:05:06 07:08:09' } })
+      .toBuffer();
+    assert.ok(large.length > 512 * 1024, `the test photo is large (${large.length} bytes)`);
+    mkdirSync(at('Big'), { recursive: true });
+    writeFileSync(at('Big/large.jpg'), large);
+    writeFileSync(at('Big/cut.jpg'), large.subarray(0, Math.floor(large.length * 0.7)));
+    const opened = openLibrary(sandbox);
+    try {
+      const facts = await readImageFacts(at('Big/cut.jpg'));
+      assert.deepEqual([facts.width, facts.height, facts.takenAt], [1200, 900, Date.UTC(2021, 4, 6, 7, 8, 9)], 'the header of a cut file reads fine');
+      await assert.rejects(checkImageDecodes(at('Big/cut.jpg')), /premature end|truncated|corrupt|VipsJpeg/i);
+      await opened.library.scan();
+      await opened.library.idle();
+      const item = opened.library.item('Big', 'large.jpg');
+      assert.deepEqual([item?.width, item?.height, item?.takenAt], [1200, 900, Date.UTC(2021, 4, 6, 7, 8, 9)]);
+      assert.equal(opened.library.item('Big', 'cut.jpg'), undefined, 'the truncated photo is dropped');
+      assert.equal(opened.logged.about('Big/cut.jpg')[0]?.reason, 'unreadable-image');
+    } finally {
+      await opened.library.close();
+    }
   });
 });

@@ -73,7 +73,12 @@ export interface Derivatives {
     owner?: string,
   ): Promise<Readonly<Record<string, string>>>;
   /** Queues variants behind on-demand work; never rejects (failures are logged once). */
-  pregenerate(source: SourceImage, variants?: readonly string[]): void;
+  pregenerate(source: SourceImage, variants?: readonly string[], priority?: 'background' | 'later'): void;
+  /**
+   * Runs other image work (the catalogue's decode checks) in the queue's background lane, so it
+   * shares the CPU budget and always yields to a visitor waiting for a derivative.
+   */
+  inBackground<T>(work: () => Promise<T>): Promise<T>;
   /** Deletes every derivative of one original (all variants, any hash): the original is gone. */
   removeFor(albumPath: string, sourceName: string): Promise<number>;
   /**
@@ -297,11 +302,12 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
       if (file === undefined) throw new DerivativeError('WRITE_FAILED', `no file for variant ${variant}`);
       return file;
     },
-    pregenerate(source, variants = settings.variants) {
-      ensureAll(source, variants, 'background').catch((error: unknown) => {
+    pregenerate(source, variants = settings.variants, priority = 'background') {
+      ensureAll(source, variants, priority).catch((error: unknown) => {
         if (!(error instanceof Error && logged.has(error))) log.warn({ err: error }, 'pre-generation not queued');
       });
     },
+    inBackground: (work) => queue.push(work, 'background').promise,
     async removeFor(albumPath, sourceName) {
       if (!isAlbumPath(albumPath)) throw invalidParameter('albumPath', "'' or '/'-separated plain folder names", albumPath);
       if (!isPlainSegment(sourceName)) throw invalidParameter('sourceName', 'a plain file name', sourceName);

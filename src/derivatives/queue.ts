@@ -3,8 +3,11 @@
  * promises. Generic: nothing here knows about images.
  */
 
-/** `now`: a visitor is waiting. `background`: pre-generation, which always yields to `now`. */
-export const PRIORITIES = ['now', 'background'] as const;
+/**
+ * `now`: a visitor is waiting. `background`: pre-generation, which always yields to `now`.
+ * `later`: pre-generation that may wait for all `background` work (what a grid needs first).
+ */
+export const PRIORITIES = ['now', 'background', 'later'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
 export interface QueuedTask<T> {
@@ -41,7 +44,7 @@ interface Entry {
 }
 
 export function createWorkQueue(concurrency: number): WorkQueue {
-  const waiting: Record<Priority, Entry[]> = { now: [], background: [] };
+  const waiting: Record<Priority, Entry[]> = { now: [], background: [], later: [] };
   const runningBy = new Map<string | undefined, number>();
   let running = 0;
   let closed: (() => Error) | undefined;
@@ -64,13 +67,13 @@ export function createWorkQueue(concurrency: number): WorkQueue {
 
   function pump(): void {
     while (running < concurrency) {
-      const entry = takeFairly(waiting.now) ?? takeFairly(waiting.background);
+      const entry = takeFairly(waiting.now) ?? takeFairly(waiting.background) ?? takeFairly(waiting.later);
       if (entry === undefined) break;
       running += 1;
       runningBy.set(entry.owner, (runningBy.get(entry.owner) ?? 0) + 1);
       entry.start();
     }
-    if (running === 0 && waiting.now.length === 0 && waiting.background.length === 0) idle?.();
+    if (running === 0 && PRIORITIES.every((priority) => waiting[priority].length === 0)) idle?.();
   }
 
   function finished(owner: string | undefined): void {
@@ -105,9 +108,11 @@ export function createWorkQueue(concurrency: number): WorkQueue {
     return {
       promise,
       promote() {
-        const index = waiting.background.indexOf(entry);
+        if (entry.priority === 'now') return;
+        const lane = waiting[entry.priority];
+        const index = lane.indexOf(entry);
         if (index === -1) return;
-        waiting.background.splice(index, 1);
+        lane.splice(index, 1);
         entry.priority = 'now';
         waiting.now.push(entry);
       },
@@ -116,10 +121,10 @@ export function createWorkQueue(concurrency: number): WorkQueue {
 
   return {
     push,
-    stats: () => ({ queued: waiting.now.length + waiting.background.length, running }),
+    stats: () => ({ queued: PRIORITIES.reduce((sum, priority) => sum + waiting[priority].length, 0), running }),
     close(reason) {
       closed = reason;
-      for (const entry of waiting.background.splice(0)) entry.cancel(reason());
+      for (const entry of [...waiting.background.splice(0), ...waiting.later.splice(0)]) entry.cancel(reason());
       const drained = new Promise<void>((resolve) => {
         idle = resolve;
       });

@@ -2,6 +2,8 @@ import { statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { Change } from './catalogue-writer.js';
+import type { CommitBuffer } from './commit-buffer.js';
+import { forEachWithLimit } from './concurrency.js';
 import { UnreadableImageError, type ImageReader } from './metadata.js';
 import { splitRelative } from './relative-path.js';
 import { isGoneError, type Candidate } from './rules.js';
@@ -9,6 +11,9 @@ import { isGoneError, type Candidate } from './rules.js';
 /** Out of file descriptors is a moment's trouble, not a broken photo: wait and try again. */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY']);
 const RETRY_DELAYS_MS = [100, 400, 1600] as const;
+
+/** A photo just catalogued from its header: resolves when it decodes, throws (UnreadableImageError) when not. */
+export type ImageChecker = (candidate: Candidate) => Promise<void>;
 
 /**
  * Turns a candidate file into the change it calls for: an item with its pixel size and
@@ -23,18 +28,83 @@ export async function readCandidate(candidate: Candidate, readImage: ImageReader
     // Videos are served as they are; no probe, so no pixel size and no date but the mtime.
     return { op: 'item', item: { ...base, width: 0, height: 0, takenAt: candidate.mtimeMs }, file: candidate.file };
   }
+  try {
+    const facts = await retryingTransient(() => readImage(candidate.file));
+    const item = { ...base, width: facts.width, height: facts.height, takenAt: facts.takenAt ?? candidate.mtimeMs };
+    return { op: 'item', item, file: candidate.file };
+  } catch (error) {
+    return afterFailure(candidate, error, log);
+  }
+}
+
+/**
+ * The decode check of an image already catalogued from its header: nothing when it decodes,
+ * the skip (which drops the item) when it does not, nothing when it changed meanwhile (its next
+ * event or scan reads it again).
+ */
+export async function checkCandidate(candidate: Candidate, checkImage: ImageChecker, log: Logger): Promise<Change | undefined> {
+  try {
+    await retryingTransient(() => checkImage(candidate));
+    return undefined;
+  } catch (error) {
+    return afterFailure(candidate, error, log);
+  }
+}
+
+/** Where photos read from their headers go to have their decode proven, without anyone waiting. */
+export type DecodeChecks = (candidates: readonly Candidate[]) => void;
+
+/**
+ * Reads the header of every candidate (committed as they come), then hands the images read to
+ * `checks`, which proves they decode in its own time: a scan or a watcher batch never waits for
+ * that (behind a drop of thousands, a check may wait behind every thumbnail).
+ */
+export async function readHeaders(
+  candidates: readonly Candidate[],
+  deps: { readonly readImage: ImageReader; readonly checks: DecodeChecks; readonly log: Logger; readonly readConcurrency: number; readonly signal: AbortSignal },
+  buffer: CommitBuffer,
+  onRead: (change: Change | undefined) => void = () => {},
+): Promise<void> {
+  const catalogued: Candidate[] = [];
+  await forEachWithLimit(candidates, deps.readConcurrency, async (candidate) => {
+    const change = await readCandidate(candidate, deps.readImage, deps.log);
+    if (change?.op === 'item' && candidate.type === 'image') catalogued.push(candidate);
+    onRead(change);
+    buffer.push(change);
+  }, deps.signal);
+  buffer.flush();
+  if (catalogued.length > 0) deps.checks(catalogued);
+}
+
+/** The decode checks of a library: each batch proven a few at a time, a broken photo dropped with its reason. */
+export function createDecodeChecks(deps: {
+  readonly checkImage: ImageChecker;
+  readonly buffer: CommitBuffer;
+  readonly log: Logger;
+  readonly concurrency: number;
+  readonly signal: AbortSignal;
+  readonly track: (work: Promise<void>) => Promise<void>;
+}): DecodeChecks {
+  // On close, a check waiting (behind a queue of thumbnails, say) is let go rather than awaited.
+  const stopped = new Promise<undefined>((resolve) => deps.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+  return (candidates) => {
+    const work = forEachWithLimit(candidates, deps.concurrency, async (candidate) => {
+      deps.buffer.push(await Promise.race([checkCandidate(candidate, deps.checkImage, deps.log), stopped]));
+    }, deps.signal).then(() => {
+      deps.buffer.flush();
+    });
+    void deps.track(work).catch((error: unknown) => deps.log.warn({ err: error }, 'decode checks stopped'));
+  };
+}
+
+async function retryingTransient<T>(work: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      const facts = await readImage(candidate.file);
-      const item = { ...base, width: facts.width, height: facts.height, takenAt: facts.takenAt ?? candidate.mtimeMs };
-      return { op: 'item', item, file: candidate.file };
+      return await work();
     } catch (error) {
       const retryIn = RETRY_DELAYS_MS[attempt];
-      if (isTransient(error) && retryIn !== undefined) {
-        await delay(retryIn);
-        continue;
-      }
-      return afterFailure(candidate, error, log);
+      if (!isTransient(error) || retryIn === undefined) throw error;
+      await delay(retryIn);
     }
   }
 }

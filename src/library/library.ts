@@ -8,7 +8,9 @@ import { createLookupCache } from './lookup-cache.js';
 import { createChangeEmitter, type ChangeListener } from './events.js';
 import { createFolderRescans } from './folder-rescans.js';
 import { openMediaRoot } from './media-root.js';
-import { readImageFacts, type ImageReader } from './metadata.js';
+import { createCommitBuffer } from './commit-buffer.js';
+import { createDecodeChecks, type ImageChecker } from './item-reader.js';
+import { checkImageDecodes, readImageFacts, type ImageReader } from './metadata.js';
 import { reconcilePaths, type ReconcilerDeps } from './reconciler.js';
 import { openVerified, PathRejectedError, type VerifiedFile } from '../paths.js';
 import { splitRelative, toAbsolute } from './relative-path.js';
@@ -25,8 +27,9 @@ export interface LibraryOptions {
   readonly watch?: boolean;
   /** How many images are read at once, by scans and by the watcher each (default 4). */
   readonly readConcurrency?: number;
-  /** Replaces the sharp reader; for tests that count or fake reads. */
+  /** Replace the sharp header reader and decode check; for tests that count or fake reads. */
   readonly readImage?: ImageReader;
+  readonly checkImage?: ImageChecker;
   /** Names that are never albums or photos; default DEFAULT_IGNORED_NAMES. */
   readonly ignoredNames?: readonly string[];
   /** Tuning for the watcher: write-settle threshold, polling, batching. */
@@ -44,10 +47,15 @@ export interface LibraryService extends AlbumQueries, Pick<Library, 'openOrigina
   /** Listens to catalogue changes (after they are committed); returns the unsubscribe function. */
   onChange(listener: ChangeListener): () => void;
   /** Stops the watcher and any scan, and waits for work in hand. Reads keep working. */
+  /** Resolves once the scans, watcher batches and decode checks running now (and any they start) are done. */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
 const DEFAULT_READ_CONCURRENCY = 4;
+/** A photo found broken leaves the catalogue within a quarter second of its check. */
+const CHECK_COMMIT_SIZE = 50;
+const CHECK_COMMIT_DELAY_MS = 250;
 
 export function createLibrary(options: LibraryOptions): LibraryService {
   // The caller names the module (`log.child({ module: 'library' })`), as for every service.
@@ -57,13 +65,24 @@ export function createLibrary(options: LibraryOptions): LibraryService {
   const emitter = createChangeEmitter(log);
   const stopping = new AbortController();
   const work = createWorkTracker();
+  const writer = createCatalogueWriter({ table, root, log, emit: emitter.emit });
+  const readConcurrency = options.readConcurrency ?? DEFAULT_READ_CONCURRENCY;
+  const checks = createDecodeChecks({
+    checkImage: options.checkImage ?? ((candidate) => checkImageDecodes(candidate.file)),
+    buffer: createCommitBuffer(writer, CHECK_COMMIT_SIZE, CHECK_COMMIT_DELAY_MS),
+    log,
+    concurrency: readConcurrency,
+    signal: stopping.signal,
+    track: (checking) => work.track(checking),
+  });
   const deps: ReconcilerDeps = {
     root,
     table,
-    writer: createCatalogueWriter({ table, root, log, emit: emitter.emit }),
+    writer,
     log,
     readImage: options.readImage ?? readImageFacts,
-    readConcurrency: options.readConcurrency ?? DEFAULT_READ_CONCURRENCY,
+    checks,
+    readConcurrency,
     signal: stopping.signal,
     scanFolder: (folder: ParentFolder) => work.track(scanTree(deps, folder)),
   };
@@ -120,6 +139,7 @@ export function createLibrary(options: LibraryOptions): LibraryService {
       await watcher;
     },
     onChange: emitter.subscribe,
+    idle: () => work.settled(),
     async close() {
       stopping.abort();
       const started = await watcher?.catch(() => undefined);
@@ -159,7 +179,8 @@ function createWorkTracker(): { track<T>(work: Promise<T>): Promise<T>; settled(
       return work;
     },
     async settled() {
-      await Promise.allSettled(running);
+      // Work may start more work (a scan hands its photos to the decode checks): wait for that too.
+      while (running.size > 0) await Promise.allSettled([...running]);
     },
   };
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import exifReader from 'exif-reader';
 import { DECODABLE_FORMATS, sharp, type SharpOptions } from '../decoders.js';
 import { KeepsakeError } from '../errors.js';
-import { readVerified } from '../paths.js';
+import { openVerified, readVerified } from '../paths.js';
 import type { SkipReason } from './skip-reasons.js';
 
 /** sharp's own default pixel limit (0x3FFF squared), named so the check below and the decoder agree. */
@@ -50,18 +50,52 @@ export class UnreadableImageError extends KeepsakeError {
   }
 }
 
+/** A JPEG's header (EXIF, ICC, the frame size) lies well within its first bytes. */
+const JPEG_HEADER_BYTES = 256 * 1024;
+
 /**
- * Reads what the catalogue needs from an image and proves sharp can decode it: the header
- * alone would accept a truncated JPEG, so the whole file is decoded at a tiny size (JPEG
- * shrinks on load, so this costs a fraction of a thumbnail). A decompression bomb is refused
- * from its header before any pixel is decoded, content that is not one of the listed formats
- * (an SVG named .jpg) is refused by its bytes, and the whole check has a time limit. The bytes
- * come from the open file whose real place was checked (it must lie in the folder holding it).
+ * Reads what the catalogue needs from an image's header: pixel size after EXIF orientation and
+ * date taken. A decompression bomb is refused from its header, and content that is not one of
+ * the listed formats (an SVG named .jpg) by its bytes. Of a JPEG only the first 256 KiB are read
+ * (all of it when the header reaches further); other formats may keep their metadata anywhere
+ * and are read whole. Whether every pixel decodes is checked afterwards (checkImageDecodes), off
+ * the path that makes a dropped photo visible. The bytes come from the open file whose real place
+ * was checked (it must lie in the folder holding it).
  */
 export async function readImageFacts(file: string): Promise<ImageFacts> {
+  return withTimeLimit(headerFacts(file), DECODE_CHECK_TIME_LIMIT_MS);
+}
+
+async function headerFacts(file: string): Promise<ImageFacts> {
+  const folder = path.dirname(file);
+  const { handle, stats } = await openVerified(folder, [path.basename(file)], folder);
+  try {
+    const heic = isHeifName(file);
+    // One read: the whole of a small file, the first bytes of a large one (the size is known from fstat).
+    const head = Buffer.alloc(Math.min(stats.size, JPEG_HEADER_BYTES));
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const whole = stats.size <= JPEG_HEADER_BYTES;
+    if (whole) return await factsOf(head.subarray(0, bytesRead), heic);
+    if (bytesRead === head.length && head[0] === 0xff && head[1] === 0xd8) {
+      const facts = await factsOf(head, heic).catch(() => undefined);
+      if (facts !== undefined) return facts;
+    }
+    return await factsOf(await handle.readFile(), heic);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Proves sharp can decode the whole image: the header alone would accept a truncated JPEG, so
+ * it is decoded at a tiny size (JPEG shrinks on load, so this costs a fraction of a thumbnail),
+ * under the time limit. The derivative pipeline would refuse a broken file anyway; this check
+ * lets the catalogue drop it, with its reason, rather than show a photo that never loads.
+ */
+export async function checkImageDecodes(file: string): Promise<void> {
   const folder = path.dirname(file);
   const bytes = await readVerified(folder, [path.basename(file)], folder);
-  return withTimeLimit(factsOf(bytes, isHeifName(file)), DECODE_CHECK_TIME_LIMIT_MS);
+  await withTimeLimit(decodes(bytes, isHeifName(file)), DECODE_CHECK_TIME_LIMIT_MS);
 }
 
 async function factsOf(bytes: Buffer, heic: boolean): Promise<ImageFacts> {
@@ -78,14 +112,7 @@ async function factsOf(bytes: Buffer, heic: boolean): Promise<ImageFacts> {
   if (width * height > MAX_INPUT_PIXELS) {
     throw new UnreadableImageError('too-many-pixels', `${width}×${height} pixels is more than ${MAX_INPUT_PIXELS}`);
   }
-  await sharp(bytes, IMAGE_INPUT_OPTIONS)
-    .timeout({ seconds: Math.ceil(DECODE_CHECK_TIME_LIMIT_MS / 1000) })
-    .resize(DECODE_CHECK_SIZE, DECODE_CHECK_SIZE, { fit: 'inside', withoutEnlargement: true })
-    .raw()
-    .toBuffer()
-    .catch((error: unknown) => {
-      throw unreadable(heic || metadata.compression === 'hevc', error);
-    });
+  if (metadata.compression === 'hevc' && !HEIC_DECODABLE) throw new UnreadableImageError('heic-unsupported', 'this build of sharp cannot decode HEIC (HEVC)');
   // Orientations 5–8 turn the picture a quarter turn, so what the viewer sees is transposed.
   const turned = (metadata.orientation ?? 1) >= 5;
   return {
@@ -93,6 +120,17 @@ async function factsOf(bytes: Buffer, heic: boolean): Promise<ImageFacts> {
     height: turned ? width : height,
     takenAt: dateTakenFrom(metadata.exif),
   };
+}
+
+async function decodes(bytes: Buffer, heic: boolean): Promise<void> {
+  await sharp(bytes, IMAGE_INPUT_OPTIONS)
+    .timeout({ seconds: Math.ceil(DECODE_CHECK_TIME_LIMIT_MS / 1000) })
+    .resize(DECODE_CHECK_SIZE, DECODE_CHECK_SIZE, { fit: 'inside', withoutEnlargement: true })
+    .raw()
+    .toBuffer()
+    .catch((error: unknown) => {
+      throw unreadable(heic, error);
+    });
 }
 
 /** sharp's own timer runs only while pixels flow; this one bounds the whole check. */

@@ -2,8 +2,7 @@ import type { Logger } from '../log.js';
 import type { CatalogueTable } from './catalogue-table.js';
 import type { CatalogueWriter } from './catalogue-writer.js';
 import { createCommitBuffer, type CommitBuffer } from './commit-buffer.js';
-import { forEachWithLimit } from './concurrency.js';
-import { readCandidate } from './item-reader.js';
+import { readHeaders, type DecodeChecks } from './item-reader.js';
 import type { MediaRoot } from './media-root.js';
 import type { ImageReader } from './metadata.js';
 import { hasHiddenSegment } from './relative-path.js';
@@ -20,6 +19,7 @@ export interface ReconcilerDeps {
   readonly writer: CatalogueWriter;
   readonly log: Logger;
   readonly readImage: ImageReader;
+  readonly checks: DecodeChecks;
   readonly readConcurrency: number;
   readonly signal: AbortSignal;
   /** Scans a folder reached through a symlink: the watcher does not look inside those. */
@@ -44,10 +44,7 @@ export async function reconcilePaths(deps: ReconcilerDeps, relativePaths: readon
     if (found.kind === 'album' && found.linked) linkedFolders.push(found.folder);
   }
   buffer.flush();
-  const read = async (candidate: Candidate): Promise<void> => {
-    buffer.push(await readCandidate(candidate, deps.readImage, deps.log));
-  };
-  await forEachWithLimit(candidates, deps.readConcurrency, read, deps.signal);
+  await readHeaders(candidates, deps, buffer);
   buffer.flush();
   for (const folder of linkedFolders) await deps.scanFolder(folder);
 }

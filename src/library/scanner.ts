@@ -3,8 +3,7 @@ import type { CatalogueTable, FileStamp } from './catalogue-table.js';
 import type { Change, CatalogueWriter } from './catalogue-writer.js';
 import { createCommitBuffer, type CommitBuffer } from './commit-buffer.js';
 import { createTimeSlicer, yieldToEventLoop } from '../time-slicer.js';
-import { forEachWithLimit } from './concurrency.js';
-import { readCandidate } from './item-reader.js';
+import { readHeaders, type DecodeChecks } from './item-reader.js';
 import type { MediaRoot } from './media-root.js';
 import type { ImageReader } from './metadata.js';
 import type { Candidate, Classified, ParentFolder } from './rules.js';
@@ -38,6 +37,7 @@ export interface ScannerDeps {
   readonly writer: CatalogueWriter;
   readonly log: Logger;
   readonly readImage: ImageReader;
+  readonly checks: DecodeChecks;
   readonly readConcurrency: number;
   readonly signal: AbortSignal;
 }
@@ -106,13 +106,11 @@ export async function scanTree(deps: ScannerDeps, start: ParentFolder, options: 
 }
 
 async function readCandidates(deps: ScannerDeps, state: ScanState, buffer: CommitBuffer, progress: { read: number }): Promise<void> {
-  const read = async (candidate: Candidate): Promise<void> => {
-    const change = await readCandidate(candidate, deps.readImage, deps.log);
+  const onRead = (change: Change | undefined): void => {
     if (change?.op === 'skip') state.skipped += 1;
-    buffer.push(change);
     progress.read += 1;
   };
-  await forEachWithLimit(state.candidates, deps.readConcurrency, read, deps.signal);
+  await readHeaders(state.candidates, deps, buffer, onRead);
 }
 
 async function loadState(table: CatalogueTable, prefix: string, changedBefore: number): Promise<ScanState> {
