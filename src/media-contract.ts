@@ -280,12 +280,16 @@ export interface LinkBinding {
   readonly policy: string;
 }
 
+/** What is hashed, in this order, each part's bytes one after the other. */
+export const LINK_COOKIE_PARTS: readonly (keyof LinkBinding)[] = Object.freeze(['token', 'userAgent', 'secret', 'policy']);
+
 /**
- * What is hashed, in this order. keepsake fills it with the request's values; the nginx generator
- * with `${keepsake_token}` and `${http_user_agent}` and the constants, so both hash the same bytes.
+ * The bytes hashed, as text. keepsake fills it with the request's values; the nginx generator
+ * with `${keepsake_token}` and `${http_user_agent}` and the constants, and the lighttpd script
+ * concatenates LINK_COOKIE_PARTS itself, so all three hash the same bytes.
  */
 export function linkCookieMaterial(binding: LinkBinding): string {
-  return `${binding.token}${binding.userAgent}${binding.secret}${binding.policy}`;
+  return LINK_COOKIE_PARTS.map((part) => binding[part]).join('');
 }
 
 /**

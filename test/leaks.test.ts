@@ -10,7 +10,7 @@ import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
 import { runKeepsake } from './helpers/cli.js';
 import { makeJpeg, tempDir } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { nginxFor, NGINX_MISSING, raw, type Answer, type RunningWebServer } from './helpers/web-servers.js';
+import { LIGHTTPD_MISSING, lighttpdFor, nginxFor, NGINX_MISSING, raw, type Answer, type RunningWebServer } from './helpers/web-servers.js';
 
 /*
  * Attacks found against the code as it is: each test plays the visitor (or the writer in the media
@@ -546,14 +546,20 @@ function defaultPath(requestPath: string): string {
   return directory === '' ? '/' : directory;
 }
 
-describe('nginx mode: photos live as long as the session does', needsNginx, () => {
+/** The servers that send photos from disk, checked alike: nginx, and lighttpd with its mod_magnet script. */
+const FROM_DISK = [
+  { name: 'nginx', missing: NGINX_MISSING, start: nginxFor },
+  { name: 'lighttpd', missing: LIGHTTPD_MISSING, start: lighttpdFor },
+] as const;
+
+for (const front of FROM_DISK) describe(`${front.name} mode: photos live as long as the session does`, { skip: process.env['CI'] ? false : front.missing }, () => {
   const PASSWORD = 'short sessions please';
   const TTL_MS = 3000;
   let server: TestServer;
   let nginx: RunningWebServer;
 
   before(async () => {
-    if (missing !== undefined) throw new Error(missing);
+    if (front.missing !== undefined) throw new Error(front.missing);
     const mediaRoot = await tempDir('keepsake-media-');
     await makeJpeg(path.join(mediaRoot, 'Summer 2024', 'beach.jpg'), { colour: '#d0a040' });
     server = await startTestServer({
@@ -561,7 +567,7 @@ describe('nginx mode: photos live as long as the session does', needsNginx, () =
       keys: [{ label: 'household', password: PASSWORD }],
       env: { KEEPSAKE_SESSION_TTL: '3s', KEEPSAKE_TRUST_PROXY: '127.0.0.1', KEEPSAKE_SWEEP_INTERVAL: '* * * * * *' },
     });
-    nginx = await nginxFor(server);
+    nginx = await front.start(server);
   });
   after(async () => Promise.all([nginx?.stop(), server?.close().catch(() => undefined)]));
 
@@ -575,7 +581,7 @@ describe('nginx mode: photos live as long as the session does', needsNginx, () =
     return { token, thumb: urls['thumb']!, original: urls['original']! };
   }
 
-  it('keeps serving photos through nginx for as long as activity keeps the session alive', async (t) => {
+  it(`keeps serving photos through ${front.name} for as long as activity keeps the session alive`, async (t) => {
     const jar = new BrowserJar();
     const loggedInAt = Date.now();
     const { thumb, original } = await logIn(jar);
@@ -600,7 +606,7 @@ describe('nginx mode: photos live as long as the session does', needsNginx, () =
         assert.equal(
           answer.status,
           200,
-          `${at}: ${what} answered ${answer.status} (${answer.body.toString().slice(0, 20).trim()}) through nginx while /api/me answers 200; the browser ${sentLink ? 'sent' : 'no longer holds'} the keepsake_link cookie for /<token>/`,
+          `${at}: ${what} answered ${answer.status} (${answer.body.toString().slice(0, 20).trim()}) through ${front.name} while /api/me answers 200; the browser ${sentLink ? 'sent' : 'no longer holds'} the keepsake_link cookie for /<token>/`,
         );
       }
       rounds += 1;

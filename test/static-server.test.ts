@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { blockedUserAgentPatterns, resolveGuardConfig, type GuardConfig } from '../src/guard/index.js';
 import { ACCEL_PREFIXES, MEDIA_FORMATS } from '../src/media-contract.js';
-import { renderApacheConfig, renderLighttpdConfig, renderNginxConfig, type NginxRenderOptions } from '../src/static-server/index.js';
+import { LIGHTTPD_SCRIPT_NAME, renderApacheConfig, renderLighttpdConfig, renderNginxConfig, writeLighttpdScript, type NginxRenderOptions } from '../src/static-server/index.js';
 import { runKeepsake } from './helpers/cli.js';
 import { tempDir } from './helpers/fixtures.js';
 
@@ -124,16 +124,22 @@ describe('lighttpd configuration', { skip: skipUnless(LIGHTTPD, 'lighttpd') }, (
   it('passes `lighttpd -tt` with no ignored setting, with the defaults and every guard option', async (t) => {
     const dir = await tempDir('keepsake-lighttpd-');
     const options = await baseOptions(dir);
-    await lighttpdAccepts(dir, renderLighttpdConfig(options));
-    await lighttpdAccepts(dir, renderLighttpdConfig({ ...options, guard: OPERATOR_GUARD, publicUrl: 'https://photos.example.org' }));
+    const withScript = { ...options, lighttpdScript: path.join(dir, 'lighttpd', LIGHTTPD_SCRIPT_NAME) };
+    await writeLighttpdScript(withScript);
+    await lighttpdAccepts(dir, renderLighttpdConfig(withScript));
+    await lighttpdAccepts(dir, renderLighttpdConfig({ ...withScript, guard: OPERATOR_GUARD, publicUrl: 'https://photos.example.org' }));
     const tls = existsSync('/usr/lib/lighttpd/mod_openssl.so') ? await certificate(dir) : undefined;
-    if (tls !== undefined) await lighttpdAccepts(dir, renderLighttpdConfig({ ...options, tls }));
+    if (tls !== undefined) await lighttpdAccepts(dir, renderLighttpdConfig({ ...withScript, tls }));
     else t.diagnostic('TLS variant not checked: needs mod_openssl (lighttpd-mod-openssl) and openssl');
   });
 
-  it('says what it cannot enforce and refuses --accel', async () => {
-    const options = await baseOptions(await tempDir('keepsake-lighttpd-text-'));
-    assert.match(renderLighttpdConfig(options), /What it cannot: the keepsake_link cookie/);
+  it('says what it sends from disk and what it leaves to keepsake, and refuses --accel', async () => {
+    const dir = await tempDir('keepsake-lighttpd-text-');
+    const options = { ...(await baseOptions(dir)), lighttpdScript: path.join(dir, LIGHTTPD_SCRIPT_NAME) };
+    const site = renderLighttpdConfig(options);
+    assert.match(site, /What it serves from disk: derivatives/);
+    assert.match(site, /Originals and videos always go to keepsake/);
+    assert.match(site, /lighttpd-modules-lua/);
     assert.throws(() => renderLighttpdConfig({ ...options, accel: true }), /accel: X-Accel-Redirect is nginx's/);
   });
 });
@@ -201,5 +207,18 @@ describe('keepsake nginx-config', () => {
     const lighttpd = await runKeepsake(['nginx-config', '--server', 'lighttpd', '--accel'], env);
     assert.equal(lighttpd.code, 2);
     assert.match(lighttpd.stderr, /--accel: X-Accel-Redirect is nginx's/);
+  });
+
+  it('writes the lighttpd script beside the state dir, holding the link secret, and prints a configuration that names it', async () => {
+    const stateDir = await tempDir('keepsake-nginx-config-');
+    const env = { KEEPSAKE_STATE_DIR: stateDir, KEEPSAKE_MEDIA_ROOT: await tempDir('keepsake-media-'), KEEPSAKE_TRUST_PROXY: '127.0.0.1' };
+    const printed = await runKeepsake(['nginx-config', '--server', 'lighttpd', '--listen', '127.0.0.1:18083'], env);
+    assert.equal(printed.code, 0, printed.stderr);
+    const script = path.join(await realpath(stateDir), 'lighttpd', LIGHTTPD_SCRIPT_NAME);
+    assert.ok(printed.stdout.includes(`magnet.attract-raw-url-to = ( "${script}" )`), 'the configuration names the script');
+    assert.equal((await stat(script)).mode & 0o777, 0o640);
+    const secret = (await readFile(path.join(stateDir, 'secrets', 'link-key'), 'utf8')).trim();
+    assert.ok((await readFile(script, 'utf8')).includes(`local SECRET = "${secret}"`));
+    assert.ok(!printed.stdout.includes(secret), 'the secret is in the script only, not in the printed text');
   });
 });

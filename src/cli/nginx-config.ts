@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { statePaths } from '../config.js';
 import { configuredVariants } from '../derivatives/index.js';
 import { loadSettings, type Settings } from '../settings.js';
-import { renderStaticServerConfig, STATIC_SERVERS, writeRefusalPages, type StaticServer } from '../static-server/index.js';
+import { LIGHTTPD_SCRIPT_NAME, renderStaticServerConfig, STATIC_SERVERS, writeLighttpdScript, writeRefusalPages, type NginxRenderOptions, type StaticServer } from '../static-server/index.js';
 import { loadOrCreateSecret } from '../store/index.js';
 import { UsageError } from './context.js';
 
@@ -62,30 +62,33 @@ export async function nginxConfigCommand(args: readonly string[]): Promise<numbe
   if (positionals.length > 0) throw new UsageError(`unexpected ${JSON.stringify(positionals[0])}\n\n${USAGE}`);
   const server = parseServer(values.server);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError(`--tls-cert and --tls-key go together\n\n${USAGE}`);
-  if (values.accel && server !== 'nginx') throw new UsageError(`--accel: X-Accel-Redirect is nginx's; ${server} always proxies media to keepsake`);
+  if (values.accel && server !== 'nginx') throw new UsageError(`--accel: X-Accel-Redirect is nginx's; ${server} does not use it`);
   const config = loadSettings();
   const paths = statePaths(config);
   const tls = values['tls-cert'] === undefined || values['tls-key'] === undefined ? undefined : { certificate: path.resolve(values['tls-cert']), key: path.resolve(values['tls-key']) };
+  const lighttpdScript = server === 'lighttpd' ? path.join(realOrResolved(config.stateDir), 'lighttpd', LIGHTTPD_SCRIPT_NAME) : undefined;
+  const options: NginxRenderOptions = {
+    webRoot: realOrResolved(paths.webRoot),
+    mediaRoot: realOrResolved(config.mediaRoot),
+    cacheDir: realOrResolved(paths.cache),
+    refusalsDir: path.join(realOrResolved(config.stateDir), 'refusals'),
+    linkSecret: loadOrCreateSecret(paths.secrets, 'link-key'),
+    upstream: values.upstream ?? defaultUpstream(config),
+    listen: values.listen,
+    serverName: values['server-name'],
+    tls,
+    publicUrl: config.publicUrl,
+    guard: config.guard,
+    accel: values.accel,
+    derivativeVariants: configuredVariants(config.presets),
+    derivativeFormat: config.imageFormat,
+    ignoredNames: config.ignoredNames,
+    accessLog: values['access-log'],
+    lighttpdScript,
+  };
   let text: string;
   try {
-    text = renderStaticServerConfig(server, {
-      webRoot: realOrResolved(paths.webRoot),
-      mediaRoot: realOrResolved(config.mediaRoot),
-      cacheDir: realOrResolved(paths.cache),
-      refusalsDir: path.join(realOrResolved(config.stateDir), 'refusals'),
-      linkSecret: loadOrCreateSecret(paths.secrets, 'link-key'),
-      upstream: values.upstream ?? defaultUpstream(config),
-      listen: values.listen,
-      serverName: values['server-name'],
-      tls,
-      publicUrl: config.publicUrl,
-      guard: config.guard,
-      accel: values.accel,
-      derivativeVariants: configuredVariants(config.presets),
-      derivativeFormat: config.imageFormat,
-      ignoredNames: config.ignoredNames,
-      accessLog: values['access-log'],
-    });
+    text = renderStaticServerConfig(server, options);
   } catch (error) {
     // The generators name the bad value; for the command line that is a usage error.
     if (error instanceof TypeError) throw new UsageError(error.message);
@@ -93,6 +96,8 @@ export async function nginxConfigCommand(args: readonly string[]): Promise<numbe
   }
   // The files a lighttpd or Apache configuration answers refusals from; keepsake rewrites them at every start.
   if (server !== 'nginx') await writeRefusalPages(paths.refusals);
+  // The script lighttpd's configuration names: printed text and script are written together.
+  if (lighttpdScript !== undefined) await writeLighttpdScript(options);
   process.stdout.write(text);
   warnAbout(config, server, values.accel);
   return 0;

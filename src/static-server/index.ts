@@ -1,6 +1,6 @@
 /*
- * Static-server mode: configuration for a web server in front of keepsake (nginx first;
- * lighttpd and Apache as far as they allow), generated from the same rules keepsake enforces,
+ * Static-server mode: configuration for a web server in front of keepsake (nginx and lighttpd
+ * serve media from disk; Apache as far as it allows), generated from the same rules keepsake enforces,
  * and the outside checks `keepsake doctor --url` runs against such a setup.
  */
 import { renderApacheConfig } from './apache.js';
@@ -9,6 +9,7 @@ import { renderNginxConfig, type NginxRenderOptions } from './nginx.js';
 
 export { renderApacheConfig } from './apache.js';
 export { renderLighttpdConfig } from './lighttpd.js';
+export { LIGHTTPD_SCRIPT_NAME, renderLighttpdScript, writeLighttpdScript } from './lighttpd-script.js';
 export { renderNginxConfig, type NginxRenderOptions } from './nginx.js';
 export { mediaExtensions, parseHostPort, planStaticServer, type StaticServerOptions, type StaticServerPlan } from './rules.js';
 export { checkSite, type SiteCheckOptions, type SiteFinding } from './site-checks.js';

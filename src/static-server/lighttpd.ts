@@ -1,5 +1,6 @@
-import { extensionsOf, TEXT_TYPE } from '../media-contract.js';
+import { extensionsOf, mediaFormatOf, TEXT_TYPE } from '../media-contract.js';
 import { comment, quoteRegex, quoteVerbatim as quote, renderFile, type Lines } from './config-text.js';
+import { LIGHTTPD_DISK_PREFIX, LIGHTTPD_SCRIPT_NAME } from './lighttpd-script.js';
 import { REFUSAL_FILE_PREFIX, requireRefusalsDir } from './refusal-pages.js';
 import {
   alternation,
@@ -9,17 +10,19 @@ import {
   preamble,
   securityHeaders,
   TOKEN_SOURCE,
+  variantGroups,
+  variantPathSource,
   type StaticServerOptions,
   type StaticServerPlan,
 } from './rules.js';
 
 /*
- * lighttpd cannot check the keepsake_link cookie: its configuration has no hash function, and
- * mod_secdownload checks a hash inside the URL, not a cookie. Serving /<token>/… from disk would
- * let anyone holding a URL fetch it until the session ends, so lighttpd proxies every request,
- * media included, and keepsake checks the session. lighttpd adds what it can enforce on its
- * own: the user-agent, probing and hotlink refusals for media, robots.txt, no listings, the
- * headers, and X-Forwarded-* that only it writes.
+ * lighttpd serves derivatives straight from the web root when the keepsake_link cookie proves the
+ * token is the browser's own: a mod_magnet script checks the cookie (lighttpd-script.ts) and hands
+ * the request to an internal prefix aliased to the web root. Everything else (pages, /api, logins,
+ * originals, videos, derivative misses, any request the cookie does not prove) goes to keepsake.
+ * lighttpd adds what it can enforce on its own: the user-agent, probing and hotlink refusals for
+ * media, robots.txt, no listings, the headers, and X-Forwarded-* that only it writes.
  */
 
 const DENY = 'url.access-deny = ( "" )';
@@ -74,15 +77,43 @@ function hotlinkRules(plan: StaticServerPlan): Lines {
   ];
 }
 
-function proxyRules(plan: StaticServerPlan): Lines {
+/** Where proven derivatives are sent from: the web root, through the token link, with keepsake's headers. */
+function diskRules(plan: StaticServerPlan, script: string): Lines {
+  const derivative = variantGroups(plan).find((group) => group.every((rule) => rule.source === 'cache'));
   return [
     ...comment(
-      'Everything else goes to keepsake, media included. X-Forwarded-* from the client are removed',
-      'first so that only lighttpd\'s own (mod_proxy adds X-Forwarded-For and -Proto) reach keepsake.',
+      'Derivatives: the script sends those the link cookie proves to the internal prefix below (it',
+      'refuses that prefix from outside); the rest goes on to keepsake.',
+    ),
+    ...(derivative === undefined ? [] : [`$HTTP["url"] =~ ${quoteRegex(variantPathSource(derivative, plan.derivativeFormat, { token: 'token', variant: 'variant', album: 'album', extension: 'extension' }))} {`, [`magnet.attract-raw-url-to = ( ${quote(script)} )`], '}']),
+  ];
+}
+
+function diskBranch(plan: StaticServerPlan, script: string): Lines {
+  const mime = mediaFormatOf(`x.${plan.derivativeFormat}`)?.mime ?? 'application/octet-stream';
+  return [
+    `$HTTP["url"] =~ ${quoteRegex(`^${LIGHTTPD_DISK_PREFIX}/`)} {`,
+    [
+      `magnet.attract-raw-url-to = ( ${quote(script)} )`,
+      `alias.url = ( ${quote(`${LIGHTTPD_DISK_PREFIX}/`)} => ${quote(`${plan.webRoot}/`)} )`,
+      `mimetype.assign = ( ${quote(`.${plan.derivativeFormat}`)} => ${quote(mime)} )`,
+      '# The response headers are the outer ones (chosen before the script\'s restart); the script adds Cache-Control.',
+    ],
+    '}',
+  ];
+}
+
+function proxyRules(plan: StaticServerPlan, script: string): Lines {
+  return [
+    ...comment(
+      'Everything else goes to keepsake. X-Forwarded-* from the client are removed first so that',
+      'only lighttpd\'s own (mod_proxy adds X-Forwarded-For and -Proto) reach keepsake.',
     ),
     '$HTTP["url"] == "/robots.txt" {',
     ['mimetype.assign = ( ".txt" => "text/plain; charset=utf-8" )'],
     '}',
+    `else ${String(diskBranch(plan, script)[0])}`,
+    ...diskBranch(plan, script).slice(1),
     'else {',
     [
       'setenv.set-request-header = ( "X-Forwarded-For" => "", "X-Forwarded-Proto" => "", "X-Forwarded-Host" => "", "Forwarded" => "" )',
@@ -102,24 +133,32 @@ function socket(plan: StaticServerPlan): string {
 /** The lighttpd configuration, to include from lighttpd.conf. Pure: same options, same text. */
 export function renderLighttpdConfig(options: StaticServerOptions): string {
   const plan = planStaticServer(options);
-  if (plan.accel) throw new TypeError('accel: X-Accel-Redirect is nginx\'s; lighttpd always proxies media to keepsake');
+  if (plan.accel) throw new TypeError('accel: X-Accel-Redirect is nginx\'s; lighttpd sends derivatives from disk and proxies the rest');
   const refusals = requireRefusalsDir(plan, 'lighttpd');
+  if (plan.lighttpdScript === undefined) throw new TypeError(`lighttpdScript: expected where keepsake writes the mod_magnet script (<stateDir>/lighttpd/${LIGHTTPD_SCRIPT_NAME})`);
+  const script = plan.lighttpdScript;
   const header = [
     ...preamble('lighttpd', plan),
     '',
-    'Include it from lighttpd.conf (e.g. /etc/lighttpd/conf-enabled/90-keepsake.conf); it needs mod_proxy',
-    '(Debian: the lighttpd package) and the built-in mod_access and mod_setenv. Test it with',
-    '`lighttpd -tt -f /etc/lighttpd/lighttpd.conf`: an "unknown config-key" warning means a rule is ignored.',
+    'Include it from lighttpd.conf (e.g. /etc/lighttpd/conf-enabled/90-keepsake.conf). It needs mod_proxy',
+    'and mod_alias (Debian: the lighttpd package), mod_magnet (Debian: lighttpd-modules-lua) and the',
+    `built-in mod_access and mod_setenv, and the script ${script}, which`,
+    '`keepsake nginx-config --server lighttpd` wrote beside the state dir: it holds the link secret, so',
+    'only root and lighttpd\'s user may read it. Test it with `lighttpd -tt -f /etc/lighttpd/lighttpd.conf`:',
+    'an "unknown config-key" warning means a rule is ignored.',
     '',
     'What lighttpd enforces: blocked user agents, HEAD/Range on images, Sec-Fetch-Site (and the',
     'Referer when KEEPSAKE_PUBLIC_URL is set), robots.txt, no listings, the security headers.',
-    'What it cannot: the keepsake_link cookie (no hash in its configuration), so it never serves',
-    'media from disk; keepsake checks the session, the grant, hidden files and paths, and answers',
-    'every 404 with its uniform body. No X-Accel-Redirect (nginx only), no media rate limits.',
+    'What it serves from disk: derivatives, through the session\'s token link, when the keepsake_link',
+    'cookie proves the token is the browser\'s own. Originals and videos always go to keepsake: they',
+    'live in the media root, where lighttpd cannot refuse a planted link safely. keepsake checks',
+    'everything it is sent and answers every 404 with its uniform body. No media rate limits for',
+    'what lighttpd sends itself (nginx has them).',
   ];
   const tls: Lines = plan.tls === undefined ? [] : ['ssl.engine = "enable"', `ssl.pemfile = ${quote(plan.tls.certificate)}`, `ssl.privkey = ${quote(plan.tls.key)}`];
   // TLS lives in a module of its own (Debian: lighttpd-mod-openssl).
-  const modules = ['mod_setenv', 'mod_access', 'mod_proxy', ...(plan.tls === undefined ? [] : ['mod_openssl'])];
+  // mod_magnet before mod_proxy: both look at the URL at the same step, the script first.
+  const modules = ['mod_setenv', 'mod_access', 'mod_alias', 'mod_magnet', 'mod_proxy', ...(plan.tls === undefined ? [] : ['mod_openssl'])];
   return renderFile(header, [
     ...comment('A module already loaded by lighttpd.conf may be named again; lighttpd loads it once, in', 'the first place it is named.'),
     ...comment('mod_setenv must come before mod_access, or refusals go out without the headers.'),
@@ -129,8 +168,8 @@ export function renderLighttpdConfig(options: StaticServerOptions): string {
     [
       ...tls,
       ...comment(
-        'The web root holds only token links and robots.txt. Only /robots.txt is served from it (all',
-        'else is proxied), so there is nothing to list whatever mod_dirlisting says.',
+        'The web root holds only token links and robots.txt. Only /robots.txt and proven derivatives',
+        '(files, never folders) are served from it, so there is nothing to list whatever mod_dirlisting says.',
       ),
       `server.document-root = ${quote(plan.webRoot)}`,
       'server.tag = "keepsake"',
@@ -140,12 +179,14 @@ export function renderLighttpdConfig(options: StaticServerOptions): string {
       ...comment('On every answer, proxied ones included (set replaces keepsake\'s copy).'),
       `setenv.set-response-header = ( ${securityHeaders(plan).map(([name, value]) => `${quote(name)} => ${quote(value)}`).join(', ')} )`,
       '',
-      ...comment('Media URLs: /<token>/<variant>/…'),
-      `$HTTP["url"] =~ ${quoteRegex(`^/${TOKEN_SOURCE}/`)} {`,
+      ...comment('Media URLs: /<token>/<variant>/…, and the same sent from disk under the internal prefix.'),
+      `$HTTP["url"] =~ ${quoteRegex(`^(?:${LIGHTTPD_DISK_PREFIX})?/${TOKEN_SOURCE}/`)} {`,
       [...agentRules(plan), '', ...probingRules(plan), '', ...hotlinkRules(plan)],
       '}',
       '',
-      ...proxyRules(plan),
+      ...diskRules(plan, script),
+      '',
+      ...proxyRules(plan, script),
     ],
     '}',
   ]);

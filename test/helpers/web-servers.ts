@@ -7,7 +7,7 @@ import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
-import { renderApacheConfig, renderLighttpdConfig, renderNginxConfig } from '../../src/static-server/index.js';
+import { LIGHTTPD_SCRIPT_NAME, renderApacheConfig, renderLighttpdConfig, renderNginxConfig, writeLighttpdScript } from '../../src/static-server/index.js';
 import { tempDir } from './fixtures.js';
 import type { TestServer } from './server.js';
 
@@ -21,8 +21,8 @@ export const NGINX = '/usr/sbin/nginx';
 export const NGINX_MISSING = existsSync(NGINX) ? undefined : `${NGINX} is not installed (Debian: apt-get install nginx-light)`;
 
 export const LIGHTTPD = '/usr/sbin/lighttpd';
-const LIGHTTPD_PROXY = '/usr/lib/lighttpd/mod_proxy.so';
-export const LIGHTTPD_MISSING = existsSync(LIGHTTPD) && existsSync(LIGHTTPD_PROXY) ? undefined : `${LIGHTTPD} with ${LIGHTTPD_PROXY} is not installed (Debian: apt-get install lighttpd)`;
+const LIGHTTPD_MODULES = ['/usr/lib/lighttpd/mod_proxy.so', '/usr/lib/lighttpd/mod_magnet.so'];
+export const LIGHTTPD_MISSING = existsSync(LIGHTTPD) && LIGHTTPD_MODULES.every((module) => existsSync(module)) ? undefined : `${LIGHTTPD} with ${LIGHTTPD_MODULES.join(' and ')} is not installed (Debian: apt-get install lighttpd lighttpd-modules-lua)`;
 
 export const APACHE = '/usr/sbin/apache2';
 export const APACHE_MODULES = '/usr/lib/apache2/modules';
@@ -201,12 +201,21 @@ export async function startLighttpd(dir: string, site: string, port: number, web
   return startChild(LIGHTTPD, ['-D', '-f', `${dir}/lighttpd.conf`], port, dir, `${dir}/error.log`);
 }
 
-/** lighttpd with keepsake's generated configuration in front of a test server (it proxies media). */
+/**
+ * lighttpd with keepsake's generated configuration and mod_magnet script in front of a test server:
+ * it sends proven derivatives from disk and proxies the rest. Its unprivileged workers are let
+ * read what that takes: the script, the refusal bodies, the web root, the views and the cache.
+ */
 export async function lighttpdFor(server: TestServer): Promise<RunningWebServer> {
   const dir = await tempDir('keepsake-lighttpd-');
   const port = await freePort();
-  const options = await renderOptions(server, port);
-  if ((await workerAccount()) !== undefined) await openRefusals(options.refusalsDir);
+  const options = { ...(await renderOptions(server, port)), lighttpdScript: path.join(dir, 'script', LIGHTTPD_SCRIPT_NAME) };
+  await writeLighttpdScript(options);
+  if ((await workerAccount()) !== undefined) {
+    await openRefusals(options.refusalsDir);
+    await makeTraversable(options.lighttpdScript);
+    for (const folder of [options.webRoot, path.join(await realpath(server.stateDir), 'views'), options.cacheDir]) await makeTraversable(folder);
+  }
   return startLighttpd(dir, renderLighttpdConfig(options), port, options.webRoot);
 }
 

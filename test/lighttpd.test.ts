@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { readFile, stat } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
+import { makeMediaRoot, tempDir } from './helpers/fixtures.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { LIGHTTPD_SCRIPT_NAME, renderLighttpdConfig, writeLighttpdScript } from '../src/static-server/index.js';
+import { LIGHTTPD_MISSING, lighttpdFor, raw, type Answer, type RunningWebServer } from './helpers/web-servers.js';
+
+/*
+ * lighttpd in front of keepsake, with the generated configuration and mod_magnet script: a real
+ * lighttpd on loopback, real cookies, real links on disk. lighttpd's ETag is strong and keepsake's
+ * weak, so an answer shows who sent it.
+ */
+
+const FAMILY = 'lighttpd family password';
+const NOT_FOUND = 'Not Found\n';
+const FORBIDDEN = 'Forbidden\n';
+
+const fromDisk = (answer: Answer) => answer.status === 200 && !String(answer.headers['etag']).startsWith('W/');
+const fromKeepsake = (answer: Answer) => answer.status === 200 && String(answer.headers['etag']).startsWith('W/');
+
+describe('lighttpd sends derivatives from disk, and only those the link cookie proves', { skip: process.env['CI'] ? false : LIGHTTPD_MISSING }, () => {
+  let server: TestServer;
+  let lighttpd: RunningWebServer;
+  let family: Client;
+  let urls: Record<string, string>;
+  const browser = (client: Client, extra: Record<string, string> = {}) => ({ ...BROWSER_HEADERS, cookie: cookieHeader(client), ...extra });
+
+  before(async () => {
+    if (LIGHTTPD_MISSING !== undefined) throw new Error(LIGHTTPD_MISSING);
+    const mediaRoot = await tempDir('keepsake-media-');
+    await makeMediaRoot(mediaRoot);
+    server = await startTestServer({ mediaRoot, keys: [{ label: 'everyone', password: FAMILY }], env: { KEEPSAKE_TRUST_PROXY: '127.0.0.1' } });
+    await server.ready;
+    lighttpd = await lighttpdFor(server);
+    family = new Client(lighttpd.url);
+    assert.equal((await family.login(FAMILY)).status, 303);
+    const page = (await (await family.get('/api/albums/Summer%202024')).json()) as { items: { type: string; urls: Record<string, string> }[] };
+    urls = page.items.find((item) => item.type === 'image')!.urls;
+  });
+  after(async () => Promise.all([lighttpd?.stop(), server?.close()]));
+
+  it('sends a derivative it finds from disk, with the cache policy and the headers; one not made yet comes from keepsake, then from disk', async () => {
+    const large = urls['large']!;
+    const first = await raw(lighttpd.url, large, browser(family));
+    assert.ok(fromKeepsake(first), `a miss is keepsake's: ${first.status} ${String(first.headers['etag'])}`);
+    const second = await raw(lighttpd.url, large, browser(family));
+    assert.ok(fromDisk(second), `then from disk: ${second.status} ${String(second.headers['etag'])}`);
+    assert.ok(second.body.equals(first.body), 'the same bytes');
+    assert.equal(second.headers['content-type'], 'image/webp');
+    assert.equal(second.headers['cache-control'], 'private, max-age=31536000, immutable');
+    assert.equal(second.headers['x-robots-tag'], 'noindex, nofollow, noimageindex');
+    assert.equal(second.headers['x-content-type-options'], 'nosniff');
+    const again = await raw(lighttpd.url, large, browser(family, { 'if-none-match': String(second.headers['etag']) }));
+    assert.equal(again.status, 304, 'conditional requests answered by lighttpd');
+  });
+
+  it('never sends an original or a video from disk: keepsake checks those on the open file', async () => {
+    const original = await raw(lighttpd.url, urls['original']!, browser(family));
+    assert.ok(fromKeepsake(original), `${original.status} ${String(original.headers['etag'])}`);
+  });
+
+  it('refuses its internal prefix from outside, however it is spelled', async () => {
+    for (const prefix of ['/_keepsake_disk', '/%5Fkeepsake_disk', '/_keepsake%5Fdisk']) {
+      const answer = await raw(lighttpd.url, `${prefix}${urls['thumb']!}`, browser(family));
+      assert.deepEqual([answer.status, answer.body.toString()], [404, NOT_FOUND], prefix);
+    }
+  });
+
+  it('binds the cookie to the browser: another User-Agent goes to keepsake, which writes a fresh cookie', async () => {
+    const thumb = urls['thumb']!;
+    assert.ok(fromDisk(await raw(lighttpd.url, thumb, browser(family))), 'the browser that logged in');
+    const updated = BROWSER_HEADERS['user-agent']!.replace(/Chrome\/\d+/, 'Chrome/999');
+    const handed = await raw(lighttpd.url, thumb, browser(family, { 'user-agent': updated }));
+    assert.ok(fromKeepsake(handed), `an updated browser: ${handed.status} ${String(handed.headers['etag'])}`);
+    const fresh = [handed.headers['set-cookie'] ?? []].flat().find((line) => line.startsWith('keepsake_link='));
+    assert.ok(fresh !== undefined, 'with a fresh link cookie');
+    const cookie = `${cookieHeader(family).replace(/keepsake_link=[^;]*/, '')}; ${fresh.split(';')[0]}`;
+    assert.ok(fromDisk(await raw(lighttpd.url, thumb, { ...BROWSER_HEADERS, 'user-agent': updated, cookie })), 'and from disk again with it');
+    assert.deepEqual((await raw(lighttpd.url, thumb, browser(family, { 'user-agent': 'python-requests/2.32' }))).status, 403, 'a scripting client with the cookies');
+    const stranger = await raw(lighttpd.url, thumb, { ...BROWSER_HEADERS, 'user-agent': updated, cookie: `keepsake_link=${family.cookies.get('keepsake_link')}` });
+    assert.deepEqual([stranger.status, stranger.body.toString()], [404, NOT_FOUND], 'the link cookie alone proves nothing in another browser');
+  });
+
+  it('sends nothing from disk for a forged cookie or another session\'s token', async () => {
+    const thumb = urls['thumb']!;
+    const forged = await raw(lighttpd.url, thumb, { ...BROWSER_HEADERS, cookie: 'keepsake_link=AAAAAAAAAAAAAAAAAAAAAA' });
+    assert.deepEqual([forged.status, forged.body.toString()], [404, NOT_FOUND]);
+    const other = new Client(lighttpd.url);
+    assert.equal((await other.login(FAMILY)).status, 303);
+    const borrowed = await raw(lighttpd.url, thumb, browser(other));
+    assert.deepEqual([borrowed.status, borrowed.body.toString()], [404, NOT_FOUND], "a session's cookies on another session's token");
+  });
+
+  it('refuses HEAD and Range on a derivative, as keepsake does', async () => {
+    const thumb = urls['thumb']!;
+    const head = await raw(lighttpd.url, thumb, browser(family), 'HEAD');
+    assert.equal(head.status, 403);
+    const range = await raw(lighttpd.url, thumb, browser(family, { range: 'bytes=0-9' }));
+    assert.deepEqual([range.status, range.body.toString()], [403, FORBIDDEN]);
+  });
+
+  it('writes its script where the configuration says, holding the link secret, readable by owner and group only', async () => {
+    const dir = await tempDir('keepsake-lighttpd-script-');
+    const linkSecret = 'a-link-secret-for-this-test-only';
+    const file = await writeLighttpdScript({ webRoot: dir, mediaRoot: dir, cacheDir: dir, linkSecret, upstream: '127.0.0.1:8080', lighttpdScript: `${dir}/lighttpd/${LIGHTTPD_SCRIPT_NAME}` });
+    assert.equal((await stat(file)).mode & 0o777, 0o640);
+    assert.ok((await readFile(file, 'utf8')).includes(`"${linkSecret}"`));
+    const site = renderLighttpdConfig({ webRoot: dir, mediaRoot: dir, cacheDir: dir, refusalsDir: dir, linkSecret, upstream: '127.0.0.1:8080', lighttpdScript: file });
+    assert.ok(site.includes(`magnet.attract-raw-url-to = ( "${file}" )`));
+    assert.throws(() => renderLighttpdConfig({ webRoot: dir, mediaRoot: dir, cacheDir: dir, refusalsDir: dir, linkSecret, upstream: '127.0.0.1:8080' }), /lighttpdScript/);
+});
+});
