@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
 import { makeMediaRoot, tempDir } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { resolveGuardConfig } from '../src/guard/index.js';
 import { LIGHTTPD_SCRIPT_NAME, renderLighttpdConfig, writeLighttpdScript } from '../src/static-server/index.js';
 import { LIGHTTPD_MISSING, lighttpdFor, raw, type Answer, type RunningWebServer } from './helpers/web-servers.js';
 
@@ -99,6 +100,21 @@ describe('lighttpd sends derivatives from disk, and only those the link cookie p
     assert.equal(head.status, 403);
     const range = await raw(lighttpd.url, thumb, browser(family, { range: 'bytes=0-9' }));
     assert.deepEqual([range.status, range.body.toString()], [403, FORBIDDEN]);
+  });
+
+  it('refuses a blocked address even a proven cookie, before anything is sent from disk', async () => {
+    const resolved = resolveGuardConfig({ addresses: { block: ['127.0.0.0/8'] } });
+    assert.ok(resolved.ok);
+    const guarded = await lighttpdFor(server, { guard: resolved.config });
+    try {
+      // keepsake itself blocks no one here: only lighttpd's own rule can refuse.
+      const visitor = new Client(guarded.url);
+      assert.equal((await visitor.login(FAMILY)).status, 303);
+      const answer = await raw(guarded.url, urls['thumb']!.replace(/^\/[A-Za-z]+\//, `/${(await visitor.me()).token}/`), browser(visitor));
+      assert.deepEqual([answer.status, answer.body.toString()], [403, FORBIDDEN]);
+    } finally {
+      await guarded.stop();
+    }
   });
 
   it('writes its script where the configuration says, holding the link secret, readable by owner and group only', async () => {

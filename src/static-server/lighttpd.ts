@@ -44,6 +44,15 @@ function agentRules(plan: StaticServerPlan): Lines {
   ];
 }
 
+function addressRules(plan: StaticServerPlan): Lines {
+  const ranges = plan.guard.addresses.block;
+  if (ranges.length === 0) return comment('guard.addresses.block is empty.');
+  return [
+    ...comment('guard.addresses.block: these addresses get no media (keepsake refuses them everything else).'),
+    ...ranges.flatMap((range) => denyWhen(`$HTTP["remoteip"] == ${quote(range)}`, 'a blocked address')),
+  ];
+}
+
 function probingRules(plan: StaticServerPlan): Lines {
   if (!plan.guard.probing.enabled) return comment('guard.probing.enabled is false.');
   const images = extensionsOf('image');
@@ -147,8 +156,8 @@ export function renderLighttpdConfig(options: StaticServerOptions): string {
     'only root and lighttpd\'s user may read it. Test it with `lighttpd -tt -f /etc/lighttpd/lighttpd.conf`:',
     'an "unknown config-key" warning means a rule is ignored.',
     '',
-    'What lighttpd enforces: blocked user agents, HEAD/Range on images, Sec-Fetch-Site (and the',
-    'Referer when KEEPSAKE_PUBLIC_URL is set), robots.txt, no listings, the security headers.',
+    'What lighttpd enforces: blocked addresses and user agents, HEAD/Range on images, Sec-Fetch-Site',
+    '(and the Referer when KEEPSAKE_PUBLIC_URL is set), robots.txt, no listings, the security headers.',
     'What it serves from disk: derivatives, through the session\'s token link, when the keepsake_link',
     'cookie proves the token is the browser\'s own. Originals and videos always go to keepsake: they',
     'live in the media root, where lighttpd cannot refuse a planted link safely. keepsake checks',
@@ -181,7 +190,7 @@ export function renderLighttpdConfig(options: StaticServerOptions): string {
       '',
       ...comment('Media URLs: /<token>/<variant>/…, and the same sent from disk under the internal prefix.'),
       `$HTTP["url"] =~ ${quoteRegex(`^(?:${LIGHTTPD_DISK_PREFIX})?/${TOKEN_SOURCE}/`)} {`,
-      [...agentRules(plan), '', ...probingRules(plan), '', ...hotlinkRules(plan)],
+      [...addressRules(plan), '', ...agentRules(plan), '', ...probingRules(plan), '', ...hotlinkRules(plan)],
       '}',
       '',
       ...diskRules(plan, script),

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { LIGHTTPD_SCRIPT_NAME, renderApacheConfig, renderLighttpdConfig, renderNginxConfig, writeLighttpdScript } from '../../src/static-server/index.js';
+import type { GuardConfig } from '../../src/guard/index.js';
 import { tempDir } from './fixtures.js';
 import type { TestServer } from './server.js';
 
@@ -206,10 +207,10 @@ export async function startLighttpd(dir: string, site: string, port: number, web
  * it sends proven derivatives from disk and proxies the rest. Its unprivileged workers are let
  * read what that takes: the script, the refusal bodies, the web root, the views and the cache.
  */
-export async function lighttpdFor(server: TestServer): Promise<RunningWebServer> {
+export async function lighttpdFor(server: TestServer, extra: { guard?: GuardConfig } = {}): Promise<RunningWebServer> {
   const dir = await tempDir('keepsake-lighttpd-');
   const port = await freePort();
-  const options = { ...(await renderOptions(server, port)), lighttpdScript: path.join(dir, 'script', LIGHTTPD_SCRIPT_NAME) };
+  const options = { ...(await renderOptions(server, port)), ...extra, lighttpdScript: path.join(dir, 'script', LIGHTTPD_SCRIPT_NAME) };
   await writeLighttpdScript(options);
   if ((await workerAccount()) !== undefined) {
     await openRefusals(options.refusalsDir);
