@@ -9,7 +9,7 @@ import { ROBOTS_TXT } from './guard/index.js';
 import { checkImageDecodes, createLibrary, splitRelative, UnreadableImageError, type Candidate, type LibraryService, type MediaItem } from './library/index.js';
 import { createSessionLinks, createViews, type LoginStep } from './links/index.js';
 import type { Logger } from './log.js';
-import { isWithin } from './paths.js';
+import { isWithin, PathRejectedError } from './paths.js';
 import type { Settings } from './settings.js';
 import { writeRefusalPages } from './static-server/index.js';
 import { createSqliteAccessStore, loadOrCreateSecret, openDatabase, type AccessStore, type Db } from './store/index.js';
@@ -123,7 +123,8 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     try {
       await derivatives.ensure(sourceOf(item), PROOF_VARIANT, 'background');
     } catch (error) {
-      if (isDerivativeError(error, 'UNREADABLE_SOURCE') || isDerivativeError(error, 'TIMEOUT')) {
+      // A file that cannot be decoded, not one whose path failed its check (a link swapped in: the watcher sees to that).
+      if ((isDerivativeError(error, 'UNREADABLE_SOURCE') && !(error.cause instanceof PathRejectedError)) || isDerivativeError(error, 'TIMEOUT')) {
         throw new UnreadableImageError('unreadable-image', error.message, { cause: error });
       }
       throw error;

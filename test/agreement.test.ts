@@ -385,9 +385,9 @@ describe('keepsake and every server in front of it answer media requests alike',
   }
 
   // Last: it stops the keepsake the servers in front share.
-  const fromDisk = FRONTS.filter((front) => front.name === 'nginx (static)' || front.name === 'lighttpd');
+  const fromDisk = FRONTS.filter((front) => front.name === 'nginx (static)' || front.name === 'lighttpd' || front.name === 'Apache');
   const missing = fromDisk.map((front) => front.missing).find((why) => why !== undefined);
-  it('with keepsake stopped, what nginx and lighttpd send from disk still obeys every row', { skip: process.env['CI'] ? false : missing }, async (t) => {
+  it('with keepsake stopped, what nginx, lighttpd and Apache send from disk still obeys every row', { skip: process.env['CI'] ? false : missing }, async (t) => {
     const prepared = [];
     for (const front of fromDisk) {
       const ready = await prepare(front);

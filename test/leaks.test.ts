@@ -10,7 +10,7 @@ import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
 import { runKeepsake } from './helpers/cli.js';
 import { makeJpeg, tempDir } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { LIGHTTPD_MISSING, lighttpdFor, nginxFor, NGINX_MISSING, raw, type Answer, type RunningWebServer } from './helpers/web-servers.js';
+import { APACHE_MISSING, apacheFor, LIGHTTPD_MISSING, lighttpdFor, nginxFor, NGINX_MISSING, raw, type Answer, type RunningWebServer } from './helpers/web-servers.js';
 
 /*
  * Attacks found against the code as it is: each test plays the visitor (or the writer in the media
@@ -546,10 +546,11 @@ function defaultPath(requestPath: string): string {
   return directory === '' ? '/' : directory;
 }
 
-/** The servers that send photos from disk, checked alike: nginx, and lighttpd with its mod_magnet script. */
+/** The servers that send photos from disk, checked alike: nginx, and lighttpd and Apache with their Lua scripts. */
 const FROM_DISK = [
   { name: 'nginx', missing: NGINX_MISSING, start: nginxFor },
   { name: 'lighttpd', missing: LIGHTTPD_MISSING, start: lighttpdFor },
+  { name: 'Apache', missing: APACHE_MISSING, start: apacheFor },
 ] as const;
 
 for (const front of FROM_DISK) describe(`${front.name} mode: photos live as long as the session does`, { skip: process.env['CI'] ? false : front.missing }, () => {

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { blockedUserAgentPatterns, resolveGuardConfig, type GuardConfig } from '../src/guard/index.js';
 import { ACCEL_PREFIXES, MEDIA_FORMATS } from '../src/media-contract.js';
-import { LIGHTTPD_SCRIPT_NAME, renderApacheConfig, renderLighttpdConfig, renderNginxConfig, writeLighttpdScript, type NginxRenderOptions } from '../src/static-server/index.js';
+import { LINK_SCRIPT_NAME, renderApacheConfig, renderLighttpdConfig, renderNginxConfig, writeLinkScript, type NginxRenderOptions } from '../src/static-server/index.js';
 import { runKeepsake } from './helpers/cli.js';
 import { tempDir } from './helpers/fixtures.js';
 
@@ -124,8 +124,8 @@ describe('lighttpd configuration', { skip: skipUnless(LIGHTTPD, 'lighttpd') }, (
   it('passes `lighttpd -tt` with no ignored setting, with the defaults and every guard option', async (t) => {
     const dir = await tempDir('keepsake-lighttpd-');
     const options = await baseOptions(dir);
-    const withScript = { ...options, lighttpdScript: path.join(dir, 'lighttpd', LIGHTTPD_SCRIPT_NAME) };
-    await writeLighttpdScript(withScript);
+    const withScript = { ...options, linkScript: path.join(dir, 'lighttpd', LINK_SCRIPT_NAME) };
+    await writeLinkScript('lighttpd', withScript);
     await lighttpdAccepts(dir, renderLighttpdConfig(withScript));
     await lighttpdAccepts(dir, renderLighttpdConfig({ ...withScript, guard: OPERATOR_GUARD, publicUrl: 'https://photos.example.org' }));
     const tls = existsSync('/usr/lib/lighttpd/mod_openssl.so') ? await certificate(dir) : undefined;
@@ -135,7 +135,7 @@ describe('lighttpd configuration', { skip: skipUnless(LIGHTTPD, 'lighttpd') }, (
 
   it('says what it sends from disk and what it leaves to keepsake, and refuses --accel', async () => {
     const dir = await tempDir('keepsake-lighttpd-text-');
-    const options = { ...(await baseOptions(dir)), lighttpdScript: path.join(dir, LIGHTTPD_SCRIPT_NAME) };
+    const options = { ...(await baseOptions(dir)), linkScript: path.join(dir, LINK_SCRIPT_NAME) };
     const site = renderLighttpdConfig(options);
     assert.match(site, /What it serves from disk: derivatives/);
     assert.match(site, /Originals and videos always go to keepsake/);
@@ -147,7 +147,7 @@ describe('lighttpd configuration', { skip: skipUnless(LIGHTTPD, 'lighttpd') }, (
 describe('Apache configuration', { skip: skipUnless(APACHE, 'apache2') }, () => {
   async function apacheAccepts(dir: string, site: string, tls: boolean): Promise<void> {
     await writeFile(path.join(dir, 'keepsake.conf'), site);
-    const modules = ['mpm_event', 'authz_core', 'proxy', 'proxy_http', 'headers', 'rewrite', 'alias', 'mime', ...(tls ? ['ssl'] : [])];
+    const modules = ['mpm_event', 'authz_core', 'authz_host', 'proxy', 'proxy_http', 'headers', 'rewrite', 'alias', 'mime', 'lua', ...(tls ? ['ssl'] : [])];
     const main = [
       `ServerRoot "${dir}"`,
       'ServerName localhost',
@@ -165,7 +165,8 @@ describe('Apache configuration', { skip: skipUnless(APACHE, 'apache2') }, () => 
 
   it('passes `apache2 -t` with the defaults, every guard option and TLS', async (t) => {
     const dir = await tempDir('keepsake-apache-');
-    const options = await baseOptions(dir);
+    const options = { ...(await baseOptions(dir)), linkScript: path.join(dir, 'apache', LINK_SCRIPT_NAME) };
+    await writeLinkScript('apache', options);
     await apacheAccepts(dir, renderApacheConfig(options), false);
     await apacheAccepts(dir, renderApacheConfig({ ...options, guard: OPERATOR_GUARD, publicUrl: 'https://photos.example.org', serverName: 'photos.example.org' }), false);
     const tls = await certificate(dir);
@@ -214,7 +215,7 @@ describe('keepsake nginx-config', () => {
     const env = { KEEPSAKE_STATE_DIR: stateDir, KEEPSAKE_MEDIA_ROOT: await tempDir('keepsake-media-'), KEEPSAKE_TRUST_PROXY: '127.0.0.1' };
     const printed = await runKeepsake(['nginx-config', '--server', 'lighttpd', '--listen', '127.0.0.1:18083'], env);
     assert.equal(printed.code, 0, printed.stderr);
-    const script = path.join(await realpath(stateDir), 'lighttpd', LIGHTTPD_SCRIPT_NAME);
+    const script = path.join(await realpath(stateDir), 'lighttpd', LINK_SCRIPT_NAME);
     assert.ok(printed.stdout.includes(`magnet.attract-raw-url-to = ( "${script}" )`), 'the configuration names the script');
     assert.equal((await stat(script)).mode & 0o777, 0o640);
     const secret = (await readFile(path.join(stateDir, 'secrets', 'link-key'), 'utf8')).trim();

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { statePaths } from '../config.js';
 import { configuredVariants } from '../derivatives/index.js';
 import { loadSettings, type Settings } from '../settings.js';
-import { LIGHTTPD_SCRIPT_NAME, renderStaticServerConfig, STATIC_SERVERS, writeLighttpdScript, writeRefusalPages, type NginxRenderOptions, type StaticServer } from '../static-server/index.js';
+import { LINK_SCRIPT_NAME, renderStaticServerConfig, STATIC_SERVERS, writeLinkScript, writeRefusalPages, type NginxRenderOptions, type StaticServer } from '../static-server/index.js';
 import { loadOrCreateSecret } from '../store/index.js';
 import { UsageError } from './context.js';
 
@@ -66,7 +66,7 @@ export async function nginxConfigCommand(args: readonly string[]): Promise<numbe
   const config = loadSettings();
   const paths = statePaths(config);
   const tls = values['tls-cert'] === undefined || values['tls-key'] === undefined ? undefined : { certificate: path.resolve(values['tls-cert']), key: path.resolve(values['tls-key']) };
-  const lighttpdScript = server === 'lighttpd' ? path.join(realOrResolved(config.stateDir), 'lighttpd', LIGHTTPD_SCRIPT_NAME) : undefined;
+  const linkScript = server === 'nginx' ? undefined : path.join(realOrResolved(config.stateDir), server, LINK_SCRIPT_NAME);
   const options: NginxRenderOptions = {
     webRoot: realOrResolved(paths.webRoot),
     mediaRoot: realOrResolved(config.mediaRoot),
@@ -84,7 +84,7 @@ export async function nginxConfigCommand(args: readonly string[]): Promise<numbe
     derivativeFormat: config.imageFormat,
     ignoredNames: config.ignoredNames,
     accessLog: values['access-log'],
-    lighttpdScript,
+    linkScript,
   };
   let text: string;
   try {
@@ -96,8 +96,8 @@ export async function nginxConfigCommand(args: readonly string[]): Promise<numbe
   }
   // The files a lighttpd or Apache configuration answers refusals from; keepsake rewrites them at every start.
   if (server !== 'nginx') await writeRefusalPages(paths.refusals);
-  // The script lighttpd's configuration names: printed text and script are written together.
-  if (lighttpdScript !== undefined) await writeLighttpdScript(options);
+  // The script the configuration names: printed text and script are written together.
+  if (server !== 'nginx') await writeLinkScript(server, options);
   process.stdout.write(text);
   warnAbout(config, server, values.accel);
   return 0;

@@ -1,7 +1,9 @@
-import { extensionsOf, TEXT_TYPE } from '../media-contract.js';
+import { extensionsOf, mediaFormatOf, TEXT_TYPE } from '../media-contract.js';
+import { LINK_SCRIPT_NAME } from './link-scripts.js';
 import { comment, quote, quoteRegex, renderFile, type Lines } from './config-text.js';
 import { refusalFileName, requireRefusalsDir } from './refusal-pages.js';
 import {
+  allowedFetchSites,
   alternation,
   blockedAgentPatterns,
   escapeRegExp,
@@ -14,10 +16,11 @@ import {
 } from './rules.js';
 
 /*
- * Apache cannot check the keepsake_link cookie either: ap_expr has md5() but only as hex, and
- * the cookie is base64url of the raw digest (what nginx's secure_link needs). So, as with
- * lighttpd, Apache proxies every request and keepsake checks the session; Apache refuses what
- * it can decide alone (mod_rewrite [F] = 403, like keepsake's guard) and sends the headers.
+ * Apache sends derivatives straight from the web root when the keepsake_link cookie proves the
+ * token is the browser's own: a mod_lua hook (link-scripts.ts) checks the cookie before mod_rewrite
+ * and mod_proxy look at the request, and names the file. Everything else is proxied to keepsake.
+ * Apache refuses what it can decide alone (mod_rewrite [F] = 403, like keepsake's guard; blocked
+ * addresses by Require) and sends the headers.
  */
 
 const MEDIA_URL = `^/${TOKEN_SOURCE}/`;
@@ -57,7 +60,7 @@ function probingRules(plan: StaticServerPlan): Lines {
 function hotlinkRules(plan: StaticServerPlan): Lines {
   const { hotlink } = plan.guard;
   if (!hotlink.enabled) return comment('guard.hotlink.enabled is false.');
-  const sites = ['', 'same-origin', ...(hotlink.allowTypedUrl ? ['none'] : [])];
+  const sites = allowedFetchSites(plan.guard);
   // Our origin: the public URL, else scheme and Host of the request, matched again as \1.
   const ownOrigin = plan.publicOrigin ?? '%{REQUEST_SCHEME}://%{HTTP_HOST}';
   const withoutFetchSite = [`RewriteCond %{REQUEST_URI} ${rewriteArgument(MEDIA_URL)}`, 'RewriteCond %{HTTP:Sec-Fetch-Site} ^$'];
@@ -71,6 +74,20 @@ function hotlinkRules(plan: StaticServerPlan): Lines {
     'RewriteCond %{HTTP_REFERER} .',
     `RewriteCond ${rewriteArgument(`${ownOrigin} %{HTTP_REFERER}`)} ${rewriteArgument('!^(\\S+) \\1(?:[/?#]|$)')} [NC]`,
     REFUSE,
+  ];
+}
+
+function addressRules(plan: StaticServerPlan): Lines {
+  const ranges = plan.guard.addresses.block;
+  if (ranges.length === 0) return comment('guard.addresses.block is empty.');
+  return [
+    ...comment('guard.addresses.block: these addresses get nothing (keepsake refuses them everything too); the refusal bodies stay readable.'),
+    '<Location "/">',
+    ['<RequireAll>', ['Require all granted', `Require not ip ${ranges.join(' ')}`], '</RequireAll>'],
+    '</Location>',
+    `<Location ${quote(REFUSALS_URL)}>`,
+    ['Require all granted'],
+    '</Location>',
   ];
 }
 
@@ -111,18 +128,25 @@ function virtualHost(plan: StaticServerPlan): string {
 /** The Apache configuration, to include from apache2.conf or sites-enabled. Pure: same options, same text. */
 export function renderApacheConfig(options: StaticServerOptions): string {
   const plan = planStaticServer(options);
-  if (plan.accel) throw new TypeError('accel: X-Accel-Redirect is nginx\'s; Apache always proxies media to keepsake');
+  if (plan.accel) throw new TypeError('accel: X-Accel-Redirect is nginx\'s; Apache sends derivatives from disk and proxies the rest');
   const refusals = requireRefusalsDir(plan, 'Apache');
+  if (plan.linkScript === undefined) throw new TypeError(`linkScript: expected where keepsake writes the mod_lua script (<stateDir>/apache/${LINK_SCRIPT_NAME})`);
+  const script = plan.linkScript;
+  const mime = mediaFormatOf(`x.${plan.derivativeFormat}`)?.mime ?? 'application/octet-stream';
   const header = [
     ...preamble('apache', plan),
     '',
     'Put it in /etc/apache2/sites-available/keepsake.conf and run `a2enmod proxy proxy_http headers',
-    `rewrite alias mime${plan.tls === undefined ? '' : ' ssl'} && a2ensite keepsake\`; add \`Listen ${virtualHost(plan).replace(/^\*:/, '')}\` to ports.conf unless it is there.`,
+    `rewrite alias mime lua authz_host${plan.tls === undefined ? '' : ' ssl'} && a2ensite keepsake\`; add \`Listen ${virtualHost(plan).replace(/^\*:/, '')}\` to ports.conf unless it is there.`,
+    `It needs the script ${script}, which \`keepsake nginx-config --server apache\``,
+    'wrote: it holds the link secret, so only root and Apache\'s user may read it. Check with `apache2ctl -t`.',
     '',
-    'What Apache enforces: blocked user agents, HEAD/Range on images, Sec-Fetch-Site and the Referer,',
-    'robots.txt, no listings, the security headers. What it cannot: the keepsake_link cookie, so it',
-    'never serves media from disk; keepsake checks the session, the grant, hidden files and paths, and',
-    'answers every 404 with its uniform body. No X-Accel-Redirect (nginx only), no media rate limits.',
+    'What Apache enforces: blocked addresses and user agents, HEAD/Range on images, Sec-Fetch-Site and',
+    'the Referer, robots.txt, no listings, the security headers. What it serves from disk: derivatives,',
+    'through the session\'s token link, when the keepsake_link cookie proves the token is the browser\'s',
+    'own. Originals and videos always go to keepsake: they live in the media root, where a planted link',
+    'cannot be refused safely here. keepsake checks everything it is sent and answers every 404 with its',
+    'uniform body. No media rate limits for what Apache sends itself (nginx has them).',
   ];
   const tls: Lines =
     plan.tls === undefined ? [] : ['SSLEngine on', `SSLCertificateFile ${quote(plan.tls.certificate)}`, `SSLCertificateKeyFile ${quote(plan.tls.key)}`];
@@ -132,11 +156,17 @@ export function renderApacheConfig(options: StaticServerOptions): string {
       ...(plan.serverName === '_' ? [] : [`ServerName ${plan.serverName}`]),
       ...tls,
       'ServerSignature Off',
-      ...comment('The web root holds only token links and robots.txt; only robots.txt is served from it.'),
+      ...comment(
+        'The web root holds only token links and robots.txt. robots.txt and the derivatives the script',
+        'names (files, never folders) are served from it, through the token and view links.',
+      ),
       `DocumentRoot ${quote(plan.webRoot)}`,
       `<Directory ${quote(plan.webRoot)}>`,
-      ['Options None', 'AllowOverride None', 'Require all granted'],
+      ['Options FollowSymLinks', 'AllowOverride None', 'Require all granted', `AddType ${quote(mime)} .${plan.derivativeFormat}`],
       '</Directory>',
+      ...addressRules(plan),
+      ...comment('Before mod_rewrite and mod_proxy: a proven derivative on disk is named here, anything else declined.'),
+      `LuaHookTranslateName ${quote(script)} keepsake_link early`,
       '<Location "/robots.txt">',
       ['ForceType "text/plain; charset=utf-8"'],
       '</Location>',

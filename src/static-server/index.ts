@@ -9,7 +9,7 @@ import { renderNginxConfig, type NginxRenderOptions } from './nginx.js';
 
 export { renderApacheConfig } from './apache.js';
 export { renderLighttpdConfig } from './lighttpd.js';
-export { LIGHTTPD_SCRIPT_NAME, renderLighttpdScript, writeLighttpdScript } from './lighttpd-script.js';
+export { LINK_SCRIPT_NAME, renderLinkScript, writeLinkScript, type ScriptedServer } from './link-scripts.js';
 export { renderNginxConfig, type NginxRenderOptions } from './nginx.js';
 export { mediaExtensions, parseHostPort, planStaticServer, type StaticServerOptions, type StaticServerPlan } from './rules.js';
 export { checkSite, type SiteCheckOptions, type SiteFinding } from './site-checks.js';

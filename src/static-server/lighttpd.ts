@@ -1,8 +1,9 @@
 import { extensionsOf, mediaFormatOf, TEXT_TYPE } from '../media-contract.js';
 import { comment, quoteRegex, quoteVerbatim as quote, renderFile, type Lines } from './config-text.js';
-import { LIGHTTPD_DISK_PREFIX, LIGHTTPD_SCRIPT_NAME } from './lighttpd-script.js';
+import { LIGHTTPD_DISK_PREFIX, LINK_SCRIPT_NAME } from './link-scripts.js';
 import { REFUSAL_FILE_PREFIX, requireRefusalsDir } from './refusal-pages.js';
 import {
+  allowedFetchSites,
   alternation,
   blockedAgentPatterns,
   escapeRegExp,
@@ -71,7 +72,7 @@ function probingRules(plan: StaticServerPlan): Lines {
 function hotlinkRules(plan: StaticServerPlan): Lines {
   const { hotlink } = plan.guard;
   if (!hotlink.enabled) return comment('guard.hotlink.enabled is false.');
-  const allowedSites = ['', 'same-origin', ...(hotlink.allowTypedUrl ? ['none'] : [])];
+  const allowedSites = allowedFetchSites(plan.guard);
   const refererRules: Lines =
     plan.publicOrigin === undefined
       ? comment('No KEEPSAKE_PUBLIC_URL: lighttpd cannot compare a Referer with the Host, so keepsake does.')
@@ -144,8 +145,8 @@ export function renderLighttpdConfig(options: StaticServerOptions): string {
   const plan = planStaticServer(options);
   if (plan.accel) throw new TypeError('accel: X-Accel-Redirect is nginx\'s; lighttpd sends derivatives from disk and proxies the rest');
   const refusals = requireRefusalsDir(plan, 'lighttpd');
-  if (plan.lighttpdScript === undefined) throw new TypeError(`lighttpdScript: expected where keepsake writes the mod_magnet script (<stateDir>/lighttpd/${LIGHTTPD_SCRIPT_NAME})`);
-  const script = plan.lighttpdScript;
+  if (plan.linkScript === undefined) throw new TypeError(`linkScript: expected where keepsake writes the mod_magnet script (<stateDir>/lighttpd/${LINK_SCRIPT_NAME})`);
+  const script = plan.linkScript;
   const header = [
     ...preamble('lighttpd', plan),
     '',

@@ -31,7 +31,7 @@ export interface StaticServerOptions {
   /** Where keepsake writes its refusal bodies as files (`<stateDir>/refusals`), for lighttpd and Apache. */
   readonly refusalsDir?: string | undefined;
   /** lighttpd only: where keepsake writes the mod_magnet script (`<stateDir>/lighttpd/keepsake-link.lua`). */
-  readonly lighttpdScript?: string | undefined;
+  readonly linkScript?: string | undefined;
   /** The secret behind the `keepsake_link` cookie (`<stateDir>/secrets/link-key`). */
   readonly linkSecret: string;
   /** Where keepsake listens, `ADDR:PORT`. */
@@ -59,7 +59,7 @@ export interface StaticServerPlan {
   readonly mediaRoot: string;
   readonly cacheDir: string;
   readonly refusalsDir: string | undefined;
-  readonly lighttpdScript: string | undefined;
+  readonly linkScript: string | undefined;
   readonly linkSecret: string;
   readonly upstream: { readonly host: string; readonly port: number };
   readonly listen: { readonly host: string | undefined; readonly port: number };
@@ -120,6 +120,11 @@ export function securityHeaders(plan: Pick<StaticServerPlan, 'tls'>): readonly (
 }
 
 /** The block list keepsake applies: the shipped patterns and the operator's additions. */
+/** The Sec-Fetch-Site values the hotlink rule lets through ('' is a browser that sends none). */
+export function allowedFetchSites(guard: GuardConfig): readonly string[] {
+  return ['', 'same-origin', ...(guard.hotlink.allowTypedUrl ? ['none'] : [])];
+}
+
 export function blockedAgentPatterns(guard: GuardConfig): readonly string[] {
   return [...blockedUserAgentPatterns(), ...guard.userAgents.block];
 }
@@ -186,7 +191,7 @@ export function planStaticServer(options: StaticServerOptions): StaticServerPlan
     mediaRoot: checkPath('mediaRoot', options.mediaRoot),
     cacheDir: checkPath('cacheDir', options.cacheDir),
     refusalsDir: options.refusalsDir === undefined ? undefined : checkPath('refusalsDir', options.refusalsDir),
-    lighttpdScript: options.lighttpdScript === undefined ? undefined : checkPath('lighttpdScript', options.lighttpdScript),
+    linkScript: options.linkScript === undefined ? undefined : checkPath('linkScript', options.linkScript),
     linkSecret: options.linkSecret,
     upstream: { host: upstream.host ?? '127.0.0.1', port: upstream.port },
     listen: parseHostPort('listen', options.listen ?? (tls === undefined ? '80' : '443'), true),

@@ -7,7 +7,7 @@ import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
-import { LIGHTTPD_SCRIPT_NAME, renderApacheConfig, renderLighttpdConfig, renderNginxConfig, writeLighttpdScript } from '../../src/static-server/index.js';
+import { LINK_SCRIPT_NAME, renderApacheConfig, renderLighttpdConfig, renderNginxConfig, writeLinkScript } from '../../src/static-server/index.js';
 import type { GuardConfig } from '../../src/guard/index.js';
 import { tempDir } from './fixtures.js';
 import type { TestServer } from './server.js';
@@ -28,7 +28,7 @@ export const LIGHTTPD_MISSING = existsSync(LIGHTTPD) && LIGHTTPD_MODULES.every((
 export const APACHE = '/usr/sbin/apache2';
 export const APACHE_MODULES = '/usr/lib/apache2/modules';
 /** What the generated Apache configuration needs (as in test/static-server.test.ts), and an MPM. */
-const APACHE_MODULE_NAMES = ['mpm_event', 'authz_core', 'proxy', 'proxy_http', 'headers', 'rewrite', 'alias', 'mime'] as const;
+const APACHE_MODULE_NAMES = ['mpm_event', 'authz_core', 'authz_host', 'proxy', 'proxy_http', 'headers', 'rewrite', 'alias', 'mime', 'lua'] as const;
 export const APACHE_MISSING = existsSync(APACHE) && APACHE_MODULE_NAMES.every((name) => existsSync(`${APACHE_MODULES}/mod_${name}.so`))
   ? undefined
   : `${APACHE} with mod_${APACHE_MODULE_NAMES.join(', mod_')} is not installed (Debian: apt-get install apache2)`;
@@ -202,6 +202,14 @@ export async function startLighttpd(dir: string, site: string, port: number, web
   return startChild(LIGHTTPD, ['-D', '-f', `${dir}/lighttpd.conf`], port, dir, `${dir}/error.log`);
 }
 
+/** What a server that sends derivatives from disk must read as its unprivileged workers (only when we run as root). */
+async function openForWorkers(server: TestServer, options: { refusalsDir: string; linkScript: string; webRoot: string; cacheDir: string }): Promise<void> {
+  if ((await workerAccount()) === undefined) return;
+  await openRefusals(options.refusalsDir);
+  await makeTraversable(options.linkScript);
+  for (const folder of [options.webRoot, path.join(await realpath(server.stateDir), 'views'), options.cacheDir]) await makeTraversable(folder);
+}
+
 /**
  * lighttpd with keepsake's generated configuration and mod_magnet script in front of a test server:
  * it sends proven derivatives from disk and proxies the rest. Its unprivileged workers are let
@@ -210,13 +218,9 @@ export async function startLighttpd(dir: string, site: string, port: number, web
 export async function lighttpdFor(server: TestServer, extra: { guard?: GuardConfig } = {}): Promise<RunningWebServer> {
   const dir = await tempDir('keepsake-lighttpd-');
   const port = await freePort();
-  const options = { ...(await renderOptions(server, port)), ...extra, lighttpdScript: path.join(dir, 'script', LIGHTTPD_SCRIPT_NAME) };
-  await writeLighttpdScript(options);
-  if ((await workerAccount()) !== undefined) {
-    await openRefusals(options.refusalsDir);
-    await makeTraversable(options.lighttpdScript);
-    for (const folder of [options.webRoot, path.join(await realpath(server.stateDir), 'views'), options.cacheDir]) await makeTraversable(folder);
-  }
+  const options = { ...(await renderOptions(server, port)), ...extra, linkScript: path.join(dir, 'script', LINK_SCRIPT_NAME) };
+  await writeLinkScript('lighttpd', options);
+  await openForWorkers(server, options);
   return startLighttpd(dir, renderLighttpdConfig(options), port, options.webRoot);
 }
 
@@ -258,10 +262,11 @@ export async function startApache(dir: string, site: string, port: number, webRo
 }
 
 /** Apache with keepsake's generated configuration in front of a test server (it proxies media). */
-export async function apacheFor(server: TestServer): Promise<RunningWebServer> {
+export async function apacheFor(server: TestServer, extra: { guard?: GuardConfig } = {}): Promise<RunningWebServer> {
   const dir = await tempDir('keepsake-apache-');
   const port = await freePort();
-  const options = await renderOptions(server, port);
-  if ((await workerAccount()) !== undefined) await openRefusals(options.refusalsDir);
+  const options = { ...(await renderOptions(server, port)), ...extra, linkScript: path.join(dir, 'script', LINK_SCRIPT_NAME) };
+  await writeLinkScript('apache', options);
+  await openForWorkers(server, options);
   return startApache(dir, renderApacheConfig(options), port, options.webRoot);
 }
