@@ -2,17 +2,18 @@
  * `npm run bench:serve [-- --duration S] [--rounds N] [--connections N]`: requests/second and
  * p50/p99 for one cached `thumb` (what a grid asks for, dozens at a time) and one cached `medium`
  * (what the viewer asks for), with a logged-in cookie and browser headers, through (a) keepsake
- * alone, (b) nginx from the link tree, as generated, (c) nginx with X-Accel-Redirect, (d) nginx
- * serving a plain copy of the same bytes (the reference), and (e) bare node:http sending them
- * from memory (the Node ceiling, for context). The load comes from Debian's wrk in its own
+ * alone, (b) nginx, lighttpd and Apache from the link tree, as generated (lighttpd and Apache with
+ * their Lua scripts), (c) nginx with X-Accel-Redirect, (d) nginx serving a plain copy of the same
+ * bytes (the reference), and (e) bare node:http sending them from memory (the Node ceiling). The load comes from Debian's wrk in its own
  * process on loopback; every server is this script's child, stopped by its PID; nginx runs
  * keepsake's generated configuration under Debian's default nginx.conf.
  */
-import { copyFile } from 'node:fs/promises';
+import { chmod, copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { option, positiveNumber, report, tempFolder, type Row } from './common.js';
 import { resolveGuardConfig } from '../src/guard/index.js';
-import { renderNginxConfig } from '../src/static-server/index.js';
+import { LINK_SCRIPT_NAME, renderApacheConfig, renderLighttpdConfig, renderNginxConfig, writeLinkScript, type ScriptedServer } from '../src/static-server/index.js';
+import { startApache, startLighttpd } from '../test/helpers/web-servers.js';
 import { BENCH_GUARD, BROWSER_HEADERS } from './keepsake-server.js';
 import { freePort, openForNginx, plainConfig, startNginx } from './nginx.js';
 import { startTarget, stopTarget, type TargetInfo } from './serve-target.js';
@@ -21,12 +22,13 @@ import { ensureWrk, runWrk, type WrkResult } from './wrk.js';
 export const SIZES = ['thumb', 'medium'] as const;
 export type Size = (typeof SIZES)[number];
 
-const SERVERS = ['keepsake alone', 'nginx, link tree', 'nginx, X-Accel-Redirect', 'nginx, plain copy', 'bare node:http'] as const;
+const SERVERS = ['keepsake alone', 'nginx, link tree', 'lighttpd, link tree', 'Apache, link tree', 'nginx, X-Accel-Redirect', 'nginx, plain copy', 'bare node:http'] as const;
 type Server = (typeof SERVERS)[number];
 const REFERENCE: Server = 'nginx, plain copy';
 
 /** The goals of the serving bench, beside the plain copy: requests/s, and p99 where one is set. */
 const GOALS: Partial<Record<`${Server}, ${Size}`, { rps: string; p99?: string }>> = {
+  // lighttpd and Apache have no goal of their own: their rows stand beside nginx's.
   'keepsake alone, thumb': { rps: '≥ 0.2' },
   'keepsake alone, medium': { rps: '≥ 0.4', p99: '≤ 3' },
   'nginx, link tree, thumb': { rps: '≥ 0.9' },
@@ -47,13 +49,13 @@ interface LoadPlan {
   readonly rounds: number;
 }
 
-/** One way of serving the files; `nginx` when an nginx must run for it. */
+/** One way of serving the files; `front` starts the web server it needs, if any. */
 interface Case {
   readonly server: Server;
   readonly paths: Readonly<Record<Size, string>>;
   readonly port: number;
   readonly cookie: string;
-  readonly nginx?: string;
+  readonly front?: () => Promise<{ stop(): Promise<void> }>;
 }
 
 /** One GET to check the case answers the file, and says who sent it (nginx's ETag is strong, keepsake's weak). */
@@ -65,7 +67,7 @@ async function verify(url: string, cookie: string, bytes: number): Promise<strin
 }
 
 async function measureCase(entry: Case, bytes: Readonly<Record<Size, number>>, plan: LoadPlan): Promise<CaseResult[]> {
-  const nginx = entry.nginx === undefined ? undefined : await startNginx(entry.nginx, entry.port);
+  const front = await entry.front?.();
   try {
     const results: CaseResult[] = [];
     for (const size of SIZES) {
@@ -81,7 +83,7 @@ async function measureCase(entry: Case, bytes: Readonly<Record<Size, number>>, p
     }
     return results;
   } finally {
-    await nginx?.stop();
+    await front?.stop();
   }
 }
 
@@ -103,6 +105,28 @@ export function generatedConfig(info: TargetInfo, listenPort: number, accel: boo
   });
 }
 
+/**
+ * lighttpd or Apache with keepsake's generated configuration and Lua script, as the tests start
+ * them (unprivileged workers, the refusal bodies readable). Neither writes an access log here.
+ */
+async function scriptedFront(server: ScriptedServer, info: TargetInfo, port: number): Promise<{ stop(): Promise<void> }> {
+  const guard = resolveGuardConfig(BENCH_GUARD);
+  if (!guard.ok) throw new Error(guard.problems.join('\n'));
+  const dir = await tempFolder(server);
+  const refusalsDir = path.join(info.stateRoot, 'data', 'refusals');
+  const options = { webRoot: info.webRoot, mediaRoot: info.mediaRoot, cacheDir: info.cacheDir, refusalsDir, linkSecret: info.linkSecret, upstream: `127.0.0.1:${info.port}`, listen: `127.0.0.1:${port}`, guard: guard.config, linkScript: path.join(dir.dir, LINK_SCRIPT_NAME) };
+  // The bench's workers are `nobody`, in no group of ours: the script is opened to them here only.
+  await chmod(await writeLinkScript(server, options), 0o644);
+  await openForNginx(dir.dir);
+  const running = server === 'lighttpd' ? await startLighttpd(dir.dir, renderLighttpdConfig(options), port, info.webRoot) : await startApache(dir.dir, renderApacheConfig(options), port, info.webRoot);
+  return {
+    async stop() {
+      await running.stop();
+      await dir.remove();
+    },
+  };
+}
+
 export async function runServeBench(plan: LoadPlan): Promise<CaseResult[]> {
   await ensureWrk();
   const plain = await startTarget('keepsake');
@@ -118,12 +142,14 @@ export async function runServeBench(plan: LoadPlan): Promise<CaseResult[]> {
     const bytes = { thumb: plain.info.thumbBytes, medium: plain.info.bytes };
     const ownPaths = (info: TargetInfo) => ({ thumb: info.thumbPath, medium: info.mediumPath });
     const copyPaths = { thumb: '/thumb.webp', medium: '/medium.webp' };
-    const [linkPort, accelPort, plainPort] = [await freePort(), await freePort(), await freePort()];
+    const [linkPort, lighttpdPort, apachePort, accelPort, plainPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     const cases: Case[] = [
       { server: 'keepsake alone', paths: ownPaths(plain.info), port: plain.info.port, cookie: plain.info.cookie },
-      { server: 'nginx, link tree', paths: ownPaths(plain.info), port: linkPort, cookie: plain.info.cookie, nginx: generatedConfig(plain.info, linkPort, false) },
-      { server: 'nginx, X-Accel-Redirect', paths: ownPaths(accel.info), port: accelPort, cookie: accel.info.cookie, nginx: generatedConfig(accel.info, accelPort, true) },
-      { server: 'nginx, plain copy', paths: copyPaths, port: plainPort, cookie: '', nginx: plainConfig(`127.0.0.1:${plainPort}`, copy.dir) },
+      { server: 'nginx, link tree', paths: ownPaths(plain.info), port: linkPort, cookie: plain.info.cookie, front: () => startNginx(generatedConfig(plain.info, linkPort, false), linkPort) },
+      { server: 'lighttpd, link tree', paths: ownPaths(plain.info), port: lighttpdPort, cookie: plain.info.cookie, front: () => scriptedFront('lighttpd', plain.info, lighttpdPort) },
+      { server: 'Apache, link tree', paths: ownPaths(plain.info), port: apachePort, cookie: plain.info.cookie, front: () => scriptedFront('apache', plain.info, apachePort) },
+      { server: 'nginx, X-Accel-Redirect', paths: ownPaths(accel.info), port: accelPort, cookie: accel.info.cookie, front: () => startNginx(generatedConfig(accel.info, accelPort, true), accelPort) },
+      { server: 'nginx, plain copy', paths: copyPaths, port: plainPort, cookie: '', front: () => startNginx(plainConfig(`127.0.0.1:${plainPort}`, copy.dir), plainPort) },
       { server: 'bare node:http', paths: copyPaths, port: bare.info.port, cookie: '' },
     ];
     const best = new Map<string, CaseResult>();

@@ -165,7 +165,11 @@ export function renderApacheConfig(options: StaticServerOptions): string {
       ['Options FollowSymLinks', 'AllowOverride None', 'Require all granted', `AddType ${quote(mime)} .${plan.derivativeFormat}`],
       '</Directory>',
       ...addressRules(plan),
-      ...comment('Before mod_rewrite and mod_proxy: a proven derivative on disk is named here, anything else declined.'),
+      ...comment(
+        'Before mod_rewrite and mod_proxy: a proven derivative on disk is named here, anything else declined.',
+        'One Lua state per thread, reused: the default (`once`) makes a new one for every request.',
+      ),
+      'LuaScope thread',
       `LuaHookTranslateName ${quote(script)} keepsake_link early`,
       '<Location "/robots.txt">',
       ['ForceType "text/plain; charset=utf-8"'],
