@@ -92,7 +92,7 @@ export function createSessionsTable(db: Db) {
 
   // One statement per batch: the rows go and say which links to remove, in one step.
   const deleteExpired = db.prepare<[number, number], { sid: string; token: string }>(
-    `DELETE FROM sessions WHERE sid IN (SELECT sid FROM sessions WHERE state = 'active' AND expires_at <= ? LIMIT ?)
+    `DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE state = 'active' AND expires_at <= ? LIMIT ?)
      RETURNING sid, token`,
   );
 
