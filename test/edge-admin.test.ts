@@ -10,7 +10,7 @@ import { ConfigError } from '../src/config.js';
 import { loadSettings } from '../src/settings.js';
 import { REPO_ROOT, runKeepsake, type CliResult } from './helpers/cli.js';
 import { Client } from './helpers/client.js';
-import { makeJpeg, tempDir } from './helpers/fixtures.js';
+import { makeJpeg, tempDir, waitUntil } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /*
@@ -94,14 +94,6 @@ async function modeOf(file: string): Promise<number | undefined> {
 
 const octal = (mode: number | undefined): string => (mode === undefined ? 'missing' : mode.toString(8).padStart(3, '0'));
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return;
-    await sleep(100);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -378,7 +370,7 @@ describe('NAS litter is never an album', () => {
         await writeFile(at('Summer 2024/Thumbs.db'), Buffer.alloc(1024, 2));
         // The control: a real photo dropped after the litter. Once it shows, the watcher has looked.
         await makeJpeg(at('Summer 2024/fresh.jpg'));
-        await waitFor(async () => (await itemNames(family, 'Summer 2024')).includes('fresh.jpg'), 15_000, 'the watcher to catalogue fresh.jpg');
+        await waitUntil(async () => (await itemNames(family, 'Summer 2024')).includes('fresh.jpg'), 15_000, 'the watcher to catalogue fresh.jpg');
         // Past the write-settle time and a folder rescan, in case the litter's events came later.
         await sleep(3_000);
       } finally {

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { runKeepsake } from './helpers/cli.js';
 import { Client } from './helpers/client.js';
+import { waitUntil } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const PASSWORD = 'a long family password';
@@ -14,14 +15,6 @@ async function exists(file: string): Promise<boolean> {
   return lstat(file).then(() => true, () => false);
 }
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return;
-    await sleep(100);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 async function treeHashes(root: string): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
@@ -50,7 +43,7 @@ describe('the sweeper and the command line end sessions and their links', () => 
       const link = path.join(server.webRoot, token);
       assert.ok(await exists(link));
       assert.equal((await client.get(`/${token}/original/Summer%202024/beach.jpg`)).status, 200);
-      await waitFor(async () => !(await exists(link)), 5_000, 'the link to be swept');
+      await waitUntil(async () => !(await exists(link)), 5_000, 'the link to be swept');
       assert.equal((await client.get(`/${token}/original/Summer%202024/beach.jpg`)).status, 404);
       assert.equal((await client.get('/api/me')).status, 401);
       assert.equal(await server.services.store.sessions.byToken(token), undefined);
@@ -120,7 +113,7 @@ describe('the sweeper and the command line end sessions and their links', () => 
       const { token } = await client.me();
       const record = (await server.services.store.sessions.byToken(token))!;
       await server.services.store.sessions.delete(record.sid);
-      await waitFor(async () => !(await exists(path.join(server.webRoot, token))), 3_000, 'the orphan link to go');
+      await waitUntil(async () => !(await exists(path.join(server.webRoot, token))), 3_000, 'the orphan link to go');
     } finally {
       await server.close();
     }

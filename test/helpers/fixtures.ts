@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { readVerified } from '../../src/paths.js';
 
@@ -37,4 +38,14 @@ export async function makeMediaRoot(root: string): Promise<void> {
 export function fileSource(absolutePath: string, identity: { albumPath: string; name: string; size: number; mtimeMs: number }) {
   const folder = path.dirname(absolutePath);
   return { ...identity, absolutePath, read: () => readVerified(folder, [path.basename(absolutePath)], folder) };
+}
+
+/** Polls `condition` every 100 ms until it holds; fails the test after `timeoutMs`, naming `what`. */
+export async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }
