@@ -19,7 +19,7 @@ import {
 
 /*
  * lighttpd serves derivatives straight from the web root when the keepsake_link cookie proves the
- * token is the browser's own: a mod_magnet script checks the cookie (lighttpd-script.ts) and hands
+ * token is the browser's own: a mod_magnet script checks the cookie (link-scripts.ts) and hands
  * the request to an internal prefix aliased to the web root. Everything else (pages, /api, logins,
  * originals, videos, derivative misses, any request the cookie does not prove) goes to keepsake.
  * lighttpd adds what it can enforce on its own: the user-agent, probing and hotlink refusals for
@@ -87,7 +87,7 @@ function hotlinkRules(plan: StaticServerPlan): Lines {
   ];
 }
 
-/** Where proven derivatives are sent from: the web root, through the token link, with keepsake's headers. */
+/** The derivative URLs the script looks at: the media contract's pattern, nothing else. */
 function diskRules(plan: StaticServerPlan, script: string): Lines {
   const derivative = variantGroups(plan).find((group) => group.every((rule) => rule.source === 'cache'));
   return [
@@ -99,6 +99,7 @@ function diskRules(plan: StaticServerPlan, script: string): Lines {
   ];
 }
 
+/** Where proven derivatives are sent from: the web root, through the token link. */
 function diskBranch(plan: StaticServerPlan, script: string): Lines {
   const mime = mediaFormatOf(`x.${plan.derivativeFormat}`)?.mime ?? 'application/octet-stream';
   return [
@@ -114,6 +115,7 @@ function diskBranch(plan: StaticServerPlan, script: string): Lines {
 }
 
 function proxyRules(plan: StaticServerPlan, script: string): Lines {
+  const [diskCondition, ...diskBody] = diskBranch(plan, script);
   return [
     ...comment(
       'Everything else goes to keepsake. X-Forwarded-* from the client are removed first so that',
@@ -122,8 +124,8 @@ function proxyRules(plan: StaticServerPlan, script: string): Lines {
     '$HTTP["url"] == "/robots.txt" {',
     ['mimetype.assign = ( ".txt" => "text/plain; charset=utf-8" )'],
     '}',
-    `else ${String(diskBranch(plan, script)[0])}`,
-    ...diskBranch(plan, script).slice(1),
+    `else ${String(diskCondition)}`,
+    ...diskBody,
     'else {',
     [
       'setenv.set-request-header = ( "X-Forwarded-For" => "", "X-Forwarded-Proto" => "", "X-Forwarded-Host" => "", "Forwarded" => "" )',
