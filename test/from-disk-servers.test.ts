@@ -130,6 +130,18 @@ for (const front of FRONTS) describe(`${front.name} sends derivatives from disk,
     }
   });
 
+  it('keeps whole tokens and share links out of its access log', async () => {
+    const { token } = await family.me();
+    await ask(urls['thumb']!, browser(family));
+    await ask(urls['original']!, browser(family));
+    await ask(`/s/${'x'.repeat(40)}.${'y'.repeat(43)}`, browser(family));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const log = await readFile(`${web.dir}/access.log`, 'utf8');
+    assert.ok(log.trim().split('\n').length >= 3, `the requests are logged:\n${log}`);
+    assert.ok(!log.includes(token), 'no whole token');
+    assert.ok(!log.includes('y'.repeat(10)), 'no share link signature');
+  });
+
   it('writes its script where the configuration says, holding the link secret, readable by owner and group only', async () => {
     const dir = await tempDir('keepsake-script-');
     const linkSecret = 'a-link-secret-for-this-test-only';

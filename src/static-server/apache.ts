@@ -1,4 +1,4 @@
-import { extensionsOf, mediaFormatOf, TEXT_TYPE } from '../media-contract.js';
+import { extensionsOf, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, mediaFormatOf, SHARE_PATH_PREFIX, TEXT_TYPE } from '../media-contract.js';
 import { LINK_SCRIPT_NAME } from './link-scripts.js';
 import { comment, quote, quoteRegex, renderFile, type Lines } from './config-text.js';
 import { refusalFileName, requireRefusalsDir } from './refusal-pages.js';
@@ -91,6 +91,22 @@ function addressRules(plan: StaticServerPlan): Lines {
   ];
 }
 
+/**
+ * URLs hold session tokens and share links, both secrets: the log keeps only their first letters,
+ * as keepsake's own log does. mod_rewrite sets the logged path from the decoded URL (the same
+ * patterns as nginx's, from the media contract); the Lua hook sets it for what it sends from disk,
+ * which mod_rewrite never sees. This vhost's own CustomLog also keeps Debian's
+ * other_vhosts_access.log, which logs whole URLs, away from keepsake's requests.
+ */
+function accessLogRules(accessLog: string): Lines {
+  return [
+    ...comment('The access log: tokens and share links shortened, the query string left out.'),
+    'RewriteRule ^(.*)$ - [E=KEEPSAKE_LOGGED_PATH:$1]',
+    `RewriteRule ${rewriteArgument(LOGGED_SHARE_SOURCE)} - [E=KEEPSAKE_LOGGED_PATH:${SHARE_PATH_PREFIX}….$1…]`,
+    `RewriteRule ${rewriteArgument(LOGGED_TOKEN_SOURCE)} - [E=KEEPSAKE_LOGGED_PATH:/$1…$2]`,
+  ].concat(comment(`Logged to ${accessLog}.`));
+}
+
 function headerRules(plan: StaticServerPlan): Lines {
   return [
     ...comment(
@@ -133,6 +149,7 @@ export function renderApacheConfig(options: StaticServerOptions): string {
   if (plan.linkScript === undefined) throw new TypeError(`linkScript: expected where keepsake writes the mod_lua script (<stateDir>/apache/${LINK_SCRIPT_NAME})`);
   const script = plan.linkScript;
   const mime = mediaFormatOf(`x.${plan.derivativeFormat}`)?.mime ?? 'application/octet-stream';
+  const accessLog = plan.accessLog ?? '/var/log/apache2/keepsake.access.log';
   const header = [
     ...preamble('apache', plan),
     '',
@@ -184,7 +201,12 @@ export function renderApacheConfig(options: StaticServerOptions): string {
       '',
       ...headerRules(plan),
       '',
+      // Apache's own escapes for the quotes inside the format: a fixed text, not a value from the options.
+      'LogFormat "%a %t \\"%m %{KEEPSAKE_LOGGED_PATH}e %H\\" %>s %B \\"%{User-Agent}i\\" %D" keepsake_private',
+      `CustomLog ${quote(accessLog)} keepsake_private`,
+      '',
       'RewriteEngine On',
+      ...accessLogRules(accessLog),
       ...agentRules(plan),
       ...probingRules(plan),
       ...hotlinkRules(plan),

@@ -170,7 +170,7 @@ export function renderLighttpdConfig(options: StaticServerOptions): string {
   const tls: Lines = plan.tls === undefined ? [] : ['ssl.engine = "enable"', `ssl.pemfile = ${quote(plan.tls.certificate)}`, `ssl.privkey = ${quote(plan.tls.key)}`];
   // TLS lives in a module of its own (Debian: lighttpd-mod-openssl).
   // mod_magnet before mod_proxy: both look at the URL at the same step, the script first.
-  const modules = ['mod_setenv', 'mod_access', 'mod_alias', 'mod_magnet', 'mod_proxy', ...(plan.tls === undefined ? [] : ['mod_openssl'])];
+  const modules = ['mod_setenv', 'mod_access', 'mod_alias', 'mod_magnet', 'mod_proxy', 'mod_accesslog', ...(plan.tls === undefined ? [] : ['mod_openssl'])];
   return renderFile(header, [
     ...comment('A module already loaded by lighttpd.conf may be named again; lighttpd loads it once, in', 'the first place it is named.'),
     ...comment('mod_setenv must come before mod_access, or refusals go out without the headers.'),
@@ -185,6 +185,12 @@ export function renderLighttpdConfig(options: StaticServerOptions): string {
       ),
       `server.document-root = ${quote(plan.webRoot)}`,
       'server.tag = "keepsake"',
+      ...comment(
+        'URLs hold session tokens and share links, both secrets, and lighttpd\'s access log cannot',
+        'shorten them: it logs no path at all (keepsake\'s own log has every request it is sent).',
+      ),
+      `accesslog.filename = ${quote(plan.accessLog ?? '/var/log/lighttpd/keepsake.access.log')}`,
+      'accesslog.format = "%h %t \\"%m\\" %>s %b \\"%{User-Agent}i\\" %D"',
       ...comment('Refusals carry keepsake\'s own bodies, from the files keepsake writes at every start.'),
       `server.errorfile-prefix = ${quote(`${refusals}/${REFUSAL_FILE_PREFIX}`)}`,
       `mimetype.assign = ( ".html" => ${quote(TEXT_TYPE)} )`,

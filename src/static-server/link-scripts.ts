@@ -1,7 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { userAgentPolicyTag } from '../guard/index.js';
-import { CACHE_POLICY, LINK_COOKIE, LINK_COOKIE_PARTS, type LinkBinding } from '../media-contract.js';
+import { CACHE_POLICY, LINK_COOKIE, LINK_COOKIE_PARTS, LOGGED_SECRET_CHARACTERS, type LinkBinding } from '../media-contract.js';
 import { allowedFetchSites, planStaticServer, variantGroups, variantPathSource, type StaticServerOptions, type StaticServerPlan } from './rules.js';
 
 /*
@@ -127,6 +127,8 @@ function keepsake_link(r)
   if found == nil or found.filetype ~= 1 then return apache2.DECLINED end
   r.filename = WEB_ROOT .. path
   r.headers_out["Cache-Control"] = CACHE_CONTROL
+  -- mod_rewrite, which sets the logged path for everything else, does not run after this.
+  r.subprocess_env["KEEPSAKE_LOGGED_PATH"] = "/" .. token:sub(1, ${LOGGED_SECRET_CHARACTERS}) .. "\u{2026}" .. path:sub(#token + 2)
   return apache2.OK
 end
 `;

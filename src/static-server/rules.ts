@@ -30,6 +30,8 @@ export interface StaticServerOptions {
   readonly cacheDir: string;
   /** Where keepsake writes its refusal bodies as files (`<stateDir>/refusals`), for lighttpd and Apache. */
   readonly refusalsDir?: string | undefined;
+  /** Where the server writes its access log (each server has a Debian default). */
+  readonly accessLog?: string | undefined;
   /** lighttpd only: where keepsake writes the mod_magnet script (`<stateDir>/lighttpd/keepsake-link.lua`). */
   readonly linkScript?: string | undefined;
   /** The secret behind the `keepsake_link` cookie (`<stateDir>/secrets/link-key`). */
@@ -60,6 +62,7 @@ export interface StaticServerPlan {
   readonly cacheDir: string;
   readonly refusalsDir: string | undefined;
   readonly linkScript: string | undefined;
+  readonly accessLog: string | undefined;
   readonly linkSecret: string;
   readonly upstream: { readonly host: string; readonly port: number };
   readonly listen: { readonly host: string | undefined; readonly port: number };
@@ -192,6 +195,7 @@ export function planStaticServer(options: StaticServerOptions): StaticServerPlan
     cacheDir: checkPath('cacheDir', options.cacheDir),
     refusalsDir: options.refusalsDir === undefined ? undefined : checkPath('refusalsDir', options.refusalsDir),
     linkScript: options.linkScript === undefined ? undefined : checkPath('linkScript', options.linkScript),
+    accessLog: options.accessLog === undefined ? undefined : checkPath('accessLog', options.accessLog),
     linkSecret: options.linkSecret,
     upstream: { host: upstream.host ?? '127.0.0.1', port: upstream.port },
     listen: parseHostPort('listen', options.listen ?? (tls === undefined ? '80' : '443'), true),

@@ -218,7 +218,7 @@ async function openForWorkers(server: TestServer, options: { refusalsDir: string
 export async function lighttpdFor(server: TestServer, extra: { guard?: GuardConfig } = {}): Promise<RunningWebServer> {
   const dir = await tempDir('keepsake-lighttpd-');
   const port = await freePort();
-  const options = { ...(await renderOptions(server, port)), ...extra, linkScript: path.join(dir, 'script', LINK_SCRIPT_NAME) };
+  const options = { ...(await renderOptions(server, port)), ...extra, linkScript: path.join(dir, 'script', LINK_SCRIPT_NAME), accessLog: path.join(dir, 'access.log') };
   await writeLinkScript('lighttpd', options);
   await openForWorkers(server, options);
   return startLighttpd(dir, renderLighttpdConfig(options), port, options.webRoot);
@@ -265,7 +265,7 @@ export async function startApache(dir: string, site: string, port: number, webRo
 export async function apacheFor(server: TestServer, extra: { guard?: GuardConfig } = {}): Promise<RunningWebServer> {
   const dir = await tempDir('keepsake-apache-');
   const port = await freePort();
-  const options = { ...(await renderOptions(server, port)), ...extra, linkScript: path.join(dir, 'script', LINK_SCRIPT_NAME) };
+  const options = { ...(await renderOptions(server, port)), ...extra, linkScript: path.join(dir, 'script', LINK_SCRIPT_NAME), accessLog: path.join(dir, 'access.log') };
   await writeLinkScript('apache', options);
   await openForWorkers(server, options);
   return startApache(dir, renderApacheConfig(options), port, options.webRoot);
