@@ -55,15 +55,16 @@ local CACHE_CONTROL = ${luaString(CACHE_POLICY.derivative)}
 local r = lighty.r
 local attr = r.req_attr
 local target = attr["request.uri"]
+local path = attr["uri.path"]
 
-if target:sub(1, #PREFIX + 1) == PREFIX .. "/" then
+-- The decoded path, as the configuration's condition sees it: every spelling of the prefix.
+if path:sub(1, #PREFIX + 1) == PREFIX .. "/" then
   -- Only this script sends a request here (it marks it first); from outside, nothing is here.
   if r.req_env[MARK] == target then return 0 end
   return 404
 end
 if attr["request.method"] ~= "GET" then return 0 end
 
-local path = attr["uri.path"]
 local token = path:match("^/([A-Za-z]+)/")
 if token == nil then return 0 end
 local sent = lighty.c.cookie_tokens(r.req_header["Cookie"])[${luaString(LINK_COOKIE)}]

@@ -177,7 +177,7 @@ async function openRefusals(refusalsDir: string): Promise<void> {
  * from a minimal main configuration; pid file and error log under `dir`. As root it switches to
  * `nobody` once it has bound the port, and opens its log after that: `dir` is handed to `nobody`.
  */
-export async function startLighttpd(dir: string, site: string, port: number, webRoot: string): Promise<RunningWebServer> {
+export async function startLighttpd(dir: string, site: string, port: number, webRoot: string, normalize = true): Promise<RunningWebServer> {
   await writeFile(path.join(dir, 'keepsake.conf'), site);
   const account = await workerAccount();
   const main = [
@@ -189,9 +189,13 @@ export async function startLighttpd(dir: string, site: string, port: number, web
     `server.upload-dirs = ( "${dir}" )`,
     ...(account === undefined ? [] : [`server.username = "${account.user}"`, `server.groupname = "${account.group}"`]),
     // Debian's /etc/lighttpd/lighttpd.conf normalises URLs so; keepsake's file is included below it.
-    'server.http-parseopts = ( "header-strict" => "enable", "host-strict" => "enable", "host-normalize" => "enable",',
-    '  "url-normalize-unreserved" => "enable", "url-normalize-required" => "enable", "url-ctrls-reject" => "enable",',
-    '  "url-path-2f-decode" => "enable", "url-path-dotseg-remove" => "enable" )',
+    ...(normalize
+      ? [
+          'server.http-parseopts = ( "header-strict" => "enable", "host-strict" => "enable", "host-normalize" => "enable",',
+          '  "url-normalize-unreserved" => "enable", "url-normalize-required" => "enable", "url-ctrls-reject" => "enable",',
+          '  "url-path-2f-decode" => "enable", "url-path-dotseg-remove" => "enable" )',
+        ]
+      : []),
     `include "${dir}/keepsake.conf"`,
   ];
   await writeFile(path.join(dir, 'lighttpd.conf'), `${main.join('\n')}\n`);
@@ -215,13 +219,13 @@ async function openForWorkers(server: TestServer, options: { refusalsDir: string
  * it sends proven derivatives from disk and proxies the rest. Its unprivileged workers are let
  * read what that takes: the script, the refusal bodies, the web root, the views and the cache.
  */
-export async function lighttpdFor(server: TestServer, extra: { guard?: GuardConfig } = {}): Promise<RunningWebServer> {
+export async function lighttpdFor(server: TestServer, extra: { guard?: GuardConfig; normalize?: boolean } = {}): Promise<RunningWebServer> {
   const dir = await tempDir('keepsake-lighttpd-');
   const port = await freePort();
-  const options = { ...(await renderOptions(server, port)), ...extra, linkScript: path.join(dir, 'script', LINK_SCRIPT_NAME), accessLog: path.join(dir, 'access.log') };
+  const options = { ...(await renderOptions(server, port)), ...(extra.guard === undefined ? {} : { guard: extra.guard }), linkScript: path.join(dir, 'script', LINK_SCRIPT_NAME), accessLog: path.join(dir, 'access.log') };
   await writeLinkScript('lighttpd', options);
   await openForWorkers(server, options);
-  return startLighttpd(dir, renderLighttpdConfig(options), port, options.webRoot);
+  return startLighttpd(dir, renderLighttpdConfig(options), port, options.webRoot, extra.normalize ?? true);
 }
 
 /**
