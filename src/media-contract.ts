@@ -61,6 +61,11 @@ export function mediaFormatOf(fileName: string): MediaFormat | undefined {
   return MEDIA_FORMATS[extensionOf(fileName)];
 }
 
+/** The Content-Type every server sends for a file of this name. */
+export function mediaTypeOf(fileName: string): string {
+  return mediaFormatOf(fileName)?.mime ?? 'application/octet-stream';
+}
+
 export function mediaKindOf(fileName: string): MediaKind | undefined {
   return mediaFormatOf(fileName)?.kind;
 }

@@ -3,7 +3,7 @@ import type Koa from 'koa';
 import type { Access } from '../access/index.js';
 import { decide, isHoneypot, type CompiledGuard, type GuardConfig, type MediaBudget, type ProxyTrust } from '../guard/index.js';
 import type { Logger } from '../log.js';
-import { isMediaPath, mediaFormatOf, parseMediaUrl } from '../media-contract.js';
+import { isMediaPath, mediaTypeOf, parseMediaUrl } from '../media-contract.js';
 import type { CookieSigner } from './cookie-keys.js';
 import { logRequest } from './errors.js';
 import { carryBudgetRefusal, requestFacts } from './guard.js';
@@ -105,7 +105,7 @@ export function fastMedia(deps: FastMediaDeps, fallback: (request: IncomingMessa
     if (file === undefined) {
       // As send-file.ts's X-Accel answer: nginx sends the bytes, with its own ETag and Range handling.
       response.setHeader('X-Accel-Redirect', accelPath!);
-      response.setHeader('Content-Type', mediaFormatOf(path)?.mime ?? 'application/octet-stream');
+      response.setHeader('Content-Type', mediaTypeOf(path));
       response.setHeader('Content-Length', 0);
       response.end();
       logRequest(deps.log, { method: 'GET', path, status: 200, started });

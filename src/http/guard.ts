@@ -20,6 +20,7 @@ import { isMediaPath, mediaKindOfPath, shortToken } from '../media-contract.js';
 import type { RefusalsTable } from '../store/index.js';
 import { respondRefusal } from './not-found.js';
 import { forgetSession, visitorOf } from './session.js';
+import { ownOrigin } from './same-origin.js';
 
 export interface GuardDeps {
   readonly guard: GuardConfig;
@@ -61,7 +62,7 @@ export function requestFacts(request: IncomingMessage, path: string, edge: Reque
     secFetchSite: header(request, 'sec-fetch-site'),
     hasRange: hasRangeHeader(request.headers),
     address: edge.address,
-    ownOrigin: publicUrl ?? `${edge.protocol}://${edge.host}`,
+    ownOrigin: ownOrigin(edge, publicUrl),
     host: edge.host,
     publicOrigin: publicUrl,
   };

@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
 
 /** The origin this site is served from: the configured public URL, else what the request says. */
-export function ownOrigin(ctx: Context, publicUrl: string | undefined): string {
-  return publicUrl ?? `${ctx.protocol}://${ctx.host}`;
+export function ownOrigin(site: Pick<Context, 'protocol' | 'host'>, publicUrl: string | undefined): string {
+  return publicUrl ?? `${site.protocol}://${site.host}`;
 }
 
 /**

@@ -3,7 +3,7 @@ import path from 'node:path';
 import etag from 'etag';
 import type { Context } from 'koa';
 import parseRange from 'range-parser';
-import { mediaFormatOf } from '../media-contract.js';
+import { mediaTypeOf } from '../media-contract.js';
 import type { VerifiedFile } from '../paths.js';
 import type { CachedFile } from './memory-cache.js';
 import { commitSession } from './session.js';
@@ -31,7 +31,7 @@ export function accelPathOf(accelPrefix: string, root: string, realPath: string)
 
 /** The media contract's type for the file's extension; a static server sends the same. */
 function contentTypeOf(file: VerifiedFile): string {
-  return mediaFormatOf(file.realPath)?.mime ?? 'application/octet-stream';
+  return mediaTypeOf(file.realPath);
 }
 
 function notFound(code: string): Error {

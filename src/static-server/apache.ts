@@ -1,4 +1,4 @@
-import { extensionsOf, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, mediaFormatOf, SHARE_PATH_PREFIX, TEXT_TYPE } from '../media-contract.js';
+import { extensionsOf, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, mediaTypeOf, SHARE_PATH_PREFIX, TEXT_TYPE } from '../media-contract.js';
 import { LINK_SCRIPT_NAME } from './link-scripts.js';
 import { comment, quote, quoteRegex, renderFile, type Lines } from './config-text.js';
 import { refusalFileName, requireRefusalsDir } from './refusal-pages.js';
@@ -148,7 +148,7 @@ export function renderApacheConfig(options: StaticServerOptions): string {
   const refusals = requireRefusalsDir(plan, 'Apache');
   if (plan.linkScript === undefined) throw new TypeError(`linkScript: expected where keepsake writes the mod_lua script (<stateDir>/apache/${LINK_SCRIPT_NAME})`);
   const script = plan.linkScript;
-  const mime = mediaFormatOf(`x.${plan.derivativeFormat}`)?.mime ?? 'application/octet-stream';
+  const mime = mediaTypeOf(`x.${plan.derivativeFormat}`);
   const accessLog = plan.accessLog ?? '/var/log/apache2/keepsake.access.log';
   const header = [
     ...preamble('apache', plan),

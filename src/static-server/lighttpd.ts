@@ -1,4 +1,4 @@
-import { extensionsOf, mediaFormatOf, TEXT_TYPE } from '../media-contract.js';
+import { extensionsOf, mediaTypeOf, TEXT_TYPE } from '../media-contract.js';
 import { comment, quoteRegex, quoteVerbatim as quote, renderFile, type Lines } from './config-text.js';
 import { LIGHTTPD_DISK_PREFIX, LINK_SCRIPT_NAME } from './link-scripts.js';
 import { REFUSAL_FILE_PREFIX, requireRefusalsDir } from './refusal-pages.js';
@@ -11,8 +11,7 @@ import {
   preamble,
   securityHeaders,
   TOKEN_SOURCE,
-  variantGroups,
-  variantPathSource,
+  derivativePathSource,
   type StaticServerOptions,
   type StaticServerPlan,
 } from './rules.js';
@@ -89,19 +88,19 @@ function hotlinkRules(plan: StaticServerPlan): Lines {
 
 /** The derivative URLs the script looks at: the media contract's pattern, nothing else. */
 function diskRules(plan: StaticServerPlan, script: string): Lines {
-  const derivative = variantGroups(plan).find((group) => group.every((rule) => rule.source === 'cache'));
+  const derivatives = derivativePathSource(plan);
   return [
     ...comment(
       'Derivatives: the script sends those the link cookie proves to the internal prefix below (it',
       'refuses that prefix from outside); the rest goes on to keepsake.',
     ),
-    ...(derivative === undefined ? [] : [`$HTTP["url"] =~ ${quoteRegex(variantPathSource(derivative, plan.derivativeFormat, { token: 'token', variant: 'variant', album: 'album', extension: 'extension' }))} {`, [`magnet.attract-raw-url-to = ( ${quote(script)} )`], '}']),
+    ...(derivatives === undefined ? [] : [`$HTTP["url"] =~ ${quoteRegex(derivatives)} {`, [`magnet.attract-raw-url-to = ( ${quote(script)} )`], '}']),
   ];
 }
 
 /** Where proven derivatives are sent from: the web root, through the token link. */
 function diskBranch(plan: StaticServerPlan, script: string): Lines {
-  const mime = mediaFormatOf(`x.${plan.derivativeFormat}`)?.mime ?? 'application/octet-stream';
+  const mime = mediaTypeOf(`x.${plan.derivativeFormat}`);
   return [
     `$HTTP["url"] =~ ${quoteRegex(`^${LIGHTTPD_DISK_PREFIX}/`)} {`,
     [

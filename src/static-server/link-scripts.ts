@@ -2,7 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { userAgentPolicyTag } from '../guard/index.js';
 import { CACHE_POLICY, LINK_COOKIE, LINK_COOKIE_PARTS, LOGGED_SECRET_CHARACTERS, type LinkBinding } from '../media-contract.js';
-import { allowedFetchSites, planStaticServer, variantGroups, variantPathSource, type StaticServerOptions, type StaticServerPlan } from './rules.js';
+import { allowedFetchSites, derivativePathSource, planStaticServer, type StaticServerOptions, type StaticServerPlan } from './rules.js';
 
 /*
  * The Lua scripts behind lighttpd's and Apache's from-disk modes. Neither configuration language
@@ -138,9 +138,8 @@ end
 /** The script for `server`, complete. It holds the link secret: readable only by root and the server's user. */
 export function renderLinkScript(server: ScriptedServer, plan: StaticServerPlan): string {
   if (server === 'lighttpd') return lighttpdScript(plan);
-  const derivative = variantGroups(plan).find((group) => group.every((rule) => rule.source === 'cache'));
-  const pattern = derivative === undefined ? '^$' : variantPathSource(derivative, plan.derivativeFormat, { token: 'token', variant: 'variant', album: 'album', extension: 'extension' });
-  return apacheScript(plan, pattern, plan.guard.hotlink.enabled ? allowedFetchSites(plan.guard).filter((site) => site !== '') : undefined);
+  // No derivative configured: a pattern nothing matches, so the hook always declines.
+  return apacheScript(plan, derivativePathSource(plan) ?? '^$', plan.guard.hotlink.enabled ? allowedFetchSites(plan.guard).filter((site) => site !== '') : undefined);
 }
 
 /**

@@ -105,6 +105,13 @@ export function variantPathSource(rules: readonly VariantRule[], format: Derivat
   return `${start}.+\\.(?<${names.extension}>(?i:${kinds.flatMap(extensionsOf).join('|')}))$`;
 }
 
+/** The path of derivative URLs (all derivative variants in one pattern), or undefined when none is configured. */
+export function derivativePathSource(plan: Pick<StaticServerPlan, 'variants' | 'derivativeFormat'>): string | undefined {
+  const derivatives = plan.variants.filter((rule) => rule.source === 'cache');
+  if (derivatives.length === 0) return undefined;
+  return variantPathSource(derivatives, plan.derivativeFormat, { token: 'token', variant: 'variant', album: 'album', extension: 'extension' });
+}
+
 /** The variants grouped as a server serves them: each media-root variant alone, the derivatives together. */
 export function variantGroups(plan: Pick<StaticServerPlan, 'variants'>): VariantRule[][] {
   const fromMediaRoot = plan.variants.filter((rule) => rule.source === 'media-root').map((rule) => [rule]);
