@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { UserError } from '../errors.js';
 import { StoreConflictError, type KeyRecord, type KeyStore } from '../store/index.js';
 import { normalisePattern } from './grants.js';
-import { createHashGate, type HashGate } from './hash-gate.js';
+import { createHashGate, type HashGate, type HashGateOptions } from './hash-gate.js';
 import { generatePassword, hashPassword, lookupTag, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.js';
 
 export class KeyError extends UserError {
@@ -29,17 +29,20 @@ export type LoginOutcome =
 export interface KeyringOptions {
   /** The site-wide salt of lookup tags (`<stateDir>/secrets/key-tag-salt`). */
   readonly tagSalt: string;
-  /** Password checks at once and waiting; default one per core beyond the first (1 or 2) and 16. */
-  readonly hashing?: { readonly concurrency: number; readonly queue: number };
+  /** Password checks at once, waiting, and the share of a core each may take (hash-gate.ts). */
+  readonly hashing?: HashGateOptions;
   readonly now?: () => number;
 }
 
 const LABEL = /^[\p{L}\p{N}][\p{L}\p{N} _.-]{0,63}$/u;
 const MIN_PASSWORD_LENGTH = 8;
 
-/** Hashing leaves a core to the event loop: on a 2-core box one scrypt at a time, two at most. */
-function defaultHashing(): { concurrency: number; queue: number } {
-  return { concurrency: Math.max(1, Math.min(2, availableParallelism() - 1)), queue: 16 };
+/**
+ * Hashing leaves the event loop its core and photos most of another: on a 2-core box one scrypt
+ * at a time, two at most, each hashing at most half the time under a flood.
+ */
+function defaultHashing(): HashGateOptions {
+  return { concurrency: Math.max(1, Math.min(2, availableParallelism() - 1)), queue: 16, share: 0.5 };
 }
 
 export type Keyring = ReturnType<typeof createKeyring>;
