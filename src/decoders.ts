@@ -1,4 +1,5 @@
-import sharp from 'sharp';
+import sharp, { type Sharp, type SharpOptions } from 'sharp';
+import { heicDecoder } from './heic.js';
 
 /*
  * sharp with only the image decoders of the formats keepsake lists. libvips picks a decoder from
@@ -27,3 +28,38 @@ sharp.unblock({ operation: [...ALLOWED_LOADERS] });
 
 export { sharp };
 export type { Sharp, SharpOptions, Metadata } from 'sharp';
+export { HeicDecodeError, heicDecoder, heicDecoders, useHeicDecoder, type HeicDecoder } from './heic.js';
+
+/** Whether this sharp decodes HEVC itself; the prebuilt binaries read AVIF through libheif but carry no HEVC decoder, for patent reasons. */
+export const SHARP_DECODES_HEIC = (sharp.format.heif.input.fileSuffix ?? []).includes('.heic');
+
+/** Whether sharp's metadata() describes a picture this sharp cannot decode: HEVC in HEIF (heic.ts decodes it). */
+export function needsHeicDecoder(metadata: { readonly format?: string; readonly compression?: string }): boolean {
+  return metadata.format === 'heif' && metadata.compression === 'hevc' && !SHARP_DECODES_HEIC;
+}
+
+/** Whether a format applies its own rotation on decode (HEIF's irot and imir), so EXIF orientation must not turn it again. */
+export function isSelfOrienting(metadata: { readonly format?: string }): boolean {
+  return metadata.format === 'heif';
+}
+
+export interface PhotoInput {
+  readonly limitInputPixels: number;
+  readonly failOn: SharpOptions['failOn'];
+  readonly sequentialRead?: boolean;
+  /** For a HEIC, the time its decoder may take (sharp's own timer covers the rest). */
+  readonly timeoutMs: number;
+}
+
+/**
+ * sharp over a photo's bytes, upright and ready for resizing, whatever the format: a HEIC this
+ * sharp cannot decode goes through heic.ts first (`heic` is its header's size, or undefined for
+ * every other photo). The one place the two kinds of input meet.
+ */
+export async function openPhoto(bytes: Buffer, heic: { readonly width: number; readonly height: number } | undefined, input: PhotoInput): Promise<Sharp> {
+  const options: SharpOptions = { failOn: input.failOn, limitInputPixels: input.limitInputPixels, sequentialRead: input.sequentialRead ?? false };
+  if (heic === undefined) return sharp(bytes, { ...options, autoOrient: true });
+  const pixels = await heicDecoder().decode(bytes, { timeoutMs: input.timeoutMs, pixels: heic.width * heic.height });
+  if (pixels.kind === 'encoded') return sharp(pixels.bytes, options);
+  return sharp(pixels.data, { limitInputPixels: input.limitInputPixels, raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } });
+}

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { access as fsAccess, constants } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { heicDecoder } from './decoders.js';
 import { createRequestHandler } from './http/index.js';
 import { startSweeper } from './links/index.js';
 import type { Logger } from './log.js';
@@ -77,6 +78,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   const services = await openServices(settings, log, options);
   const { library, access, derivatives } = services;
   log.info({ mediaRoot: services.mediaRoot, stateDir: settings.stateDir }, 'starting');
+  log.info({ decoder: heicDecoder().name }, 'HEIC photos are decoded by the decoder named here');
   const firstPassword = await access.ensureFirstKey();
   await access.reconcile();
   await derivatives.removeStaleTemp();

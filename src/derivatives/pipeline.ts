@@ -1,4 +1,4 @@
-import { sharp, type Sharp, type SharpOptions } from '../decoders.js';
+import { isSelfOrienting, needsHeicDecoder, openPhoto, sharp, type PhotoInput, type Sharp } from '../decoders.js';
 import { DerivativeError } from './errors.js';
 import type { EncoderSettings } from './formats.js';
 import type { Preset, Size } from './presets.js';
@@ -31,6 +31,8 @@ export interface SourceShape extends Size {
    * sources get an explicit (unattached) sRGB output transform.
    */
   readonly needsSrgbTransform: boolean;
+  /** A HEIC this sharp cannot decode: its pixels come from the HEIC decoder (decoders.ts). */
+  readonly heic: boolean;
 }
 
 export interface RawImage {
@@ -40,8 +42,8 @@ export interface RawImage {
   readonly channels: 1 | 2 | 3 | 4;
 }
 
-function inputOptions(limits: PipelineLimits): SharpOptions {
-  return { failOn: FAIL_ON, limitInputPixels: limits.limitInputPixels, sequentialRead: true };
+function inputOptions(limits: PipelineLimits): PhotoInput {
+  return { failOn: FAIL_ON, limitInputPixels: limits.limitInputPixels, sequentialRead: true, timeoutMs: limits.timeoutSeconds * 1000 };
 }
 
 /**
@@ -50,8 +52,9 @@ function inputOptions(limits: PipelineLimits): SharpOptions {
  * only says "exceeds pixel limit").
  */
 export async function readShape(bytes: Buffer, limits: PipelineLimits): Promise<SourceShape> {
-  const metadata = await sharp(bytes, { ...inputOptions(limits), limitInputPixels: false }).metadata();
-  const { width, height } = metadata.autoOrient ?? metadata;
+  const metadata = await sharp(bytes, { failOn: FAIL_ON, limitInputPixels: false }).metadata();
+  // HEIF turns its pixels itself as they decode: its size is already the upright one.
+  const { width, height } = isSelfOrienting(metadata) ? metadata : (metadata.autoOrient ?? metadata);
   if (!(width > 0 && height > 0)) {
     throw new DerivativeError('UNREADABLE_SOURCE', `image has no size (${width}×${height})`);
   }
@@ -61,7 +64,7 @@ export async function readShape(bytes: Buffer, limits: PipelineLimits): Promise<
       `image of ${width}×${height} exceeds the pixel limit of ${limits.limitInputPixels}`,
     );
   }
-  return { width, height, needsSrgbTransform: metadata.hasProfile === true && metadata.space === 'rgb16' };
+  return { width, height, needsSrgbTransform: metadata.hasProfile === true && metadata.space === 'rgb16', heic: needsHeicDecoder(metadata) };
 }
 
 /**
@@ -75,7 +78,7 @@ export async function decodeBase(
   size: Size,
   limits: PipelineLimits,
 ): Promise<RawImage> {
-  let image = sharp(bytes, { ...inputOptions(limits), autoOrient: true }).timeout({ seconds: limits.timeoutSeconds });
+  let image = (await openPhoto(bytes, shape.heic ? shape : undefined, inputOptions(limits))).timeout({ seconds: limits.timeoutSeconds });
   if (size.width !== shape.width || size.height !== shape.height) {
     image = image.resize(size.width, size.height, { fit: 'fill' });
   }

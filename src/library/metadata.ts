@@ -1,6 +1,6 @@
 import path from 'node:path';
 import exifReader from 'exif-reader';
-import { DECODABLE_FORMATS, sharp, type SharpOptions } from '../decoders.js';
+import { DECODABLE_FORMATS, isSelfOrienting, needsHeicDecoder, openPhoto, sharp, type SharpOptions } from '../decoders.js';
 import { KeepsakeError } from '../errors.js';
 import { openVerified, readVerified } from '../paths.js';
 import type { SkipReason } from './skip-reasons.js';
@@ -19,12 +19,6 @@ const DECODE_CHECK_SIZE = 64;
 
 /** Like a derivative job's: a hostile file cannot hold a catalogue read for longer than this. */
 export const DECODE_CHECK_TIME_LIMIT_MS = 30_000;
-
-/**
- * Whether this sharp build's libvips decodes HEIC (HEVC) at all; the prebuilt binaries
- * read AVIF through libheif but carry no HEVC decoder, for patent reasons.
- */
-const HEIC_DECODABLE = (sharp.format.heif.input.fileSuffix ?? []).includes('.heic');
 
 /** The earliest date taken we believe: cameras with an unset clock write 0000:00:00. */
 const EARLIEST_TAKEN_AT = Date.UTC(1900, 0, 1);
@@ -70,17 +64,16 @@ async function headerFacts(file: string): Promise<ImageFacts> {
   const folder = path.dirname(file);
   const { handle, stats } = await openVerified(folder, [path.basename(file)], folder);
   try {
-    const heic = isHeifName(file);
     // One read: the whole of a small file, the first bytes of a large one (the size is known from fstat).
     const head = Buffer.alloc(Math.min(stats.size, JPEG_HEADER_BYTES));
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     const whole = stats.size <= JPEG_HEADER_BYTES;
-    if (whole) return await factsOf(head.subarray(0, bytesRead), heic);
+    if (whole) return await factsOf(head.subarray(0, bytesRead));
     if (bytesRead === head.length && head[0] === 0xff && head[1] === 0xd8) {
-      const facts = await factsOf(head, heic).catch(() => undefined);
+      const facts = await factsOf(head).catch(() => undefined);
       if (facts !== undefined) return facts;
     }
-    return await factsOf(await handle.readFile(), heic);
+    return await factsOf(await handle.readFile());
   } finally {
     await handle.close();
   }
@@ -95,14 +88,14 @@ async function headerFacts(file: string): Promise<ImageFacts> {
 export async function checkImageDecodes(file: string): Promise<void> {
   const folder = path.dirname(file);
   const bytes = await readVerified(folder, [path.basename(file)], folder);
-  await withTimeLimit(decodes(bytes, isHeifName(file)), DECODE_CHECK_TIME_LIMIT_MS);
+  await withTimeLimit(decodes(bytes), DECODE_CHECK_TIME_LIMIT_MS);
 }
 
-async function factsOf(bytes: Buffer, heic: boolean): Promise<ImageFacts> {
+async function factsOf(bytes: Buffer): Promise<ImageFacts> {
   const metadata = await sharp(bytes, IMAGE_INPUT_OPTIONS)
     .metadata()
     .catch((error: unknown) => {
-      throw unreadable(heic, error);
+      throw unreadable(error);
     });
   if (!DECODABLE_FORMATS.has(metadata.format)) {
     throw new UnreadableImageError('not-a-photo', `its content is ${metadata.format}, not a photo format keepsake reads`);
@@ -112,9 +105,9 @@ async function factsOf(bytes: Buffer, heic: boolean): Promise<ImageFacts> {
   if (width * height > MAX_INPUT_PIXELS) {
     throw new UnreadableImageError('too-many-pixels', `${width}×${height} pixels is more than ${MAX_INPUT_PIXELS}`);
   }
-  if (metadata.compression === 'hevc' && !HEIC_DECODABLE) throw new UnreadableImageError('heic-unsupported', 'this build of sharp cannot decode HEIC (HEVC)');
-  // Orientations 5–8 turn the picture a quarter turn, so what the viewer sees is transposed.
-  const turned = (metadata.orientation ?? 1) >= 5;
+  // Orientations 5–8 turn the picture a quarter turn, so what the viewer sees is transposed;
+  // HEIF turns its pixels itself as they decode, and its size is already the upright one.
+  const turned = !isSelfOrienting(metadata) && (metadata.orientation ?? 1) >= 5;
   return {
     width: turned ? height : width,
     height: turned ? width : height,
@@ -122,15 +115,18 @@ async function factsOf(bytes: Buffer, heic: boolean): Promise<ImageFacts> {
   };
 }
 
-async function decodes(bytes: Buffer, heic: boolean): Promise<void> {
-  await sharp(bytes, IMAGE_INPUT_OPTIONS)
-    .timeout({ seconds: Math.ceil(DECODE_CHECK_TIME_LIMIT_MS / 1000) })
-    .resize(DECODE_CHECK_SIZE, DECODE_CHECK_SIZE, { fit: 'inside', withoutEnlargement: true })
-    .raw()
-    .toBuffer()
-    .catch((error: unknown) => {
-      throw unreadable(heic, error);
-    });
+async function decodes(bytes: Buffer): Promise<void> {
+  try {
+    const metadata = await sharp(bytes, IMAGE_INPUT_OPTIONS).metadata();
+    const photo = await openPhoto(bytes, needsHeicDecoder(metadata) ? metadata : undefined, { ...IMAGE_INPUT_OPTIONS, timeoutMs: DECODE_CHECK_TIME_LIMIT_MS });
+    await photo
+      .timeout({ seconds: Math.ceil(DECODE_CHECK_TIME_LIMIT_MS / 1000) })
+      .resize(DECODE_CHECK_SIZE, DECODE_CHECK_SIZE, { fit: 'inside', withoutEnlargement: true })
+      .raw()
+      .toBuffer();
+  } catch (error) {
+    throw unreadable(error);
+  }
 }
 
 /** sharp's own timer runs only while pixels flow; this one bounds the whole check. */
@@ -146,20 +142,14 @@ async function withTimeLimit<T>(work: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-function isHeifName(file: string): boolean {
-  const extension = path.extname(file).toLowerCase();
-  return extension === '.heic' || extension === '.heif';
-}
 
-function unreadable(heic: boolean, error: unknown): UnreadableImageError {
+function unreadable(error: unknown): UnreadableImageError {
   const message = error instanceof Error ? error.message : String(error);
   const reason: SkipReason = /pixel limit/i.test(message)
     ? 'too-many-pixels'
-    : heic && !HEIC_DECODABLE
-      ? 'heic-unsupported'
-      : /unsupported image format/i.test(message)
-        ? 'not-a-photo'
-        : 'unreadable-image';
+    : /unsupported image format/i.test(message)
+      ? 'not-a-photo'
+      : 'unreadable-image';
   return new UnreadableImageError(reason, message, { cause: error });
 }
 

@@ -14,8 +14,8 @@ export const SKIP_REASONS = {
   'unreadable-image': 'image cannot be decoded',
   'not-a-photo': 'its content is not one of the photo formats keepsake reads (whatever its name says)',
   'too-many-pixels': 'image has more pixels than allowed (possible decompression bomb)',
-  'heic-unsupported':
-    'this sharp build cannot decode HEIC/HEIF photos (no HEVC decoder in its libvips); install sharp against a libvips with libheif and libde265 to include them',
+  // Given by keepsake before it decoded HEIC itself; such files are read again at the next scan.
+  'heic-unsupported': 'HEIC/HEIF photos could not be decoded by this version of keepsake',
 } as const;
 
 export type SkipReason = keyof typeof SKIP_REASONS;
@@ -28,7 +28,6 @@ export const CONTENT_REASONS: ReadonlySet<SkipReason> = new Set<SkipReason>([
   'unreadable-image',
   'not-a-photo',
   'too-many-pixels',
-  'heic-unsupported',
 ]);
 
 /** Worth an admin's attention (broken photos, links that try to leave the root) rather than routine. */
