@@ -16,8 +16,9 @@ ENV NODE_ENV=production \
     KEEPSAKE_MEDIA_ROOT=/media \
     KEEPSAKE_STATE_DIR=/data
 WORKDIR /app
-# Debian's HEIC decoder (libheif with libde265): faster than the WebAssembly one keepsake falls back to.
-RUN apt-get update && apt-get install -y --no-install-recommends libheif-examples && rm -rf /var/lib/apt/lists/*
+# Debian's HEIC decoder (libheif with libde265), faster than the WebAssembly one keepsake falls back
+# to, and ffmpeg for video posters, lengths and dates.
+RUN apt-get update && apt-get install -y --no-install-recommends libheif-examples ffmpeg && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

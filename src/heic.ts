@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { KeepsakeError } from './errors.js';
+import { runTool, toolPath } from './system-tools.js';
 
 /*
  * HEIC: HEVC pictures in a HEIF file, what iPhones save. sharp's prebuilt libvips reads the
@@ -14,8 +13,8 @@ import { KeepsakeError } from './errors.js';
  *
  * - Debian's `heif-convert` (package libheif-examples: libheif with libde265) when installed. It
  *   is handed a private copy of the bytes keepsake read and checked, under a name keepsake
- *   makes (never the photo's own name), with arguments as an array (no shell), a time limit
- *   and, where `prlimit` exists, a memory limit. Its output is a JPEG at quality 95 that keeps
+ *   makes (never the photo's own name), and run as system-tools.ts runs every program (no
+ *   shell, a time and a memory limit). Its output is a JPEG at quality 95 that keeps
  *   the ICC profile; derivatives are made from it as from any JPEG.
  * - Otherwise libheif compiled to WebAssembly (libheif-js, through heic-decode), in a worker
  *   thread of its own so the event loop never waits for it: one picture at a time (memory stays
@@ -52,24 +51,12 @@ export class HeicDecodeError extends KeepsakeError {
   }
 }
 
-const HEIF_CONVERT = '/usr/bin/heif-convert';
-const PRLIMIT = '/usr/bin/prlimit';
+const HEIF_CONVERT = 'heif-convert';
 /** What one decode may use beyond its pixels: the decoder itself, the HEVC stream, the JPEG it writes. */
 const MEMORY_BASE_BYTES = 256 * 1024 * 1024;
 const MEMORY_BYTES_PER_PIXEL = 16;
 
-function run(command: string, args: readonly string[], timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024, windowsHide: true }, (error, _stdout, stderr) => {
-      if (error === null) return resolve();
-      const why = error.killed ? `took longer than ${timeoutMs / 1000} s` : (String(stderr).trim().split('\n').pop() ?? error.message);
-      reject(new HeicDecodeError(`heif-convert could not decode it: ${why}`, { cause: error }));
-    });
-  });
-}
-
-function heifConvert(): HeicDecoder {
-  const limitMemory = existsSync(PRLIMIT);
+function heifConvert(command: string): HeicDecoder {
   return {
     name: 'heif-convert (libheif with libde265)',
     async decode(bytes, limits) {
@@ -78,10 +65,10 @@ function heifConvert(): HeicDecoder {
         const input = path.join(folder, 'in.heic');
         const output = path.join(folder, 'out.jpg');
         await writeFile(input, bytes, { mode: 0o600 });
-        const convert = ['--quiet', '-q', '95', input, output];
-        const memory = MEMORY_BASE_BYTES + limits.pixels * MEMORY_BYTES_PER_PIXEL;
-        if (limitMemory) await run(PRLIMIT, [`--as=${memory}`, '--', HEIF_CONVERT, ...convert], limits.timeoutMs);
-        else await run(HEIF_CONVERT, convert, limits.timeoutMs);
+        const memoryBytes = MEMORY_BASE_BYTES + limits.pixels * MEMORY_BYTES_PER_PIXEL;
+        await runTool(command, ['--quiet', '-q', '95', input, output], { timeoutMs: limits.timeoutMs, memoryBytes, maxOutputBytes: 64 * 1024 }).catch((error: unknown) => {
+          throw new HeicDecodeError(`could not decode the HEIC: ${(error as Error).message}`, { cause: error });
+        });
         return { kind: 'encoded', bytes: await readFile(output) };
       } finally {
         await rm(folder, { recursive: true, force: true });
@@ -193,7 +180,10 @@ let chosen: HeicDecoder | undefined;
 
 /** The HEIC decoder of this machine, chosen once: Debian's heif-convert when installed, else WebAssembly. */
 export function heicDecoder(): HeicDecoder {
-  chosen ??= existsSync(HEIF_CONVERT) ? heifConvert() : webAssembly();
+  if (chosen === undefined) {
+    const command = toolPath(HEIF_CONVERT);
+    chosen = command === undefined ? webAssembly() : heifConvert(command);
+  }
   return chosen;
 }
 
@@ -204,5 +194,6 @@ export function useHeicDecoder(decoder: HeicDecoder): void {
 
 /** Every decoder this machine has, for tests and benchmarks that compare them: heif-convert only when installed. */
 export function heicDecoders(): HeicDecoder[] {
-  return existsSync(HEIF_CONVERT) ? [heifConvert(), webAssembly()] : [webAssembly()];
+  const command = toolPath(HEIF_CONVERT);
+  return command === undefined ? [webAssembly()] : [heifConvert(command), webAssembly()];
 }

@@ -152,8 +152,18 @@ const VIDEO_RULE: VariantRule = Object.freeze({
   name: VIDEO, source: 'media-root', kinds: ['video'], fetch: 'everyone', onDisk: 'originals', cacheControl: CACHE_POLICY.original, ranges: true,
 } as const);
 
+/** A video's derivatives are made from its poster frame (see hasDerivatives). */
 function derivativeRule(name: string): VariantRule {
-  return Object.freeze({ name, source: 'cache', kinds: ['image'], fetch: 'everyone', onDisk: 'everyone', cacheControl: CACHE_POLICY.derivative, ranges: false } as const);
+  return Object.freeze({ name, source: 'cache', kinds: ['image', 'video'], fetch: 'everyone', onDisk: 'everyone', cacheControl: CACHE_POLICY.derivative, ranges: false } as const);
+}
+
+/**
+ * Whether derivatives are made of this item: of every photo, and of a video whose picture ffprobe
+ * could read (its width is known), from a frame about a tenth of the way in. An unprobed or
+ * unreadable video has none and shows as a placeholder.
+ */
+export function hasDerivatives(item: { readonly type: MediaKind; readonly width: number }): boolean {
+  return item.type === 'image' || item.width > 0;
 }
 
 /** Every variant a URL may name, given the configured derivative presets. */

@@ -3,6 +3,8 @@ import { access as fsAccess, constants } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { heicDecoder } from './decoders.js';
+import { videoTools } from './ffmpeg.js';
+import { hasDerivatives } from './media-contract.js';
 import { createRequestHandler } from './http/index.js';
 import { startSweeper } from './links/index.js';
 import type { Logger } from './log.js';
@@ -79,6 +81,8 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   const { library, access, derivatives } = services;
   log.info({ mediaRoot: services.mediaRoot, stateDir: settings.stateDir }, 'starting');
   log.info({ decoder: heicDecoder().name }, 'HEIC photos are decoded by the decoder named here');
+  const missingVideoTools = videoTools().missing;
+  if (missingVideoTools !== undefined) log.warn(missingVideoTools);
   const firstPassword = await access.ensureFirstKey();
   await access.reconcile();
   await derivatives.removeStaleTemp();
@@ -98,11 +102,11 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       case 'album-moved':
         return scheduleViewSync();
       case 'item-added':
-        if (change.item.type === 'image') pregenerate(change.item);
+        if (hasDerivatives(change.item)) pregenerate(change.item);
         return;
       case 'item-changed':
         void derivatives.removeVersion(change.previous).catch((error: unknown) => log.warn({ err: error }, 'could not remove old derivatives'));
-        if (change.item.type === 'image') pregenerate(change.item);
+        if (hasDerivatives(change.item)) pregenerate(change.item);
         return;
       case 'item-removed':
         void derivatives.removeFor(change.item.albumPath, change.item.name).catch((error: unknown) => log.warn({ err: error }, 'could not remove derivatives'));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createAccess, type Access } from './access/index.js';
 import { createKeyring } from './auth/index.js';
 import { statePaths } from './config.js';
+import { videoTools } from './ffmpeg.js';
 import { createDerivatives, isDerivativeError, type Derivatives, type SourceImage } from './derivatives/index.js';
 import { UserError } from './errors.js';
 import { ROBOTS_TXT } from './guard/index.js';
@@ -107,7 +108,22 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     log: log.child({ module: 'library' }),
     checkImage: (candidate) => proveDecodes(candidate),
   });
-  const sourceOf = (item: MediaItem): SourceImage => ({ albumPath: item.albumPath, name: item.name, size: item.size, mtimeMs: item.mtimeMs, read: () => library.readOriginal(item) });
+  /** A video's derivatives are made from one frame of it, taken from the file openOriginal checked. */
+  async function readPosterFrame(item: MediaItem): Promise<Buffer> {
+    const file = await library.openOriginal(item);
+    try {
+      return await videoTools().posterFrame(file.handle, item.name, item.durationMs ?? 0);
+    } finally {
+      await file.handle.close();
+    }
+  }
+  const sourceOf = (item: MediaItem): SourceImage => ({
+    albumPath: item.albumPath,
+    name: item.name,
+    size: item.size,
+    mtimeMs: item.mtimeMs,
+    read: () => (item.type === 'video' ? readPosterFrame(item) : library.readOriginal(item)),
+  });
 
   /**
    * A dropped photo is catalogued from its header at once; whether it decodes is proven by making

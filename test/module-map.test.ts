@@ -13,7 +13,9 @@ const KOA_PACKAGES = new Set(['koa', '@koa/router', '@koa/bodyparser', 'koa-sess
 const SHARED: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ['media-contract.ts', new Set<string>()],
   ['errors.ts', new Set<string>()],
-  ['heic.ts', new Set(['errors.ts'])],
+  ['system-tools.ts', new Set(['errors.ts'])],
+  ['heic.ts', new Set(['errors.ts', 'system-tools.ts'])],
+  ['ffmpeg.ts', new Set(['errors.ts', 'media-contract.ts', 'system-tools.ts'])],
   ['decoders.ts', new Set(['heic.ts'])],
   ['time-slicer.ts', new Set<string>()],
   ['config.ts', new Set(['errors.ts'])],

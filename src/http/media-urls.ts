@@ -1,5 +1,5 @@
 import type { AlbumSummary, MediaItem } from '../library/index.js';
-import { mayFetch, mediaUrl, ORIGINAL, variantRules } from '../media-contract.js';
+import { hasDerivatives, mayFetch, mediaUrl, ORIGINAL, variantRules } from '../media-contract.js';
 import type { Visitor } from './session.js';
 
 /** How derivative URLs are named; provided by the derivatives module once it is wired. */
@@ -16,6 +16,7 @@ export function itemUrls(visitor: Visitor, item: MediaItem, naming: DerivativeNa
   const urls: Record<string, string> = {};
   for (const rule of variantRules(naming?.variants ?? [])) {
     if (!mayFetch(rule, visitor.canDownloadOriginals) || !rule.kinds.includes(item.type)) continue;
+    if (rule.source === 'cache' && !hasDerivatives(item)) continue;
     const name = rule.source === 'cache' ? naming!.leafFor(item, rule.name) : item.name;
     urls[rule.name] = mediaUrl(visitor.token, rule.name, item.albumPath, name);
   }
@@ -52,6 +53,7 @@ export function presentItem(visitor: Visitor, item: MediaItem, naming: Derivativ
     width: item.width,
     height: item.height,
     takenAt: new Date(item.takenAt).toISOString(),
+    ...(item.type === 'video' ? { durationSeconds: item.durationMs ? item.durationMs / 1000 : null } : {}),
     urls: itemUrls(visitor, item, naming),
   };
 }

@@ -14,9 +14,10 @@ export interface MediaRow {
   width: number;
   height: number;
   taken_at: number;
+  duration_ms: number | null;
 }
 
-type StampRow = [albumPath: string, name: string, size: number, mtimeMs: number, type: MediaKind];
+type StampRow = [albumPath: string, name: string, size: number, mtimeMs: number, type: MediaKind, unprobed: 0 | 1];
 
 interface SkipRow {
   path: string;
@@ -25,7 +26,7 @@ interface SkipRow {
   mtime_ms: number;
 }
 
-export const MEDIA_COLUMNS = 'album_path, name, type, size, mtime_ms, width, height, taken_at';
+export const MEDIA_COLUMNS = 'album_path, name, type, size, mtime_ms, width, height, taken_at, duration_ms';
 
 export function toMediaItem(row: MediaRow): MediaItem {
   return {
@@ -37,6 +38,7 @@ export function toMediaItem(row: MediaRow): MediaItem {
     width: row.width,
     height: row.height,
     takenAt: row.taken_at,
+    ...(row.duration_ms === null ? {} : { durationMs: row.duration_ms }),
   };
 }
 
@@ -49,6 +51,8 @@ export interface FileStamp {
   readonly size: number;
   readonly mtimeMs: number;
   readonly type: MediaKind;
+  /** A video never probed: read again once ffprobe is there. */
+  readonly unprobed?: boolean;
 }
 
 /** The catalogue's rows as the scanner and the writer need them; reads for pages live in album-queries.ts. */
@@ -104,7 +108,7 @@ export function createCatalogueTable(db: Db): CatalogueTable {
         after = [last[0], last[1]];
         // The range [prefix, prefix + '0') also holds siblings such as 'prefix 2'; drop them.
         const inside = prefix === '' ? rows : rows.filter(([albumPath]) => albumPath === prefix || albumPath.startsWith(`${prefix}/`));
-        yield inside.map(([albumPath, name, size, mtimeMs, type]) => [joinRelative(albumPath, name), { size, mtimeMs, type }]);
+        yield inside.map(([albumPath, name, size, mtimeMs, type, unprobed]) => [joinRelative(albumPath, name), { size, mtimeMs, type, unprobed: unprobed === 1 }]);
       }
     },
     loadAlbums(prefix) {
@@ -123,7 +127,7 @@ export function createCatalogueTable(db: Db): CatalogueTable {
       return row === undefined ? undefined : toSkipEntries(row)[0]?.[1];
     },
     putItem(item) {
-      sql.putItem.run(item.albumPath, item.name, item.type, item.size, item.mtimeMs, item.width, item.height, item.takenAt);
+      sql.putItem.run(item.albumPath, item.name, item.type, item.size, item.mtimeMs, item.width, item.height, item.takenAt, item.durationMs ?? null);
     },
     putAlbum(albumPath, realPath) {
       const { albumPath: parent, name } = splitRelative(albumPath);
@@ -151,18 +155,20 @@ function toSkipEntries(row: SkipRow): Array<[string, SkipRecord]> {
   return [[row.path, { path: row.path, reason: row.reason, size: row.size, mtimeMs: row.mtime_ms }]];
 }
 
+const UNPROBED = "(type = 'video' AND duration_ms IS NULL)";
+
 function prepareStatements(db: Db) {
   const under = (column: string) => `${column} = ? OR (${column} > ? AND ${column} < ?)`;
   return {
     stampsAfter: db
       .prepare(
-        `SELECT album_path, name, size, mtime_ms, type FROM media
+        `SELECT album_path, name, size, mtime_ms, type, ${UNPROBED} FROM media
          WHERE (album_path, name) > (?, ?) ORDER BY album_path, name LIMIT ?`,
       )
       .raw(),
     stampsUnderAfter: db
       .prepare(
-        `SELECT album_path, name, size, mtime_ms, type FROM media
+        `SELECT album_path, name, size, mtime_ms, type, ${UNPROBED} FROM media
          WHERE album_path >= ? AND album_path < ? AND (album_path, name) > (?, ?) ORDER BY album_path, name LIMIT ?`,
       )
       .raw(),
@@ -177,7 +183,7 @@ function prepareStatements(db: Db) {
     item: db.prepare(`SELECT ${MEDIA_COLUMNS} FROM media WHERE album_path = ? AND name = ?`),
     albumRealPath: db.prepare('SELECT real_path FROM albums WHERE path = ?').pluck(),
     skip: db.prepare('SELECT path, reason, size, mtime_ms FROM skipped_files WHERE path = ?'),
-    putItem: db.prepare(`INSERT OR REPLACE INTO media (${MEDIA_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    putItem: db.prepare(`INSERT OR REPLACE INTO media (${MEDIA_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     putAlbum: db.prepare(
       'INSERT INTO albums (path, parent, name, real_path) VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET real_path = excluded.real_path',
     ),

@@ -6,6 +6,8 @@ import type { CommitBuffer } from './commit-buffer.js';
 import { forEachWithLimit } from './concurrency.js';
 import { UnreadableImageError, type ImageReader } from './metadata.js';
 import { splitRelative } from './relative-path.js';
+import type { MediaItem } from './types.js';
+import { readVideoFacts, VideoUnreadableError } from './video-facts.js';
 import { isGoneError, type Candidate } from './rules.js';
 
 /** Out of file descriptors is a moment's trouble, not a broken photo: wait and try again. */
@@ -24,10 +26,7 @@ export type ImageChecker = (candidate: Candidate) => Promise<void>;
 export async function readCandidate(candidate: Candidate, readImage: ImageReader, log: Logger): Promise<Change | undefined> {
   const { albumPath, name } = splitRelative(candidate.relativePath);
   const base = { albumPath, name, type: candidate.type, size: candidate.size, mtimeMs: candidate.mtimeMs };
-  if (candidate.type === 'video') {
-    // Videos are served as they are; no probe, so no pixel size and no date but the mtime.
-    return { op: 'item', item: { ...base, width: 0, height: 0, takenAt: candidate.mtimeMs }, file: candidate.file };
-  }
+  if (candidate.type === 'video') return readVideo(candidate, base, log);
   try {
     const facts = await retryingTransient(() => readImage(candidate.file));
     const item = { ...base, width: facts.width, height: facts.height, takenAt: facts.takenAt ?? candidate.mtimeMs };
@@ -35,6 +34,26 @@ export async function readCandidate(candidate: Candidate, readImage: ImageReader
   } catch (error) {
     return afterFailure(candidate, error, log);
   }
+}
+
+/**
+ * A video is always listed: with its size, length and date when ffprobe reads it; unprobed
+ * (no size, dated by its mtime) when ffprobe is not installed; and with length 0 and one log
+ * line when it cannot be read, so it shows with a placeholder rather than a poster.
+ */
+async function readVideo(candidate: Candidate, base: Omit<MediaItem, 'width' | 'height' | 'takenAt'>, log: Logger): Promise<Change | undefined> {
+  const unprobed = { ...base, width: 0, height: 0, takenAt: candidate.mtimeMs };
+  let facts;
+  try {
+    facts = await retryingTransient(() => readVideoFacts(candidate.file));
+  } catch (error) {
+    if (!(error instanceof VideoUnreadableError)) return afterFailure(candidate, error, log);
+    log.warn({ path: candidate.relativePath, reason: error.message }, 'video cannot be read; it is listed without a poster or length');
+    return { op: 'item', item: { ...unprobed, durationMs: 0 }, file: candidate.file };
+  }
+  if (facts === undefined) return { op: 'item', item: unprobed, file: candidate.file };
+  const item = { ...base, width: facts.width, height: facts.height, takenAt: facts.takenAt ?? candidate.mtimeMs, durationMs: facts.durationMs };
+  return { op: 'item', item, file: candidate.file };
 }
 
 /**

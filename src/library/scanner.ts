@@ -8,6 +8,7 @@ import type { MediaRoot } from './media-root.js';
 import type { ImageReader } from './metadata.js';
 import type { Candidate, Classified, ParentFolder } from './rules.js';
 import { CONTENT_REASONS, isSameSkip, type SkipRecord } from './skip-reasons.js';
+import { canProbeVideos } from './video-facts.js';
 import { walkTree, type WalkVisitor } from './walker.js';
 
 const PROGRESS_EVERY_MS = 2000;
@@ -172,7 +173,8 @@ function seeMedia(state: ScanState, candidate: Candidate): void {
   const previousSkip = state.knownSkips.get(path);
   state.known.delete(path);
   state.knownSkips.delete(path);
-  if (previous !== undefined && sameFile(previous, candidate)) {
+  // A video catalogued before ffprobe was there is read again once it is.
+  if (previous !== undefined && sameFile(previous, candidate) && !(previous.unprobed === true && canProbeVideos())) {
     state.unchanged += 1;
     return;
   }

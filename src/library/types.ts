@@ -12,8 +12,10 @@ export interface MediaItem {
   /** Pixel size after EXIF orientation (0 when unknown, as for videos). */
   readonly width: number;
   readonly height: number;
-  /** Epoch ms: EXIF DateTimeOriginal when present, else the file's mtime. */
+  /** Epoch ms: EXIF DateTimeOriginal (a video: its recording date) when present, else the file's mtime. */
   readonly takenAt: number;
+  /** A video's length in ms (0 when ffprobe could not read it); undefined for photos and unprobed videos. */
+  readonly durationMs?: number;
 }
 
 export interface AlbumSummary {

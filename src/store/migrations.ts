@@ -87,4 +87,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE keys ADD COLUMN lookup_tag TEXT;
   CREATE UNIQUE INDEX keys_by_lookup_tag ON keys(lookup_tag) WHERE lookup_tag IS NOT NULL;
   `,
+  `
+  -- A video's length in ms, from ffprobe; 0 when it could not be read; NULL when it was never
+  -- probed (ffprobe missing, or catalogued before keepsake probed videos): read again once it can be.
+  ALTER TABLE media ADD COLUMN duration_ms INTEGER;
+  `,
 ];

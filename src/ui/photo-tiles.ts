@@ -96,17 +96,37 @@ function imageTile(item: ItemView, alt: string, caption: string): SafeHtml {
 <img src="${gridSrc}"${srcset === undefined ? '' : html` srcset="${srcset}" sizes="${gridSizes(item)}"`} alt="${alt}" width="${item.width}" height="${item.height}" loading="lazy" decoding="async" draggable="false"></a></li>`;
 }
 
+/** "1:05", "1:02:03": a video's length as a badge shows it. */
+export function durationText(seconds: number): string {
+  const whole = Math.max(0, Math.round(seconds));
+  const [hours, minutes, rest] = [Math.floor(whole / 3600), Math.floor((whole % 3600) / 60), whole % 60];
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return hours > 0 ? `${hours}:${pad(minutes)}:${pad(rest)}` : `${minutes}:${pad(rest)}`;
+}
+
 function videoTile(item: ItemView, alt: string, caption: string): SafeHtml {
   const video = item.urls['video'];
   if (video === undefined) {
     return html`<li class="tile is-missing"><span class="tile-missing" role="img" aria-label="${alt} (not available)"></span></li>`;
   }
-  // `#t=0.1` makes browsers paint the first frame as a poster; there are no video derivatives.
-  // The catalogue does not probe videos (width and height 0): the browser learns the size from the metadata.
   const size = hasSize(item) ? html` width="${item.width}" height="${item.height}"` : '';
   const dataSize = hasSize(item) ? html` data-width="${item.width}" data-height="${item.height}"` : '';
-  return html`<li class="tile is-video"><a class="tile-link" href="${video}" data-type="video" data-name="${item.name}"${dataSize} data-caption="${caption}"${item.urls['original'] === undefined ? '' : html` data-original="${item.urls['original']}"`} aria-label="${alt} (video)">
-<video src="${video}#t=0.1"${size} preload="metadata" muted playsinline disablepictureinpicture tabindex="-1" aria-hidden="true"></video><span class="play-badge" aria-hidden="true"></span></a></li>`;
+  const original = item.urls['original'] === undefined ? '' : html` data-original="${item.urls['original']}"`;
+  const length = typeof item.durationSeconds === 'number' ? durationText(item.durationSeconds) : undefined;
+  const badge = html`<span class="play-badge" aria-hidden="true"></span>${length === undefined ? '' : html`<span class="video-length" aria-hidden="true">${length}</span>`}`;
+  const label = length === undefined ? `${alt} (video)` : `${alt} (video, ${length})`;
+  // The poster: derivatives of a frame a tenth of the way in (when ffmpeg made them).
+  const candidates = imageCandidates(item);
+  const poster = candidates.at(-1);
+  if (poster !== undefined) {
+    const gridSrc = candidates.find((candidate) => candidate.width >= 320)?.url ?? poster.url;
+    const srcset = srcsetOf(candidates);
+    return html`<li class="tile is-video"><a class="tile-link" href="${video}" data-type="video" data-name="${item.name}"${dataSize} data-poster="${poster.url}" data-caption="${caption}"${original} aria-label="${label}">
+<img src="${gridSrc}"${srcset === undefined ? '' : html` srcset="${srcset}" sizes="${gridSizes(item)}"`} alt="" width="${item.width}" height="${item.height}" loading="lazy" decoding="async" draggable="false">${badge}</a></li>`;
+  }
+  // No poster: `#t=0.1` makes browsers paint an early frame; the browser learns an unprobed video's size from its metadata.
+  return html`<li class="tile is-video"><a class="tile-link" href="${video}" data-type="video" data-name="${item.name}"${dataSize} data-caption="${caption}"${original} aria-label="${label}">
+<video src="${video}#t=0.1"${size} preload="metadata" muted playsinline disablepictureinpicture tabindex="-1" aria-hidden="true"></video>${badge}</a></li>`;
 }
 
 /** One grid tile: a link to the largest rendition, so the grid works (and opens photos) without script. */

@@ -15,6 +15,8 @@ export interface ItemView {
   readonly width: number;
   readonly height: number;
   readonly takenAt: string;
+  /** A video's length (null when unknown); absent for photos. */
+  readonly durationSeconds?: number | null;
   readonly urls: Readonly<Record<string, string>>;
 }
 

@@ -5,6 +5,7 @@ import type { Derivatives, SourceImage } from '../../derivatives/index.js';
 import type { AlbumLocation, Library, MediaItem } from '../../library/index.js';
 import {
   ACCEL_PREFIXES,
+  hasDerivatives,
   isMediaPath,
   LINK_COOKIE,
   mayFetch,
@@ -75,7 +76,7 @@ export function authorise(url: MediaUrl, visitor: Pick<Visitor, 'token' | 'canDo
   }
   const leaf = deps.derivatives.parseLeaf(url.name);
   const item = leaf === undefined ? undefined : deps.library.item(url.albumPath, leaf.sourceName);
-  if (item === undefined || item.type !== 'image' || deps.derivatives.leafFor(item, rule.name) !== url.name) return no('not a current derivative');
+  if (item === undefined || !rule.kinds.includes(item.type) || !hasDerivatives(item) || deps.derivatives.leafFor(item, rule.name) !== url.name) return no('not a current derivative');
   return { rule, album, item };
 }
 

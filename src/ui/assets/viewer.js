@@ -14,7 +14,8 @@ const DOWNLOAD_ICON = '<path d="M20.5 14.3 17.1 18V10h-2.2v7.9l-3.4-3.6L10 16l6 
 
 /**
  * @typedef {{ type: 'image' | 'video', src: string, srcset?: string, width: number, height: number,
- *   alt: string, element: HTMLElement, thumbCropped: true, name: string, caption: string, original?: string }} Slide
+ *   alt: string, element: HTMLElement, thumbCropped: true, name: string, caption: string, original?: string,
+ *   poster?: string }} Slide
  */
 
 /**
@@ -53,20 +54,23 @@ export async function createViewer(grid, modules) {
 function slideOf(link) {
   const image = link.querySelector('img');
   const isVideo = link.dataset['type'] === 'video';
-  const srcset = image?.getAttribute('srcset') ?? undefined;
+  const srcset = isVideo ? undefined : (image?.getAttribute('srcset') ?? undefined);
   const original = link.dataset['original'];
+  const poster = link.dataset['poster'];
   return {
     type: isVideo ? 'video' : 'image',
     src: link.getAttribute('href') ?? '',
     ...(srcset ? { srcset } : {}),
     width: Number(link.dataset['width']) || (isVideo ? 1280 : 1600),
     height: Number(link.dataset['height']) || (isVideo ? 720 : 1200),
-    alt: image?.alt ?? link.getAttribute('aria-label') ?? '',
+    // A video tile's poster image is decorative: the link's label names the video.
+    alt: (isVideo ? link.getAttribute('aria-label') : image?.alt) ?? '',
     element: link,
     thumbCropped: true,
     name: link.dataset['name'] ?? '',
     caption: link.dataset['caption'] ?? '',
     ...(original ? { original } : {}),
+    ...(poster ? { poster } : {}),
   };
 }
 
@@ -119,6 +123,7 @@ function playVideosInline(/** @type {any} */ lightbox) {
     video.controls = true;
     video.playsInline = true;
     video.preload = 'metadata';
+    if (content.data.poster) video.poster = content.data.poster;
     video.setAttribute('aria-label', content.data.alt);
     frame.append(video);
     content.element = frame;

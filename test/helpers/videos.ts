@@ -1,0 +1,47 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+/** Test videos, made here with Debian's ffmpeg (never downloaded). */
+export const FFMPEG = '/usr/bin/ffmpeg';
+export const FFPROBE = '/usr/bin/ffprobe';
+export const VIDEO_TOOLS_MISSING = existsSync(FFMPEG) && existsSync(FFPROBE) ? undefined : `${FFMPEG} and ${FFPROBE} are not installed (Debian package ffmpeg)`;
+
+const run = promisify(execFile);
+
+export interface VideoFixture {
+  readonly width?: number;
+  readonly height?: number;
+  readonly seconds?: number;
+  /** A colour ffmpeg knows (`red`, `0x1030d0`): the whole picture, so a poster's colour can be checked. */
+  readonly colour?: string;
+  readonly codec?: 'h264' | 'hevc';
+  /** Degrees a phone recorded it turned by (QuickTime's rotate tag). */
+  readonly rotate?: 90 | 0;
+  /** Written into the file as a phone would: a place (ISO 6709) and a recording time. */
+  readonly location?: string;
+  readonly createdAt?: string;
+}
+
+/** Makes a short video with a sine tone at `file` (the container follows the extension). */
+export async function makeVideo(file: string, options: VideoFixture = {}): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const { width = 320, height = 240, seconds = 2, colour = 'red', codec = 'h264' } = options;
+  const args = ['-hide_banner', '-v', 'error', '-y', '-f', 'lavfi', '-i', `color=c=${colour}:size=${width}x${height}:rate=25:duration=${seconds}`];
+  args.push('-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`);
+  args.push('-c:v', codec === 'hevc' ? 'libx265' : 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest');
+  if (codec === 'hevc') args.push('-tag:v', 'hvc1', '-x265-params', 'log-level=error');
+  if (options.rotate) args.push('-metadata:s:v:0', `rotate=${options.rotate}`);
+  if (options.location !== undefined) args.push('-metadata', `location=${options.location}`, '-metadata', `com.apple.quicktime.location.ISO6709=${options.location}`);
+  if (options.createdAt !== undefined) args.push('-metadata', `creation_time=${options.createdAt}`);
+  args.push('-movflags', 'use_metadata_tags', file);
+  await run(FFMPEG, args);
+}
+
+/** ffprobe's view of a file's streams and format. */
+export async function probe(file: string): Promise<{ streams: Array<Record<string, unknown>>; format: Record<string, unknown> }> {
+  const { stdout } = await run(FFPROBE, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file]);
+  return JSON.parse(stdout) as { streams: Array<Record<string, unknown>>; format: Record<string, unknown> };
+}

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { videoFactsFrom } from '../src/ffmpeg.js';
+import { Client } from './helpers/client.js';
+import { tempDir } from './helpers/fixtures.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { makeVideo, VIDEO_TOOLS_MISSING } from './helpers/videos.js';
+
+/*
+ * Videos as phones make them, made here with ffmpeg: an H.264 MP4 and an HEVC .mov that both
+ * carry a place and a recording time, one under a name a shell would act on, and a file that is
+ * no video at all. keepsake probes each (size, length, date) and makes its poster derivatives
+ * from a frame a tenth of the way in.
+ */
+
+const PASSWORD = 'the family password';
+const VIEWER = 'a viewer without originals';
+const LOCATION = '+48.8584+002.2945/';
+const HOSTILE_NAME = '-i x; $(touch pwned) `id`.mp4';
+
+interface ApiItem {
+  name: string;
+  type: string;
+  width: number;
+  height: number;
+  takenAt: string;
+  durationSeconds?: number | null;
+  urls: Record<string, string>;
+}
+
+async function albumItems(client: Client, album: string): Promise<ApiItem[]> {
+  const response = await client.get(`/api/albums/${encodeURIComponent(album)}`);
+  return response.status === 200 ? ((await response.json()) as { items: ApiItem[] }).items : [];
+}
+
+async function meanColour(bytes: Buffer): Promise<{ r: number; g: number; b: number }> {
+  const { channels } = await sharp(bytes).stats();
+  return { r: channels[0]!.mean, g: channels[1]!.mean, b: channels[2]!.mean };
+}
+
+describe('videos', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, () => {
+  let server: TestServer;
+  let family: Client;
+  let viewer: Client;
+
+  before(async () => {
+    const mediaRoot = await tempDir('keepsake-media-');
+    const album = path.join(mediaRoot, 'Holiday');
+    await mkdir(album, { recursive: true });
+    await makeVideo(path.join(album, 'beach.mp4'), { width: 320, height: 240, seconds: 3, colour: 'red', location: LOCATION, createdAt: '2021-06-01T10:00:00Z' });
+    await makeVideo(path.join(album, 'IMG_0042.MOV'), { width: 240, height: 320, seconds: 2, colour: '0x1030d0', codec: 'hevc', location: LOCATION, createdAt: '2022-07-02T08:30:00Z' });
+    await makeVideo(path.join(album, HOSTILE_NAME), { colour: 'red' });
+    await writeFile(path.join(album, 'broken.mp4'), Buffer.alloc(4096, 0x41));
+    server = await startTestServer({
+      mediaRoot,
+      keys: [
+        { label: 'relatives', password: PASSWORD },
+        { label: 'viewer', password: VIEWER, canDownloadOriginals: false },
+      ],
+    });
+    family = new Client(server.url);
+    viewer = new Client(server.url);
+    await family.login(PASSWORD);
+    await viewer.login(VIEWER);
+  });
+  after(() => server?.close());
+
+  it('lists each video with its size, length and recording date, and poster derivatives', async () => {
+    const items = await albumItems(viewer, 'Holiday');
+    const beach = items.find((item) => item.name === 'beach.mp4');
+    assert.ok(beach, 'beach.mp4 is listed');
+    assert.equal(beach.type, 'video');
+    assert.deepEqual([beach.width, beach.height], [320, 240]);
+    assert.ok(Math.abs((beach.durationSeconds ?? 0) - 3) < 0.2, `length ${beach.durationSeconds}`);
+    assert.equal(beach.takenAt, '2021-06-01T10:00:00.000Z');
+    assert.deepEqual(Object.keys(beach.urls).sort(), ['large', 'medium', 'small', 'thumb', 'video'], 'a viewer gets the posters and the video, not the original');
+    const phone = items.find((item) => item.name === 'IMG_0042.MOV');
+    assert.deepEqual([phone?.width, phone?.height, phone?.takenAt], [240, 320, '2022-07-02T08:30:00.000Z']);
+  });
+
+  it('makes posters from the video\'s own picture, with no byte of its metadata', async () => {
+    const items = await albumItems(viewer, 'Holiday');
+    for (const [name, expected] of [['beach.mp4', 'red'], ['IMG_0042.MOV', 'blue']] as const) {
+      const item = items.find((entry) => entry.name === name)!;
+      for (const variant of ['thumb', 'small', 'medium', 'large']) {
+        const response = await viewer.get(item.urls[variant]!);
+        assert.equal(response.status, 200, `${name} ${variant}`);
+        assert.equal(response.headers.get('content-type'), 'image/webp');
+        const bytes = Buffer.from(await response.arrayBuffer());
+        const metadata = await sharp(bytes).metadata();
+        assert.equal(metadata.exif, undefined, `${name} ${variant}: no EXIF`);
+        assert.equal(metadata.xmp, undefined, `${name} ${variant}: no XMP`);
+        for (const marker of ['48.8584', 'location', 'Lavf', 'Lavc']) assert.equal(bytes.indexOf(marker), -1, `${name} ${variant} holds no "${marker}"`);
+        if (variant !== 'thumb') assert.ok(Math.abs(metadata.width / metadata.height - item.width / item.height) < 0.03, `${name} ${variant}: ${metadata.width}×${metadata.height}`);
+        const colour = await meanColour(bytes);
+        if (expected === 'red') assert.ok(colour.r > 180 && colour.b < 70, `${name} ${variant} is red: ${JSON.stringify(colour)}`);
+        else assert.ok(colour.b > 150 && colour.r < 70, `${name} ${variant} is blue: ${JSON.stringify(colour)}`);
+      }
+    }
+  });
+
+  it('still plays the video itself, with Range', async () => {
+    const item = (await albumItems(viewer, 'Holiday')).find((entry) => entry.name === 'beach.mp4')!;
+    const response = await viewer.get(item.urls['video']!, { range: 'bytes=0-99' });
+    assert.equal(response.status, 206);
+    assert.equal((await response.arrayBuffer()).byteLength, 100);
+  });
+
+  it('reads a video whose name would mean something to a shell or to ffmpeg, and runs nothing', async () => {
+    const item = (await albumItems(family, 'Holiday')).find((entry) => entry.name === HOSTILE_NAME);
+    assert.ok(item, 'listed under its own name');
+    assert.ok((item.durationSeconds ?? 0) > 1, 'probed');
+    const response = await family.get(item.urls['medium']!);
+    assert.equal(response.status, 200);
+    assert.ok((await meanColour(Buffer.from(await response.arrayBuffer()))).r > 180, 'its own picture');
+    assert.equal(existsSync(path.join(server.mediaRoot, 'Holiday', 'x')), false, 'no output file named by the file name');
+    assert.equal(existsSync('pwned'), false, 'no command ran');
+  });
+
+  it('lists a file that is no video with a placeholder, no poster and one log line', async () => {
+    const broken = (await albumItems(family, 'Holiday')).find((entry) => entry.name === 'broken.mp4');
+    assert.ok(broken, 'still listed: it may play somewhere');
+    assert.deepEqual([broken.width, broken.height, broken.durationSeconds], [0, 0, null]);
+    assert.equal(broken.urls['thumb'], undefined, 'no poster URL');
+    const lines = server.logLines.filter((line) => line['path'] === 'Holiday/broken.mp4');
+    assert.equal(lines.length, 1, JSON.stringify(lines));
+    assert.equal(lines[0]!['level'], 40);
+    const page = await (await family.get('/albums/Holiday')).text();
+    assert.match(page, /broken\.mp4#t=0\.1/, 'the grid shows the video itself as its placeholder');
+    assert.match(page, /data-poster="[^"]+beach\.mp4\.[0-9a-f]{12}\.webp"/, 'a probed video has a poster in the grid');
+  });
+});
+
+describe('video facts from ffprobe', () => {
+  it('turns a phone video recorded sideways, and ignores cover pictures and unset clocks', () => {
+    const facts = videoFactsFrom({
+      streams: [
+        { codec_type: 'video', width: 600, height: 600, disposition: { attached_pic: 1 } },
+        { codec_type: 'video', width: 1920, height: 1080, side_data_list: [{ rotation: -90 }], tags: { creation_time: '1904-01-01T00:00:00Z' } },
+      ],
+      format: { duration: '12.345', tags: { 'com.apple.quicktime.creationdate': '2023-05-06T07:08:09+0200' } },
+    });
+    assert.deepEqual(facts, { width: 1080, height: 1920, durationMs: 12_345, takenAt: Date.parse('2023-05-06T05:08:09Z') });
+    const unset = videoFactsFrom({ streams: [{ codec_type: 'video', width: 640, height: 480, tags: { rotate: '180' } }], format: { tags: { creation_time: '1904-01-01T00:00:00Z' } } });
+    assert.deepEqual(unset, { width: 640, height: 480, durationMs: 0, takenAt: undefined });
+  });
+
+  it('refuses a file with no video picture', () => {
+    assert.throws(() => videoFactsFrom({ streams: [{ codec_type: 'audio' }], format: {} }), /no video picture/);
+  });
+});
