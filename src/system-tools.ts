@@ -17,12 +17,12 @@ export class ToolError extends KeepsakeError {
   }
 }
 
-const SYSTEM_BINARIES = ['/usr/bin', '/usr/local/bin'];
-const PRLIMIT = '/usr/bin/prlimit';
+const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 
-/** The program's path when installed in the system's folders, else undefined. */
+/** The program's absolute path, looked up in PATH as a shell would (only absolute folders), else undefined. */
 export function toolPath(name: string): string | undefined {
-  return SYSTEM_BINARIES.map((folder) => `${folder}/${name}`).find((candidate) => existsSync(candidate));
+  const folders = (process.env['PATH'] ?? DEFAULT_PATH).split(':').filter((folder) => folder.startsWith('/'));
+  return folders.map((folder) => `${folder}/${name}`).find((candidate) => existsSync(candidate));
 }
 
 export interface ToolRun {
@@ -38,7 +38,8 @@ export interface ToolRun {
 /** Runs `command` with `args` and resolves with its standard output; rejects with ToolError. */
 export function runTool(command: string, args: readonly string[], run: ToolRun): Promise<Buffer> {
   const name = command.split('/').pop() ?? command;
-  const limited = existsSync(PRLIMIT) ? { file: PRLIMIT, args: [`--as=${Math.ceil(run.memoryBytes)}`, '--', command, ...args] } : { file: command, args: [...args] };
+  const prlimit = toolPath('prlimit');
+  const limited = prlimit !== undefined ? { file: prlimit, args: [`--as=${Math.ceil(run.memoryBytes)}`, '--', command, ...args] } : { file: command, args: [...args] };
   return new Promise((resolve, reject) => {
     const child = spawn(limited.file, limited.args, { stdio: [run.stdinFd ?? 'ignore', 'pipe', 'pipe'], windowsHide: true });
     const output: Buffer[] = [];

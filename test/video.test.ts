@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { videoFactsFrom } from '../src/ffmpeg.js';
 import { Client } from './helpers/client.js';
-import { tempDir } from './helpers/fixtures.js';
+import { tempDir, waitUntil } from './helpers/fixtures.js';
+import { serveProcess } from './helpers/robustness-process.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { makeVideo, VIDEO_TOOLS_MISSING } from './helpers/videos.js';
 
@@ -132,6 +133,41 @@ describe('videos', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, ()
     const page = await (await family.get('/albums/Holiday')).text();
     assert.match(page, /broken\.mp4#t=0\.1/, 'the grid shows the video itself as its placeholder');
     assert.match(page, /data-poster="[^"]+beach\.mp4\.[0-9a-f]{12}\.webp"/, 'a probed video has a poster in the grid');
+  });
+});
+
+describe('videos without ffmpeg', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, () => {
+  it('says so in one line at start, lists videos as they are, and probes them once ffmpeg is there', async () => {
+    const mediaRoot = await tempDir('keepsake-media-');
+    const stateDir = await tempDir('keepsake-state-');
+    await makeVideo(path.join(mediaRoot, 'Holiday', 'beach.mp4'), { colour: 'red' });
+    const env = { KEEPSAKE_MEDIA_ROOT: mediaRoot, KEEPSAKE_STATE_DIR: stateDir, KEEPSAKE_LOG_LEVEL: 'info' };
+    // A PATH with neither ffmpeg nor ffprobe in it: a machine without Debian's ffmpeg.
+    const without = await serveProcess({ ...env, PATH: await tempDir('keepsake-empty-path-') });
+    let item: ApiItem | undefined;
+    try {
+      const client = new Client(without.url);
+      await client.login(without.firstPassword!);
+      await waitUntil(async () => (item = (await albumItems(client, 'Holiday'))[0]) !== undefined, 20_000, 'the video to be listed');
+      assert.deepEqual([item!.width, item!.durationSeconds, item!.urls['thumb']], [0, null, undefined], 'listed as before: no size, no length, no poster');
+      assert.ok(item!.urls['video'] !== undefined, 'and still playable');
+      const lines = without.output().split('\n').filter((line) => /ffmpeg and ffprobe are not installed/.test(line));
+      assert.equal(lines.length, 1, without.output());
+    } finally {
+      await without.stop();
+    }
+    const withTools = await serveProcess(env);
+    try {
+      const client = new Client(withTools.url);
+      await client.login(without.firstPassword!);
+      await waitUntil(async () => ((await albumItems(client, 'Holiday'))[0]?.width ?? 0) > 0, 20_000, 'the video to be probed after ffmpeg appeared');
+      const probed = (await albumItems(client, 'Holiday'))[0]!;
+      assert.deepEqual([probed.width, probed.height], [320, 240]);
+      assert.ok(probed.urls['thumb'] !== undefined, 'now with a poster');
+      assert.equal(withTools.output().includes('ffmpeg and ffprobe are not installed'), false);
+    } finally {
+      await withTools.stop();
+    }
   });
 });
 
