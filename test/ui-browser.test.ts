@@ -6,6 +6,7 @@ import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { tempDir } from './helpers/fixtures.js';
 import { browserUnavailable, launchChromium, makeDemoMediaRoot, recordWebm, screenshot, seriousAxeViolations } from './helpers/browser.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { makeVideo, VIDEO_TOOLS_MISSING } from './helpers/videos.js';
 
 const PASSWORD = 'lake house summer';
 const PHONE = { width: 390, height: 844 };
@@ -79,6 +80,12 @@ if (unavailable !== undefined) {
       const clip = path.join(mediaRoot, 'Around the House', 'garden swing.webm');
       await writeFile(clip, await recordWebm(browser));
       await utimes(clip, new Date('2022-11-07T15:00:00Z'), new Date('2022-11-07T15:00:00Z'));
+      // chelsea.jpg becomes a Live Photo: its motion is a short clip of the same name.
+      if (VIDEO_TOOLS_MISSING === undefined) {
+        const motion = path.join(mediaRoot, 'Around the House', 'chelsea.MOV');
+        await makeVideo(motion, { seconds: 2, colour: '0xc08040' });
+        await utimes(motion, new Date('2022-11-05T10:00:00Z'), new Date('2022-11-05T10:00:00Z'));
+      }
       server = await startTestServer({ mediaRoot, keys: [{ label: 'lake', password: PASSWORD }] });
       desktop = await browser.newContext({ viewport: DESKTOP, baseURL: server.url });
       page = await desktop.newPage();
@@ -191,7 +198,7 @@ if (unavailable !== undefined) {
     it('plays videos inline in the viewer, with native controls', async () => {
       await page.goto(`/albums/${encodeURIComponent('Around the House')}`);
       const tile = page.locator('.tile.is-video .tile-link');
-      assert.equal(await tile.getAttribute('aria-label'), 'garden swing (video)');
+      assert.match((await tile.textContent())?.replace(/\s+/g, ' ').trim() ?? '', /^garden swing \(video\)(, \d+:\d\d)?$/, 'the link is named by its text');
       // Once the grid has read the clip's metadata, its tile takes the clip's shape (320×180).
       await page.waitForFunction(() => (document.querySelector('.is-video .tile-link') as HTMLElement | null)?.dataset['width'] === '320');
       const box = (await page.locator('.tile.is-video').boundingBox())!;
@@ -203,6 +210,40 @@ if (unavailable !== undefined) {
       await page.waitForFunction(() => (document.querySelector('.pswp__video video') as HTMLVideoElement | null)!.readyState >= 1);
       assert.match(await video.evaluate((element) => (element as HTMLVideoElement).currentSrc), new RegExp(`^${server.url.replace(/\/$/, '')}/${token}/`));
       await expectAccessible(page, 'video slide');
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('.pswp', { state: 'detached' });
+      await page.goto(`/albums/${encodeURIComponent(ALBUM)}`);
+    });
+
+    it('shows a video\'s poster in the grid and the viewer, and plays a Live Photo\'s motion on hover', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, async () => {
+      await page.goto(`/albums/${encodeURIComponent('Around the House')}`);
+      assert.equal(await page.locator('.tile-link[data-name="chelsea.MOV"]').count(), 0, 'the motion clip is no tile of its own');
+      const poster = page.locator('.tile.is-video img');
+      await poster.waitFor();
+      await page.waitForFunction(() => (document.querySelector('.tile.is-video img') as HTMLImageElement | null)?.naturalWidth! > 0);
+      assert.match((await poster.getAttribute('src')) ?? '', new RegExp(`^/${token}/(thumb|small|medium|large)/`), 'the grid shows the poster derivative');
+      const live = page.locator('.tile-link[data-name="chelsea.jpg"]');
+      assert.equal(await live.locator('.tile-live').count(), 1, 'the grid marks the Live Photo');
+      await live.click();
+      await page.waitForSelector('.pswp--open .pswp__img:not(.pswp__img--placeholder)');
+      const button = page.locator('.pswp__button--live-button');
+      assert.equal(await button.isVisible(), true, 'the viewer offers the motion');
+      await expectAccessible(page, 'Live Photo slide');
+      await button.hover();
+      const motion = page.locator('.pswp__motion');
+      await motion.waitFor();
+      await page.waitForFunction(() => (document.querySelector('.pswp__motion') as HTMLVideoElement | null)!.currentTime > 0.2, undefined, { timeout: 10_000 });
+      assert.match(await motion.evaluate((element) => (element as HTMLVideoElement).currentSrc), new RegExp(`/${token}/video/`), 'the motion plays through the session token');
+      await page.mouse.move(5, 5);
+      await motion.waitFor({ state: 'detached' });
+      await page.keyboard.press('ArrowRight');
+      await page.waitForFunction(() => document.querySelector('.pswp__button--live-button')?.hasAttribute('hidden'), undefined, { timeout: 5_000 });
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('.pswp', { state: 'detached' });
+      await page.locator('.tile.is-video .tile-link').click();
+      const video = page.locator('.pswp--open .pswp__video video');
+      await video.waitFor();
+      assert.match((await video.getAttribute('poster')) ?? '', new RegExp(`^/${token}/`), 'the viewer shows the poster while the video loads');
       await page.keyboard.press('Escape');
       await page.waitForSelector('.pswp', { state: 'detached' });
       await page.goto(`/albums/${encodeURIComponent(ALBUM)}`);

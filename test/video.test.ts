@@ -5,8 +5,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { videoFactsFrom } from '../src/ffmpeg.js';
+import { pairMotion } from '../src/library/live-photos.js';
+import type { MediaItem } from '../src/library/index.js';
 import { Client } from './helpers/client.js';
-import { tempDir, waitUntil } from './helpers/fixtures.js';
+import { makeJpeg, tempDir, waitUntil } from './helpers/fixtures.js';
 import { serveProcess } from './helpers/robustness-process.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { makeVideo, VIDEO_TOOLS_MISSING } from './helpers/videos.js';
@@ -56,6 +58,11 @@ describe('videos', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, ()
     await makeVideo(path.join(album, 'IMG_0042.MOV'), { width: 240, height: 320, seconds: 2, colour: '0x1030d0', codec: 'hevc', location: LOCATION, createdAt: '2022-07-02T08:30:00Z' });
     await makeVideo(path.join(album, HOSTILE_NAME), { colour: 'red' });
     await writeFile(path.join(album, 'broken.mp4'), Buffer.alloc(4096, 0x41));
+    // A Live Photo (a photo and its few seconds as a .mov of the same name), and a photo beside a long video of the same name.
+    await makeJpeg(path.join(album, 'IMG_0100.JPG'), { width: 64, height: 48, colour: '#30a050' });
+    await makeVideo(path.join(album, 'IMG_0100.mov'), { seconds: 2, colour: '0x30a050' });
+    await makeJpeg(path.join(album, 'trip.jpg'));
+    await makeVideo(path.join(album, 'trip.mp4'), { seconds: 12 });
     server = await startTestServer({
       mediaRoot,
       keys: [
@@ -122,6 +129,20 @@ describe('videos', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, ()
     assert.equal(existsSync('pwned'), false, 'no command ran');
   });
 
+  it('shows a Live Photo as one item that carries its motion, playable by every key', async () => {
+    const items = await albumItems(viewer, 'Holiday');
+    const live = items.find((item) => item.name === 'IMG_0100.JPG');
+    assert.ok(live?.urls['motion'], 'the photo carries its motion');
+    assert.match(live.urls['motion'], /\/video\/Holiday\/IMG_0100\.mov$/);
+    assert.equal(items.some((item) => item.name === 'IMG_0100.mov'), false, 'the motion clip is not an item of its own');
+    const motion = await viewer.get(live.urls['motion'], { range: 'bytes=0-99' });
+    assert.equal(motion.status, 206, 'a key without originals plays it');
+    assert.ok(items.some((item) => item.name === 'trip.mp4'), 'a long video beside a photo of its name stays a video');
+    assert.equal(items.find((item) => item.name === 'trip.jpg')?.urls['motion'], undefined);
+    const albums = ((await (await viewer.get('/api/albums')).json()) as { albums: Array<{ path: string; photoCount: number }> }).albums;
+    assert.equal(albums.find((entry) => entry.path === 'Holiday')?.photoCount, items.length, 'the album counts a Live Photo once');
+  });
+
   it('lists a file that is no video with a placeholder, no poster and one log line', async () => {
     const broken = (await albumItems(family, 'Holiday')).find((entry) => entry.name === 'broken.mp4');
     assert.ok(broken, 'still listed: it may play somewhere');
@@ -133,6 +154,21 @@ describe('videos', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, ()
     const page = await (await family.get('/albums/Holiday')).text();
     assert.match(page, /broken\.mp4#t=0\.1/, 'the grid shows the video itself as its placeholder');
     assert.match(page, /data-poster="[^"]+beach\.mp4\.[0-9a-f]{12}\.webp"/, 'a probed video has a poster in the grid');
+  });
+});
+
+describe('Live Photos', () => {
+  const photo = (name: string): MediaItem => ({ name, albumPath: 'A', type: 'image', size: 1, mtimeMs: 1, width: 4, height: 3, takenAt: 1 });
+  const video = (name: string, durationMs: number | undefined): MediaItem => ({ name, albumPath: 'A', type: 'video', size: 1, mtimeMs: 1, width: 4, height: 3, takenAt: 1, ...(durationMs === undefined ? {} : { durationMs }) });
+
+  it('pairs a photo with a short video of the same base name, whatever the case of either', () => {
+    const paired = pairMotion([photo('IMG_1.HEIC'), video('img_1.MOV', 2_500), photo('other.jpg')]);
+    assert.deepEqual(paired.map((item) => [item.name, item.motion?.name]), [['IMG_1.HEIC', 'img_1.MOV'], ['other.jpg', undefined]]);
+  });
+
+  it('leaves a long video, an unprobed or unreadable one, and a video with no photo as videos of their own', () => {
+    const items = [photo('a.jpg'), video('a.mp4', 12_000), photo('b.jpg'), video('b.mov', undefined), photo('c.jpg'), video('c.mov', 0), video('d.mov', 2_000)];
+    assert.deepEqual(pairMotion(items).map((item) => [item.name, item.motion?.name]), items.map((item) => [item.name, undefined]));
   });
 });
 

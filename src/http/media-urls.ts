@@ -1,5 +1,5 @@
 import type { AlbumSummary, MediaItem } from '../library/index.js';
-import { hasDerivatives, mayFetch, mediaUrl, ORIGINAL, variantRules } from '../media-contract.js';
+import { hasDerivatives, mayFetch, mediaUrl, ORIGINAL, variantRules, VIDEO } from '../media-contract.js';
 import type { Visitor } from './session.js';
 
 /** How derivative URLs are named; provided by the derivatives module once it is wired. */
@@ -46,6 +46,12 @@ export function presentAlbum(visitor: Visitor, album: AlbumSummary, naming: Deri
   };
 }
 
+/** A Live Photo's motion: its video's `video` URL, under the name `motion`. */
+function motionUrl(visitor: Visitor, item: MediaItem, naming: DerivativeNaming | undefined): Record<string, string> {
+  const video = item.motion === undefined ? undefined : itemUrls(visitor, item.motion, naming)[VIDEO];
+  return video === undefined ? {} : { motion: video };
+}
+
 export function presentItem(visitor: Visitor, item: MediaItem, naming: DerivativeNaming | undefined) {
   return {
     name: item.name,
@@ -54,6 +60,6 @@ export function presentItem(visitor: Visitor, item: MediaItem, naming: Derivativ
     height: item.height,
     takenAt: new Date(item.takenAt).toISOString(),
     ...(item.type === 'video' ? { durationSeconds: item.durationMs ? item.durationMs / 1000 : null } : {}),
-    urls: itemUrls(visitor, item, naming),
+    urls: { ...itemUrls(visitor, item, naming), ...motionUrl(visitor, item, naming) },
   };
 }

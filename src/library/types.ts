@@ -16,6 +16,8 @@ export interface MediaItem {
   readonly takenAt: number;
   /** A video's length in ms (0 when ffprobe could not read it); undefined for photos and unprobed videos. */
   readonly durationMs?: number;
+  /** In an album's listing, a Live Photo's short video (live-photos.ts); never stored. */
+  readonly motion?: MediaItem;
 }
 
 export interface AlbumSummary {

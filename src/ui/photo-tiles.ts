@@ -92,8 +92,9 @@ function imageTile(item: ItemView, alt: string, caption: string): SafeHtml {
     return html`<li class="tile is-missing"><span class="tile-missing" role="img" aria-label="${alt} (not available)"></span></li>`;
   }
   const srcset = srcsetOf(candidates);
-  return html`<li class="tile"><a class="tile-link" href="${viewerSrc}" data-name="${item.name}" data-width="${width}" data-height="${height}" data-caption="${caption}"${item.urls['original'] === undefined ? '' : html` data-original="${item.urls['original']}"`}>
-<img src="${gridSrc}"${srcset === undefined ? '' : html` srcset="${srcset}" sizes="${gridSizes(item)}"`} alt="${alt}" width="${item.width}" height="${item.height}" loading="lazy" decoding="async" draggable="false"></a></li>`;
+  const motion = item.urls['motion'];
+  return html`<li class="tile"><a class="tile-link" href="${viewerSrc}" data-name="${item.name}" data-width="${width}" data-height="${height}" data-caption="${caption}"${item.urls['original'] === undefined ? '' : html` data-original="${item.urls['original']}"`}${motion === undefined ? '' : html` data-motion="${motion}"`}>
+<img src="${gridSrc}"${srcset === undefined ? '' : html` srcset="${srcset}" sizes="${gridSizes(item)}"`} alt="${alt}" width="${item.width}" height="${item.height}" loading="lazy" decoding="async" draggable="false">${motion === undefined ? '' : html`<span class="tile-live" aria-hidden="true">LIVE</span>`}</a></li>`;
 }
 
 /** "1:05", "1:02:03": a video's length as a badge shows it. */
@@ -113,19 +114,19 @@ function videoTile(item: ItemView, alt: string, caption: string): SafeHtml {
   const dataSize = hasSize(item) ? html` data-width="${item.width}" data-height="${item.height}"` : '';
   const original = item.urls['original'] === undefined ? '' : html` data-original="${item.urls['original']}"`;
   const length = typeof item.durationSeconds === 'number' ? durationText(item.durationSeconds) : undefined;
-  const badge = html`<span class="play-badge" aria-hidden="true"></span>${length === undefined ? '' : html`<span class="video-length" aria-hidden="true">${length}</span>`}`;
-  const label = length === undefined ? `${alt} (video)` : `${alt} (video, ${length})`;
+  // The link's name is its text (visible length included), so what is read matches what is shown.
+  const badge = html`<span class="visually-hidden">${alt} (video)${length === undefined ? '' : ', '}</span><span class="play-badge" aria-hidden="true"></span>${length === undefined ? '' : html`<span class="video-length">${length}</span>`}`;
   // The poster: derivatives of a frame a tenth of the way in (when ffmpeg made them).
   const candidates = imageCandidates(item);
   const poster = candidates.at(-1);
   if (poster !== undefined) {
     const gridSrc = candidates.find((candidate) => candidate.width >= 320)?.url ?? poster.url;
     const srcset = srcsetOf(candidates);
-    return html`<li class="tile is-video"><a class="tile-link" href="${video}" data-type="video" data-name="${item.name}"${dataSize} data-poster="${poster.url}" data-caption="${caption}"${original} aria-label="${label}">
+    return html`<li class="tile is-video"><a class="tile-link" href="${video}" data-type="video" data-name="${item.name}"${dataSize} data-poster="${poster.url}" data-caption="${caption}"${original}>
 <img src="${gridSrc}"${srcset === undefined ? '' : html` srcset="${srcset}" sizes="${gridSizes(item)}"`} alt="" width="${item.width}" height="${item.height}" loading="lazy" decoding="async" draggable="false">${badge}</a></li>`;
   }
   // No poster: `#t=0.1` makes browsers paint an early frame; the browser learns an unprobed video's size from its metadata.
-  return html`<li class="tile is-video"><a class="tile-link" href="${video}" data-type="video" data-name="${item.name}"${dataSize} data-caption="${caption}"${original} aria-label="${label}">
+  return html`<li class="tile is-video"><a class="tile-link" href="${video}" data-type="video" data-name="${item.name}"${dataSize} data-caption="${caption}"${original}>
 <video src="${video}#t=0.1"${size} preload="metadata" muted playsinline disablepictureinpicture tabindex="-1" aria-hidden="true"></video>${badge}</a></li>`;
 }
 

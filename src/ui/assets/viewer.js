@@ -15,7 +15,7 @@ const DOWNLOAD_ICON = '<path d="M20.5 14.3 17.1 18V10h-2.2v7.9l-3.4-3.6L10 16l6 
 /**
  * @typedef {{ type: 'image' | 'video', src: string, srcset?: string, width: number, height: number,
  *   alt: string, element: HTMLElement, thumbCropped: true, name: string, caption: string, original?: string,
- *   poster?: string }} Slide
+ *   poster?: string, motion?: string }} Slide
  */
 
 /**
@@ -57,20 +57,22 @@ function slideOf(link) {
   const srcset = isVideo ? undefined : (image?.getAttribute('srcset') ?? undefined);
   const original = link.dataset['original'];
   const poster = link.dataset['poster'];
+  const motion = link.dataset['motion'];
   return {
     type: isVideo ? 'video' : 'image',
     src: link.getAttribute('href') ?? '',
     ...(srcset ? { srcset } : {}),
     width: Number(link.dataset['width']) || (isVideo ? 1280 : 1600),
     height: Number(link.dataset['height']) || (isVideo ? 720 : 1200),
-    // A video tile's poster image is decorative: the link's label names the video.
-    alt: (isVideo ? link.getAttribute('aria-label') : image?.alt) ?? '',
+    // A video tile's poster image is decorative: the link's text names the video.
+    alt: (isVideo ? link.textContent?.replace(/\s+/g, ' ').trim() : image?.alt) ?? '',
     element: link,
     thumbCropped: true,
     name: link.dataset['name'] ?? '',
     caption: link.dataset['caption'] ?? '',
     ...(original ? { original } : {}),
     ...(poster ? { poster } : {}),
+    ...(motion ? { motion } : {}),
   };
 }
 
@@ -162,6 +164,14 @@ function addControls(/** @type {any} */ lightbox) {
       },
     });
     pswp.ui.registerElement({
+      name: 'live-button',
+      order: 7,
+      isButton: true,
+      title: 'Play the Live Photo (hold, or hover)',
+      html: 'LIVE',
+      onInit: (/** @type {HTMLButtonElement} */ element) => playMotion(pswp, element),
+    });
+    pswp.ui.registerElement({
       name: 'caption',
       order: 9,
       isButton: false,
@@ -176,6 +186,58 @@ function addControls(/** @type {any} */ lightbox) {
       },
     });
   });
+}
+
+/**
+ * A Live Photo's motion plays over its photo while the LIVE button is held or hovered (or after
+ * a press of Enter or Space, until it ends), muted and inline, then the photo shows again.
+ * @param {any} pswp @param {HTMLButtonElement} button
+ */
+function playMotion(pswp, button) {
+  /** @type {HTMLVideoElement | undefined} */
+  let playing;
+  const stop = () => {
+    playing?.pause();
+    playing?.remove();
+    playing = undefined;
+    button.setAttribute('aria-pressed', 'false');
+  };
+  const start = () => {
+    const slide = pswp.currSlide;
+    const motion = slide?.data.motion;
+    const image = slide?.container?.querySelector('img.pswp__img');
+    if (!motion || !image || playing) return;
+    const video = document.createElement('video');
+    video.className = 'pswp__motion';
+    video.src = motion;
+    video.muted = true;
+    video.playsInline = true;
+    video.style.width = image.style.width;
+    video.style.height = image.style.height;
+    video.addEventListener('ended', stop);
+    slide.container.append(video);
+    playing = video;
+    button.setAttribute('aria-pressed', 'true');
+    void video.play().catch(stop);
+  };
+  const update = () => {
+    stop();
+    button.hidden = !pswp.currSlide?.data.motion;
+  };
+  button.setAttribute('aria-pressed', 'false');
+  button.addEventListener('pointerenter', start);
+  button.addEventListener('pointerdown', start);
+  button.addEventListener('pointerleave', stop);
+  button.addEventListener('pointerup', (event) => {
+    if (event.pointerType !== 'mouse') stop();
+  });
+  button.addEventListener('click', (event) => {
+    // Pointer presses are handled above; a click from the keyboard starts it until it ends.
+    if (event.detail === 0) start();
+  });
+  pswp.on('change', update);
+  pswp.on('close', stop);
+  update();
 }
 
 function nameInAddress() {
