@@ -22,6 +22,7 @@ export const STEPS: readonly Step[] = [
   { script: 'derivatives.ts', results: 'derivatives', args: [], quickArgs: ['--rounds', '1'], timeoutMinutes: 30 },
   { script: 'formats.ts', results: 'formats', args: [], quickArgs: ['--photos', '1'], timeoutMinutes: 10 },
   { script: 'heic.ts', results: 'heic', args: [], quickArgs: ['--photos', '1', '--rounds', '1'], timeoutMinutes: 10 },
+  { script: 'video.ts', results: 'video', args: [], quickArgs: ['--rounds', '1'], timeoutMinutes: 10 },
   { script: 'serve.ts', results: 'serve', args: [], quickArgs: ['--duration', '2', '--rounds', '1'], timeoutMinutes: 10 },
   { script: 'nginx-ablation.ts', results: 'nginx-ablation', args: [], quickArgs: ['--duration', '1', '--rounds', '1'], timeoutMinutes: 10 },
   { script: 'sessions.ts', results: 'sessions', args: [], quickArgs: ['--sessions', '10000', '--logins', '10'], timeoutMinutes: 10 },

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError } from '../src/config.js';
+import { REFUSED_LOGIN_PAUSE_MS } from '../src/http/routes/auth.js';
 import { loadSettings } from '../src/settings.js';
 import { noisyJpeg } from './fixtures/derivatives-images.js';
 import { BROWSER_HEADERS, Client } from './helpers/client.js';
@@ -222,6 +223,25 @@ describe('logins cannot starve photos', () => {
     assert.deepEqual(second, [401, 303], `${busy[1]}, refused as busy in the flood`);
     // The control: an address whose wrong password was checked in the flood does carry it.
     assert.deepEqual(control, [401, 429], `${checked}, whose wrong password was checked in the flood`);
+  });
+
+  it('answers a login it refuses unchecked after a pause, so one connection sends about one a second', async () => {
+    // freeFailures 1: the 2nd failure opens the wait, and the 3rd attempt is refused at once by the throttle.
+    const address = '198.51.100.77';
+    assert.equal((await loginVia(server, address)).status, 401);
+    assert.equal((await loginVia(server, address)).status, 401);
+    const started = performance.now();
+    const refused = await loginVia(server, address, PASSWORD);
+    const tookMs = performance.now() - started;
+    assert.equal(refused.status, 429);
+    // The wait here is 60 s (firstDelaySeconds), so the whole pause applies.
+    assert.ok(tookMs >= REFUSED_LOGIN_PAUSE_MS.min - 5, `answered after ${tookMs.toFixed(0)} ms, not before the pause of at least ${REFUSED_LOGIN_PAUSE_MS.min} ms`);
+    // Many at once are paused side by side, not one after another: the pause costs a timer, not a turn.
+    const burstStarted = performance.now();
+    const burst = await Promise.all(Array.from({ length: 20 }, () => loginVia(server, address)));
+    const burstMs = performance.now() - burstStarted;
+    assert.ok(burst.every((answer) => answer.status === 429), `all refused: ${burst.map((answer) => answer.status).join(' ')}`);
+    assert.ok(burstMs < 4 * REFUSED_LOGIN_PAUSE_MS.max, `20 refusals at once took ${burstMs.toFixed(0)} ms`);
   });
 
   it('counts IPv6 login failures per /56: other /64s of the same /56 share one throttle, another /56 does not', async () => {

@@ -39,10 +39,11 @@ const MIN_PASSWORD_LENGTH = 8;
 
 /**
  * Hashing leaves the event loop its core and photos most of another: on a 2-core box one scrypt
- * at a time, two at most, each hashing at most half the time under a flood.
+ * at a time, two at most, each hashing at most a quarter of the time under a flood (about 3
+ * logins a second on a small box: a family logging in at once waits a moment, never minutes).
  */
 function defaultHashing(): HashGateOptions {
-  return { concurrency: Math.max(1, Math.min(2, availableParallelism() - 1)), queue: 16, share: 0.5 };
+  return { concurrency: Math.max(1, Math.min(2, availableParallelism() - 1)), queue: 16, share: 0.25 };
 }
 
 export type Keyring = ReturnType<typeof createKeyring>;

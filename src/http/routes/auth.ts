@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Context } from 'koa';
 import type { Access, LoginResult } from '../../access/index.js';
 import { LoginBusyError } from '../../auth/index.js';
@@ -54,6 +55,23 @@ function waitText(seconds: number): string {
   return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
+/**
+ * A login refused without a check (throttled: 429; too busy: 503) is answered after a pause of
+ * about a second. A person told to wait loses nothing; a guesser that waits for each answer on a
+ * connection, as brute-force tools do, gets one refusal a second per connection instead of
+ * thousands, which would otherwise take the event loop from the photos of everyone logged in.
+ * Each pause is drawn at random, so the refusals of many connections do not all come due in
+ * the same instant (a burst of hundreds of answers would stall the photos as the flood did).
+ * A pause never takes more than half of the wait it announces, so the wait still means what
+ * it says when the answer arrives.
+ */
+export const REFUSED_LOGIN_PAUSE_MS = { min: 750, max: 1250 } as const;
+
+function refusalPause(retryAfterSeconds: number): Promise<void> {
+  const drawn = REFUSED_LOGIN_PAUSE_MS.min + Math.random() * (REFUSED_LOGIN_PAUSE_MS.max - REFUSED_LOGIN_PAUSE_MS.min);
+  return delay(Math.min(drawn, (retryAfterSeconds * 1000) / 2));
+}
+
 const MESSAGES: Record<Exclude<LoginResult['outcome'], 'accepted'>, string> = {
   rejected: 'That password is not right. Check it and try again.',
   expired: 'That password has expired. Ask whoever shared it for a new one.',
@@ -71,6 +89,7 @@ export function authRoutes(deps: AuthDeps) {
     // Checked before the password: a throttled address waits even with the right one.
     const gate = await deps.loginThrottle.check(ctx.ip);
     if (!gate.allowed) {
+      await refusalPause(gate.retryAfterSeconds);
       deps.refuse(ctx, gate.refusal);
       answerWithLoginPage(deps.ui, ctx, 429, `Too many tries. Wait ${waitText(gate.retryAfterSeconds)} and try again.`, form.next);
       ctx.set('Retry-After', String(gate.retryAfterSeconds));
@@ -83,6 +102,7 @@ export function authRoutes(deps: AuthDeps) {
       if (!(error instanceof LoginBusyError)) throw error;
       // Not a guess that was checked: it does not count against the address.
       await deps.loginThrottle.cancel(ctx.ip);
+      await refusalPause(error.retryAfterSeconds);
       answerWithLoginPage(deps.ui, ctx, 503, 'Many people are logging in at once. Wait a moment and try again.', form.next);
       ctx.set('Retry-After', String(error.retryAfterSeconds));
       return;
