@@ -7,7 +7,8 @@ import { heicDecoder } from './heic.js';
  * libvips `.v` file would be decoded (librsvg, poppler and friends: a large attack surface for a
  * photo gallery). Every loader is blocked process-wide, then the loaders of the listed formats
  * are let through again. keepsake itself hands sharp the bytes of a file it opened and checked
- * (src/paths.ts), never a path. Import sharp from here, never directly.
+ * (src/paths.ts), never a path. Import sharp from here, never directly; open a photo with
+ * openPhoto(), which also takes the HEIC photos this sharp cannot decode (heic.ts).
  */
 
 /** libvips's loaders (file, memory and stream alike) for JPEG, PNG, WebP, TIFF, GIF and HEIF (AVIF, HEIC). */

@@ -80,7 +80,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   const services = await openServices(settings, log, options);
   const { library, access, derivatives } = services;
   log.info({ mediaRoot: services.mediaRoot, stateDir: settings.stateDir }, 'starting');
-  log.info({ decoder: heicDecoder().name }, 'HEIC photos are decoded by the decoder named here');
+  log.info(`HEIC photos are decoded by ${heicDecoder().name}`);
   const missingVideoTools = videoTools().missing;
   if (missingVideoTools !== undefined) log.warn(missingVideoTools);
   const firstPassword = await access.ensureFirstKey();

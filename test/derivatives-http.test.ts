@@ -4,6 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { albumItems, type ApiItem } from './helpers/albums.js';
 import { Client } from './helpers/client.js';
 import { makeJpeg, tempDir } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -11,20 +12,7 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 const FAMILY = 'family password here';
 const VIEWER = 'viewer password here';
 
-interface ApiItem {
-  name: string;
-  type: string;
-  width: number;
-  height: number;
-  takenAt: string;
-  urls: Record<string, string>;
-}
 
-async function albumItems(client: Client, albumPath: string): Promise<ApiItem[]> {
-  const response = await client.get(`/api/albums/${albumPath.split('/').map(encodeURIComponent).join('/')}`);
-  if (response.status !== 200) return [];
-  return ((await response.json()) as { items: ApiItem[] }).items;
-}
 
 async function countFiles(directory: string): Promise<number> {
   try {

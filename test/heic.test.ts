@@ -9,7 +9,8 @@ import sharp from 'sharp';
 import { HeicDecodeError, heicDecoders } from '../src/decoders.js';
 import { Client } from './helpers/client.js';
 import { tempDir } from './helpers/fixtures.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { albumItems, familyAndViewer } from './helpers/albums.js';
+import type { TestServer } from './helpers/server.js';
 
 /*
  * iPhone photos: HEIC, made here with Debian's heif-enc (libheif-examples) from a JPEG that
@@ -70,19 +71,7 @@ function assertRedThenBlue(left: { r: number; b: number }, right: { r: number; b
   assert.ok(right.b > 150 && right.r < 90, `${what}: the right is blue (${JSON.stringify(right)})`);
 }
 
-interface ApiItem {
-  name: string;
-  type: string;
-  width: number;
-  height: number;
-  takenAt: string;
-  urls: Record<string, string>;
-}
 
-async function albumItems(client: Client, album: string): Promise<ApiItem[]> {
-  const response = await client.get(`/api/albums/${encodeURIComponent(album)}`);
-  return response.status === 200 ? ((await response.json()) as { items: ApiItem[] }).items : [];
-}
 
 const HOSTILE_NAME = '--help; $(touch pwned) `id` \'q\'.heic';
 
@@ -103,17 +92,7 @@ describe('HEIC photos', { skip: process.env['CI'] ? false : missing }, () => {
     await writeFile(path.join(mediaRoot, 'Phone', HOSTILE_NAME), heic);
     // The container and its header are whole; the HEVC picture stops halfway.
     await writeFile(path.join(mediaRoot, 'Phone', 'IMG_0002.heic'), heic.subarray(0, Math.floor(heic.length * 0.6)));
-    server = await startTestServer({
-      mediaRoot,
-      keys: [
-        { label: 'grandparents', password: PASSWORD },
-        { label: 'viewer', password: VIEWER, canDownloadOriginals: false },
-      ],
-    });
-    family = new Client(server.url);
-    viewer = new Client(server.url);
-    await family.login(PASSWORD);
-    await viewer.login(VIEWER);
+    ({ server, family, viewer } = await familyAndViewer(mediaRoot, { family: PASSWORD, viewer: VIEWER }));
   });
   after(() => server?.close());
 

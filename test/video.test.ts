@@ -10,7 +10,8 @@ import type { MediaItem } from '../src/library/index.js';
 import { Client } from './helpers/client.js';
 import { makeJpeg, tempDir, waitUntil } from './helpers/fixtures.js';
 import { serveProcess } from './helpers/robustness-process.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { albumItems, familyAndViewer, type ApiItem } from './helpers/albums.js';
+import type { TestServer } from './helpers/server.js';
 import { makeVideo, VIDEO_TOOLS_MISSING } from './helpers/videos.js';
 
 /*
@@ -25,20 +26,7 @@ const VIEWER = 'a viewer without originals';
 const LOCATION = '+48.8584+002.2945/';
 const HOSTILE_NAME = '-i x; $(touch pwned) `id`.mp4';
 
-interface ApiItem {
-  name: string;
-  type: string;
-  width: number;
-  height: number;
-  takenAt: string;
-  durationSeconds?: number | null;
-  urls: Record<string, string>;
-}
 
-async function albumItems(client: Client, album: string): Promise<ApiItem[]> {
-  const response = await client.get(`/api/albums/${encodeURIComponent(album)}`);
-  return response.status === 200 ? ((await response.json()) as { items: ApiItem[] }).items : [];
-}
 
 async function meanColour(bytes: Buffer): Promise<{ r: number; g: number; b: number }> {
   const { channels } = await sharp(bytes).stats();
@@ -63,17 +51,7 @@ describe('videos', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, ()
     await makeVideo(path.join(album, 'IMG_0100.mov'), { seconds: 2, colour: '0x30a050' });
     await makeJpeg(path.join(album, 'trip.jpg'));
     await makeVideo(path.join(album, 'trip.mp4'), { seconds: 12 });
-    server = await startTestServer({
-      mediaRoot,
-      keys: [
-        { label: 'relatives', password: PASSWORD },
-        { label: 'viewer', password: VIEWER, canDownloadOriginals: false },
-      ],
-    });
-    family = new Client(server.url);
-    viewer = new Client(server.url);
-    await family.login(PASSWORD);
-    await viewer.login(VIEWER);
+    ({ server, family, viewer } = await familyAndViewer(mediaRoot, { family: PASSWORD, viewer: VIEWER }));
   });
   after(() => server?.close());
 

@@ -26,6 +26,8 @@ export type LoginCheck =
   | {
       readonly allowed: false;
       readonly retryAfterSeconds: number;
+      /** The same wait exactly: what is left of it now. */
+      readonly retryAfterMs: number;
       readonly reason: string;
       /** The same, as a guard decision for explain() and the refusal log. */
       readonly refusal: Refusal;
@@ -61,7 +63,7 @@ export function loginDelaySeconds(failures: number, options: Pick<LoginOptions, 
 
 function refused(waitMs: number, reason: string): LoginCheck {
   const refusal = refuseForNow('login', reason, waitMs);
-  return { allowed: false, retryAfterSeconds: refusal.retryAfterSeconds ?? 1, reason, refusal };
+  return { allowed: false, retryAfterSeconds: refusal.retryAfterSeconds ?? 1, retryAfterMs: waitMs, reason, refusal };
 }
 
 export function createLoginThrottle(options: LoginOptions): LoginThrottle {

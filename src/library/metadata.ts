@@ -142,7 +142,6 @@ async function withTimeLimit<T>(work: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-
 function unreadable(error: unknown): UnreadableImageError {
   const message = error instanceof Error ? error.message : String(error);
   const reason: SkipReason = /pixel limit/i.test(message)

@@ -62,14 +62,14 @@ function waitText(seconds: number): string {
  * thousands, which would otherwise take the event loop from the photos of everyone logged in.
  * Each pause is drawn at random, so the refusals of many connections do not all come due in
  * the same instant (a burst of hundreds of answers would stall the photos as the flood did).
- * A pause never takes more than half of the wait it announces, so the wait still means what
- * it says when the answer arrives.
+ * A pause never takes more than half of what is left of the wait it announces, so the wait
+ * still means what it says when the answer arrives.
  */
 export const REFUSED_LOGIN_PAUSE_MS = { min: 750, max: 1250 } as const;
 
-function refusalPause(retryAfterSeconds: number): Promise<void> {
+function refusalPause(waitLeftMs: number): Promise<void> {
   const drawn = REFUSED_LOGIN_PAUSE_MS.min + Math.random() * (REFUSED_LOGIN_PAUSE_MS.max - REFUSED_LOGIN_PAUSE_MS.min);
-  return delay(Math.min(drawn, (retryAfterSeconds * 1000) / 2));
+  return delay(Math.min(drawn, waitLeftMs / 2));
 }
 
 const MESSAGES: Record<Exclude<LoginResult['outcome'], 'accepted'>, string> = {
@@ -89,7 +89,7 @@ export function authRoutes(deps: AuthDeps) {
     // Checked before the password: a throttled address waits even with the right one.
     const gate = await deps.loginThrottle.check(ctx.ip);
     if (!gate.allowed) {
-      await refusalPause(gate.retryAfterSeconds);
+      await refusalPause(gate.retryAfterMs);
       deps.refuse(ctx, gate.refusal);
       answerWithLoginPage(deps.ui, ctx, 429, `Too many tries. Wait ${waitText(gate.retryAfterSeconds)} and try again.`, form.next);
       ctx.set('Retry-After', String(gate.retryAfterSeconds));
@@ -102,7 +102,7 @@ export function authRoutes(deps: AuthDeps) {
       if (!(error instanceof LoginBusyError)) throw error;
       // Not a guess that was checked: it does not count against the address.
       await deps.loginThrottle.cancel(ctx.ip);
-      await refusalPause(error.retryAfterSeconds);
+      await refusalPause(error.retryAfterSeconds * 1000);
       answerWithLoginPage(deps.ui, ctx, 503, 'Many people are logging in at once. Wait a moment and try again.', form.next);
       ctx.set('Retry-After', String(error.retryAfterSeconds));
       return;
