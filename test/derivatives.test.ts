@@ -13,6 +13,7 @@ import {
   variants,
 } from '../src/derivatives/index.js';
 import type { DerivativesOptions, SourceImage } from '../src/derivatives/index.js';
+import { sourceErrorFrom } from '../src/derivatives/errors.js';
 import { createLogger } from '../src/log.js';
 import {
   CANARY,
@@ -368,3 +369,17 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+describe('reading a source: what a failure means', () => {
+  const failure = (code: string) => Object.assign(new Error(`${code}: failed`), { code });
+
+  it('a full disk while a decoder writes its scratch copy is NO_SPACE (try again), never an unreadable photo', () => {
+    assert.equal(sourceErrorFrom(failure('ENOSPC'), 'IMG_0001.HEIC').code, 'NO_SPACE');
+    assert.equal(sourceErrorFrom(failure('EDQUOT'), 'IMG_0001.HEIC').code, 'NO_SPACE');
+  });
+
+  it('a vanished original is SOURCE_MISSING, and what a decoder says about the bytes is UNREADABLE_SOURCE', () => {
+    assert.equal(sourceErrorFrom(failure('ENOENT'), 'gone.jpg').code, 'SOURCE_MISSING');
+    assert.equal(sourceErrorFrom(new Error('heif-convert failed: Invalid input'), 'broken.heic').code, 'UNREADABLE_SOURCE');
+  });
+});

@@ -68,6 +68,10 @@ export function sourceErrorFrom(error: unknown, what: string): DerivativeError {
   if (code === 'ENOENT' || code === 'ENOTDIR' || (error instanceof PathRejectedError && error.missing)) {
     return new DerivativeError('SOURCE_MISSING', `${what} is missing`, { cause: error });
   }
+  // A decoder's scratch file (a HEIC's private copy) found the disk full: the photo is fine.
+  if (code !== undefined && NO_SPACE_CODES.has(code)) {
+    return new DerivativeError('NO_SPACE', `no space left to read ${what} (${code})`, { cause: error });
+  }
   const message = error instanceof Error ? error.message : String(error);
   if (/^timeout\b/i.test(message)) {
     return new DerivativeError('TIMEOUT', `${what} took longer than the time limit`, { cause: error });
