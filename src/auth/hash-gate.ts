@@ -20,8 +20,8 @@ export interface HashGateOptions {
   readonly queue: number;
   /**
    * The share of a thread's time a slot may spend hashing (0 < share ≤ 1): after a hash that
-   * took d ms, its slot rests d × (1/share − 1) ms before the next. A login alone never waits;
-   * a flood of them takes at most this share of a core.
+   * took d ms, its slot rests d × (1/share − 1) ms before the next. A login that finds a slot
+   * free starts at once; a flood of them takes at most this share of a core.
    */
   readonly share?: number;
   readonly retryAfterSeconds?: number;
