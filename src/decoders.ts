@@ -32,7 +32,7 @@ export type { Sharp, SharpOptions, Metadata } from 'sharp';
 export { HeicDecodeError, heicDecoder, heicDecoders, useHeicDecoder, type HeicDecoder } from './heic.js';
 
 /** Whether this sharp decodes HEVC itself; the prebuilt binaries read AVIF through libheif but carry no HEVC decoder, for patent reasons. */
-export const SHARP_DECODES_HEIC = (sharp.format.heif.input.fileSuffix ?? []).includes('.heic');
+const SHARP_DECODES_HEIC = (sharp.format.heif.input.fileSuffix ?? []).includes('.heic');
 
 /** Whether sharp's metadata() describes a picture this sharp cannot decode: HEVC in HEIF (heic.ts decodes it). */
 export function needsHeicDecoder(metadata: { readonly format?: string; readonly compression?: string }): boolean {

@@ -166,6 +166,11 @@ export function hasDerivatives(item: { readonly type: MediaKind; readonly width:
   return item.type === 'image' || item.width > 0;
 }
 
+/** Whether this variant serves this catalogued item: one of its kinds, and for a derivative, an item derivatives are made of. */
+export function servesItem(rule: VariantRule, item: { readonly type: MediaKind; readonly width: number }): boolean {
+  return rule.kinds.includes(item.type) && (rule.source !== 'cache' || hasDerivatives(item));
+}
+
 /** Every variant a URL may name, given the configured derivative presets. */
 export function variantRules(derivativeVariants: readonly string[]): VariantRule[] {
   return [ORIGINAL_RULE, VIDEO_RULE, ...derivativeVariants.map(derivativeRule)];

@@ -89,11 +89,17 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   await access.syncViews();
 
   const scheduleViewSync = debounce(() => access.syncViews(), log, 200);
-  // Each on its own job: a thumbnail decodes at 1/8 scale and the grid of a dropped album needs
-  // only those, so every thumbnail comes before any `small` (1/4 scale, for the viewer).
+  // A photo's on their own jobs: a thumbnail decodes at 1/8 scale and the grid of a dropped album
+  // needs only those, so every thumbnail comes before any `small` (1/4 scale, for the viewer).
+  // A video's both come from one frame, which costs an ffmpeg run: one job takes it once.
   const pregenerate = (item: MediaItem): void => {
-    if (derivatives.variants.includes('thumb')) derivatives.pregenerate(services.sourceOf(item), ['thumb'], 'background');
-    if (derivatives.variants.includes('small')) derivatives.pregenerate(services.sourceOf(item), ['small'], 'later');
+    const early = ['thumb', 'small'].filter((variant) => derivatives.variants.includes(variant));
+    if (item.type === 'video') {
+      if (early.length > 0) derivatives.pregenerate(services.sourceOf(item), early, 'background');
+      return;
+    }
+    if (early.includes('thumb')) derivatives.pregenerate(services.sourceOf(item), ['thumb'], 'background');
+    if (early.includes('small')) derivatives.pregenerate(services.sourceOf(item), ['small'], 'later');
   };
   library.onChange((change) => {
     switch (change.kind) {

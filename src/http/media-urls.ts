@@ -1,5 +1,5 @@
 import type { AlbumSummary, MediaItem } from '../library/index.js';
-import { hasDerivatives, mayFetch, mediaUrl, ORIGINAL, variantRules, VIDEO } from '../media-contract.js';
+import { mayFetch, mediaUrl, ORIGINAL, servesItem, variantRules, VIDEO } from '../media-contract.js';
 import type { Visitor } from './session.js';
 
 /** How derivative URLs are named; provided by the derivatives module once it is wired. */
@@ -15,8 +15,7 @@ export interface DerivativeNaming {
 export function itemUrls(visitor: Visitor, item: MediaItem, naming: DerivativeNaming | undefined): Record<string, string> {
   const urls: Record<string, string> = {};
   for (const rule of variantRules(naming?.variants ?? [])) {
-    if (!mayFetch(rule, visitor.canDownloadOriginals) || !rule.kinds.includes(item.type)) continue;
-    if (rule.source === 'cache' && !hasDerivatives(item)) continue;
+    if (!mayFetch(rule, visitor.canDownloadOriginals) || !servesItem(rule, item)) continue;
     const name = rule.source === 'cache' ? naming!.leafFor(item, rule.name) : item.name;
     urls[rule.name] = mediaUrl(visitor.token, rule.name, item.albumPath, name);
   }

@@ -6,9 +6,9 @@ import type { CommitBuffer } from './commit-buffer.js';
 import { forEachWithLimit } from './concurrency.js';
 import { UnreadableImageError, type ImageReader } from './metadata.js';
 import { splitRelative } from './relative-path.js';
+import { isGoneError, type Candidate } from './rules.js';
 import type { MediaItem } from './types.js';
 import { readVideoFacts, VideoUnreadableError } from './video-facts.js';
-import { isGoneError, type Candidate } from './rules.js';
 
 /** Out of file descriptors is a moment's trouble, not a broken photo: wait and try again. */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY']);

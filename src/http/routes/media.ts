@@ -5,12 +5,12 @@ import type { Derivatives, SourceImage } from '../../derivatives/index.js';
 import type { AlbumLocation, Library, MediaItem } from '../../library/index.js';
 import {
   ACCEL_PREFIXES,
-  hasDerivatives,
   isMediaPath,
   LINK_COOKIE,
   mayFetch,
   parseMediaUrl,
   servesFile,
+  servesItem,
   variantRule,
   type MediaUrl,
   type VariantRule,
@@ -71,12 +71,12 @@ export function authorise(url: MediaUrl, visitor: Pick<Visitor, 'token' | 'canDo
   if (!servesFile(rule, url.name)) return no('not a kind of file this variant serves');
   if (rule.source === 'media-root') {
     const item = deps.library.item(url.albumPath, url.name);
-    if (item === undefined || !rule.kinds.includes(item.type)) return no('not in the catalogue');
+    if (item === undefined || !servesItem(rule, item)) return no('not in the catalogue');
     return { rule, album, item };
   }
   const leaf = deps.derivatives.parseLeaf(url.name);
   const item = leaf === undefined ? undefined : deps.library.item(url.albumPath, leaf.sourceName);
-  if (item === undefined || !rule.kinds.includes(item.type) || !hasDerivatives(item) || deps.derivatives.leafFor(item, rule.name) !== url.name) return no('not a current derivative');
+  if (item === undefined || !servesItem(rule, item) || deps.derivatives.leafFor(item, rule.name) !== url.name) return no('not a current derivative');
   return { rule, album, item };
 }
 
