@@ -1,5 +1,7 @@
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import { heicDecoder } from './heic.js';
+import { isRawPhoto } from './media-contract.js';
+import { rawPreview } from './raw-previews.js';
 
 /*
  * sharp with only the image decoders of the formats keepsake lists. libvips picks a decoder from
@@ -43,6 +45,15 @@ export function needsHeicDecoder(metadata: { readonly format?: string; readonly 
 export function isSelfOrienting(metadata: { readonly format?: string }): boolean {
   return metadata.format === 'heif';
 }
+
+/**
+ * The bytes sharp decodes for a photo file: the file's own, or for a camera RAW the JPEG preview
+ * embedded in it (raw-previews.ts; throws NoRawPreviewError when it has none).
+ */
+export function pictureBytes(bytes: Buffer, fileName: string): Buffer {
+  return isRawPhoto(fileName) ? rawPreview(bytes) : bytes;
+}
+export { NoRawPreviewError } from './raw-previews.js';
 
 export interface PhotoInput {
   readonly limitInputPixels: number;

@@ -1,6 +1,7 @@
-import type { FileHandle } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import { KeepsakeError } from './errors.js';
 import { mediaFormatOf } from './media-contract.js';
+import { copyPlanFrom, playableCopyArguments, playableCopyLimit, type CopyPlan } from './playable-copy.js';
 import { runTool, toolPath } from './system-tools.js';
 
 /*
@@ -34,11 +35,19 @@ const DEMUXERS: Readonly<Record<string, string>> = {
   'video/mp4': 'mov',
   'video/x-m4v': 'mov',
   'video/quicktime': 'mov',
+  'video/3gpp': 'mov',
   'video/webm': 'matroska',
+  'video/x-matroska': 'matroska',
+  'video/x-msvideo': 'avi',
+  'video/mp2t': 'mpegts',
+  'video/mpeg': 'mpeg',
 };
 
-const INPUT = 'file:/dev/stdin';
+/** The checked descriptor, handed to the program as its standard input. */
+export const INPUT = 'file:/dev/stdin';
 const PROBE_LIMITS = { timeoutMs: 20_000, memoryBytes: 512 * 1024 * 1024, maxOutputBytes: 1024 * 1024 };
+/** A transcode takes about as long as the video plays on one core of a small box; an hour of video is the most. */
+const COPY_LIMITS = { timeoutMs: 2 * 3600_000, memoryBytes: 2048 * 1024 * 1024, maxOutputBytes: 1024 * 1024, niceness: 10 };
 const FRAME_LIMITS = { timeoutMs: 30_000, memoryBytes: 1536 * 1024 * 1024, maxOutputBytes: 256 * 1024 * 1024 };
 /** QuickTime counts from 1904 and cameras with an unset clock write its zero: such dates mean nothing. */
 const EARLIEST_RECORDED_AT = Date.UTC(1971, 0, 1);
@@ -51,17 +60,22 @@ export interface VideoTools {
   probe(handle: FileHandle, fileName: string): Promise<VideoFacts>;
   /** One frame about a tenth of the way in, as PNG bytes (no metadata), for the derivative pipeline. */
   posterFrame(handle: FileHandle, fileName: string, durationMs: number): Promise<Buffer>;
+  /** Writes the web-playable copy (playable-copy.ts) to `output`, a file keepsake names; resolves with how it was made. */
+  copyPlayable(handle: FileHandle, fileName: string, output: string, sourceBytes: number, signal?: AbortSignal): Promise<CopyPlan>;
 }
 
-function inputArguments(fileName: string): string[] {
+/** How ffmpeg and ffprobe are told to read a checked descriptor of a file of this name's kind, and nothing else. */
+export function inputArguments(fileName: string): string[] {
   const mime = mediaFormatOf(fileName)?.mime;
   const demuxer = mime === undefined ? undefined : DEMUXERS[mime];
   if (demuxer === undefined) throw new VideoUnreadableError(`no video demuxer for files like ${JSON.stringify(fileName)}`);
   return ['-protocol_whitelist', 'file', '-f', demuxer];
 }
 
-interface ProbeStream {
+export interface ProbeStream {
   readonly codec_type?: string;
+  readonly codec_name?: string;
+  readonly pix_fmt?: string;
   readonly width?: number;
   readonly height?: number;
   readonly duration?: string;
@@ -70,7 +84,7 @@ interface ProbeStream {
   readonly side_data_list?: ReadonlyArray<{ readonly rotation?: number }>;
 }
 
-interface ProbeOutput {
+export interface ProbeOutput {
   readonly streams?: readonly ProbeStream[];
   readonly format?: { readonly duration?: string; readonly tags?: Readonly<Record<string, string>> };
 }
@@ -112,18 +126,26 @@ function tools(ffprobe: string, ffmpeg: string): VideoTools {
     args.push('-map', '0:v:0', '-frames:v', '1', '-an', '-sn', '-dn', '-map_metadata', '-1', '-c:v', 'png', '-compression_level', '1', '-f', 'image2pipe', 'pipe:1');
     return runTool(ffmpeg, args, { ...FRAME_LIMITS, stdinFd: handle.fd });
   }
+  async function probeOutput(handle: FileHandle, fileName: string): Promise<ProbeOutput> {
+    const args = ['-hide_banner', '-v', 'error', ...inputArguments(fileName), '-print_format', 'json', '-show_format', '-show_streams', INPUT];
+    const output = await runTool(ffprobe, args, { ...PROBE_LIMITS, stdinFd: handle.fd }).catch(unreadable('ffprobe could not read it'));
+    try {
+      return JSON.parse(output.toString('utf8')) as ProbeOutput;
+    } catch (error) {
+      throw new VideoUnreadableError('ffprobe said something that is not JSON', { cause: error });
+    }
+  }
   return {
     missing: undefined,
-    async probe(handle, fileName) {
-      const args = ['-hide_banner', '-v', 'error', ...inputArguments(fileName), '-print_format', 'json', '-show_format', '-show_streams', INPUT];
-      const output = await runTool(ffprobe, args, { ...PROBE_LIMITS, stdinFd: handle.fd }).catch(unreadable('ffprobe could not read it'));
-      let parsed: ProbeOutput;
-      try {
-        parsed = JSON.parse(output.toString('utf8')) as ProbeOutput;
-      } catch (error) {
-        throw new VideoUnreadableError('ffprobe said something that is not JSON', { cause: error });
-      }
-      return videoFactsFrom(parsed);
+    probe: async (handle, fileName) => videoFactsFrom(await probeOutput(handle, fileName)),
+    async copyPlayable(handle, fileName, output, sourceBytes, signal) {
+      const plan = copyPlanFrom(await probeOutput(handle, fileName));
+      const limit = playableCopyLimit(sourceBytes);
+      const args = playableCopyArguments([...inputArguments(fileName), '-i', INPUT], plan, output, limit);
+      await runTool(ffmpeg, args, { ...COPY_LIMITS, stdinFd: handle.fd, ...(signal === undefined ? {} : { signal }) }).catch(unreadable('ffmpeg could not make a playable copy'));
+      // ffmpeg stops quietly at -fs: a copy that reached it is cut short, not a copy.
+      if ((await stat(output)).size >= limit) throw new VideoUnreadableError(`its playable copy would be larger than ${limit} bytes`);
+      return plan;
     },
     async posterFrame(handle, fileName, durationMs) {
       const at = (durationMs / 1000) * POSTER_AT;
@@ -138,7 +160,7 @@ function tools(ffprobe: string, ffmpeg: string): VideoTools {
 
 function missingTools(line: string): VideoTools {
   const refuse = (): Promise<never> => Promise.reject(new VideoUnreadableError(line));
-  return { missing: line, probe: refuse, posterFrame: refuse };
+  return { missing: line, probe: refuse, posterFrame: refuse, copyPlayable: refuse };
 }
 
 let found: VideoTools | undefined;
@@ -151,7 +173,7 @@ export function videoTools(): VideoTools {
     found =
       ffprobe !== undefined && ffmpeg !== undefined
         ? tools(ffprobe, ffmpeg)
-        : missingTools('ffmpeg and ffprobe are not installed (Debian package ffmpeg): videos play as they are, with no poster and no length');
+        : missingTools('ffmpeg and ffprobe are not installed (Debian package ffmpeg): videos play as recorded (an iPhone\'s HEVC not in every browser), with no poster, no length and their metadata');
   }
   return found;
 }

@@ -31,6 +31,8 @@ export type MediaKind = 'image' | 'video';
 export interface MediaFormat {
   readonly kind: MediaKind;
   readonly mime: string;
+  /** A camera RAW file: shown through the JPEG preview the camera embedded in it (raw-previews.ts). */
+  readonly raw?: true;
 }
 
 /** Every extension keepsake catalogues and serves (lower case, with the dot); nothing else is ever served. */
@@ -45,10 +47,24 @@ export const MEDIA_FORMATS: Readonly<Record<string, MediaFormat>> = Object.freez
   '.tiff': { kind: 'image', mime: 'image/tiff' },
   '.heic': { kind: 'image', mime: 'image/heic' },
   '.heif': { kind: 'image', mime: 'image/heif' },
+  '.dng': { kind: 'image', mime: 'image/x-adobe-dng', raw: true },
+  '.cr2': { kind: 'image', mime: 'image/x-canon-cr2', raw: true },
+  '.cr3': { kind: 'image', mime: 'image/x-canon-cr3', raw: true },
+  '.nef': { kind: 'image', mime: 'image/x-nikon-nef', raw: true },
+  '.arw': { kind: 'image', mime: 'image/x-sony-arw', raw: true },
+  '.raf': { kind: 'image', mime: 'image/x-fuji-raf', raw: true },
+  '.orf': { kind: 'image', mime: 'image/x-olympus-orf', raw: true },
   '.mp4': { kind: 'video', mime: 'video/mp4' },
   '.m4v': { kind: 'video', mime: 'video/x-m4v' },
   '.webm': { kind: 'video', mime: 'video/webm' },
   '.mov': { kind: 'video', mime: 'video/quicktime' },
+  '.3gp': { kind: 'video', mime: 'video/3gpp' },
+  '.mkv': { kind: 'video', mime: 'video/x-matroska' },
+  '.avi': { kind: 'video', mime: 'video/x-msvideo' },
+  '.mts': { kind: 'video', mime: 'video/mp2t' },
+  '.m2ts': { kind: 'video', mime: 'video/mp2t' },
+  '.mpg': { kind: 'video', mime: 'video/mpeg' },
+  '.mpeg': { kind: 'video', mime: 'video/mpeg' },
 });
 
 function extensionOf(fileName: string): string {
@@ -70,6 +86,14 @@ export function mediaKindOf(fileName: string): MediaKind | undefined {
   return mediaFormatOf(fileName)?.kind;
 }
 
+/** Whether this is a camera RAW file, shown through its embedded preview. */
+export function isRawPhoto(fileName: string): boolean {
+  return mediaFormatOf(fileName)?.raw === true;
+}
+
+/** The extensions of camera RAW files, lower case, with the dot. */
+export const RAW_EXTENSIONS: readonly string[] = Object.freeze(Object.keys(MEDIA_FORMATS).filter((extension) => MEDIA_FORMATS[extension]!.raw === true));
+
 /** The extensions (without the dot) of one kind of file. */
 export function extensionsOf(kind: MediaKind): string[] {
   return Object.entries(MEDIA_FORMATS)
@@ -87,15 +111,26 @@ export const DERIVATIVE_FORMATS = Object.freeze({
 } as const);
 export type DerivativeFormat = keyof typeof DERIVATIVE_FORMATS;
 
+/** The web-playable copy of a video (the `playable` variant) is H.264/AAC in MP4. */
+export const PLAYABLE_FORMAT = Object.freeze({ extension: 'mp4', mime: 'video/mp4' } as const);
+
 /** Hex digits of the settings hash in a derivative's name: `<source name>.<hash>.<extension>`. */
 export const DERIVATIVE_HASH_LENGTH = 12;
 
+/** What a derivative variant writes: a picture (in the configured image format) or a web-playable video. */
+export type DerivativeOutput = 'image' | 'video';
+
+/** The extensions a derivative of this output may end with: an image in any format keepsake writes, a video in MP4. */
+export function derivativeExtensions(output: DerivativeOutput, format?: DerivativeFormat): string[] {
+  if (output === 'video') return [PLAYABLE_FORMAT.extension];
+  return format === undefined ? Object.values(DERIVATIVE_FORMATS).map((entry) => entry.extension) : [DERIVATIVE_FORMATS[format].extension];
+}
+
 /**
- * A derivative's last URL segment (and cache file name), as a regular expression source: of one
- * format, or of any; the extension in a named group when `extensionGroup` is given.
+ * A derivative's last URL segment (and cache file name), as a regular expression source, ending
+ * in one of `extensions`; the extension in a named group when `extensionGroup` is given.
  */
-export function derivativeLeafSource(format?: DerivativeFormat, extensionGroup?: string): string {
-  const extensions = format === undefined ? Object.values(DERIVATIVE_FORMATS).map((entry) => entry.extension) : [DERIVATIVE_FORMATS[format].extension];
+export function derivativeLeafSource(extensions: readonly string[], extensionGroup?: string): string {
   const group = extensionGroup === undefined ? '?:' : `?<${extensionGroup}>`;
   return `.+\\.[0-9a-f]{${DERIVATIVE_HASH_LENGTH}}\\.(${group}${extensions.join('|')})`;
 }
@@ -107,9 +142,15 @@ export const VARIANT_SOURCE = '[a-z][a-z0-9-]{0,31}';
 const VARIANT_NAME = new RegExp(`^${VARIANT_SOURCE}$`);
 
 export const ORIGINAL = 'original';
+/** A video as it was recorded, from the media root. */
 export const VIDEO = 'video';
-/** Names a preset may not take: they name the untouched files. */
-export const RESERVED_VARIANTS: readonly string[] = [ORIGINAL, VIDEO];
+/**
+ * A video as every browser plays it, with no metadata: H.264/AAC in MP4, made by ffmpeg (a copy
+ * of the streams when they already are, else a transcode). Present only where ffmpeg is.
+ */
+export const PLAYABLE = 'playable';
+/** Names a preset may not take: they name the untouched files and the video copies. */
+export const RESERVED_VARIANTS: readonly string[] = [ORIGINAL, VIDEO, PLAYABLE];
 
 export function isVariantName(name: string): boolean {
   return VARIANT_NAME.test(name);
@@ -125,6 +166,8 @@ export interface VariantRule {
   readonly source: VariantSource;
   /** The kinds of file it serves (for a derivative, the kinds it is made from). */
   readonly kinds: readonly MediaKind[];
+  /** For a derivative, what it is written as (undefined for the media root's files). */
+  readonly output: DerivativeOutput | undefined;
   /** Who may fetch it from keepsake. */
   readonly fetch: Audience;
   /**
@@ -146,21 +189,33 @@ export const CACHE_POLICY = Object.freeze({
 });
 
 const ORIGINAL_RULE: VariantRule = Object.freeze({
-  name: ORIGINAL, source: 'media-root', kinds: ['image', 'video'], fetch: 'originals', onDisk: 'originals', cacheControl: CACHE_POLICY.original, ranges: true,
-} as const);
-const VIDEO_RULE: VariantRule = Object.freeze({
-  name: VIDEO, source: 'media-root', kinds: ['video'], fetch: 'everyone', onDisk: 'originals', cacheControl: CACHE_POLICY.original, ranges: true,
+  name: ORIGINAL, source: 'media-root', kinds: ['image', 'video'], output: undefined, fetch: 'originals', onDisk: 'originals', cacheControl: CACHE_POLICY.original, ranges: true,
 } as const);
 
-/** A video's derivatives are made from its poster frame (see hasDerivatives). */
+/**
+ * A video as recorded holds what the camera wrote (QuickTime atoms carry GPS). Where a playable
+ * copy without metadata is made, the recorded file is an original like any other; only where it
+ * is not (no ffmpeg) is it what everyone plays, as before videos had copies.
+ */
+function videoRule(hasPlayableCopies: boolean): VariantRule {
+  const fetch: Audience = hasPlayableCopies ? 'originals' : 'everyone';
+  return Object.freeze({ name: VIDEO, source: 'media-root', kinds: ['video'], output: undefined, fetch, onDisk: 'originals', cacheControl: CACHE_POLICY.original, ranges: true } as const);
+}
+
+const PLAYABLE_RULE: VariantRule = Object.freeze({
+  name: PLAYABLE, source: 'cache', kinds: ['video'], output: 'video', fetch: 'everyone', onDisk: 'everyone', cacheControl: CACHE_POLICY.derivative, ranges: true,
+} as const);
+
+/** A picture derivative; a video's are made from its poster frame (see hasDerivatives). */
 function derivativeRule(name: string): VariantRule {
-  return Object.freeze({ name, source: 'cache', kinds: ['image', 'video'], fetch: 'everyone', onDisk: 'everyone', cacheControl: CACHE_POLICY.derivative, ranges: false } as const);
+  if (name === PLAYABLE) return PLAYABLE_RULE;
+  return Object.freeze({ name, source: 'cache', kinds: ['image', 'video'], output: 'image', fetch: 'everyone', onDisk: 'everyone', cacheControl: CACHE_POLICY.derivative, ranges: false } as const);
 }
 
 /**
  * Whether derivatives are made of this item: of every photo, and of a video whose picture ffprobe
- * could read (its width is known), from a frame about a tenth of the way in. An unprobed or
- * unreadable video has none and shows as a placeholder.
+ * could read (its width is known), from a frame about a tenth of the way in (and its playable
+ * copy). An unprobed or unreadable video has none and shows as a placeholder.
  */
 export function hasDerivatives(item: { readonly type: MediaKind; readonly width: number }): boolean {
   return item.type === 'image' || item.width > 0;
@@ -171,15 +226,23 @@ export function servesItem(rule: VariantRule, item: { readonly type: MediaKind; 
   return rule.kinds.includes(item.type) && (rule.source !== 'cache' || hasDerivatives(item));
 }
 
-/** Every variant a URL may name, given the configured derivative presets. */
+/**
+ * Every variant a URL may name, given the derivative variants keepsake makes: the configured
+ * presets, and `playable` where ffmpeg makes video copies.
+ */
 export function variantRules(derivativeVariants: readonly string[]): VariantRule[] {
-  return [ORIGINAL_RULE, VIDEO_RULE, ...derivativeVariants.map(derivativeRule)];
+  return [ORIGINAL_RULE, videoRule(derivativeVariants.includes(PLAYABLE)), ...derivativeVariants.map(derivativeRule)];
 }
 
 export function variantRule(name: string, derivativeVariants: readonly string[]): VariantRule | undefined {
   if (name === ORIGINAL) return ORIGINAL_RULE;
-  if (name === VIDEO) return VIDEO_RULE;
+  if (name === VIDEO) return videoRule(derivativeVariants.includes(PLAYABLE));
   return derivativeVariants.includes(name) ? derivativeRule(name) : undefined;
+}
+
+/** The URL a viewer plays a video from: its playable copy where one is made, else the video as recorded. */
+export function playUrlOf(urls: Readonly<Record<string, string>>): string | undefined {
+  return urls[PLAYABLE] ?? urls[VIDEO];
 }
 
 function reaches(audience: Audience, canDownloadOriginals: boolean): boolean {
@@ -196,11 +259,14 @@ export function viewVariants(canDownloadOriginals: boolean, derivativeVariants: 
   return variantRules(derivativeVariants).filter((rule) => reaches(rule.onDisk, canDownloadOriginals));
 }
 
-const DERIVATIVE_LEAF = new RegExp(`^${derivativeLeafSource()}$`);
+const DERIVATIVE_LEAVES: Readonly<Record<DerivativeOutput, RegExp>> = {
+  image: new RegExp(`^${derivativeLeafSource(derivativeExtensions('image'))}$`),
+  video: new RegExp(`^${derivativeLeafSource(derivativeExtensions('video'))}$`),
+};
 
-/** Whether this variant may serve this file name (by its kind; a derivative by its name's shape). */
+/** Whether this variant may serve this file name (by its kind; a derivative by its name's shape and what it writes). */
 export function servesFile(rule: VariantRule, fileName: string): boolean {
-  if (rule.source === 'cache') return DERIVATIVE_LEAF.test(fileName);
+  if (rule.source === 'cache') return DERIVATIVE_LEAVES[rule.output ?? 'image'].test(fileName);
   const kind = mediaKindOf(fileName);
   return kind !== undefined && rule.kinds.includes(kind);
 }

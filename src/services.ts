@@ -100,6 +100,7 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     presets: settings.presets,
     format: settings.imageFormat,
     concurrency: settings.derivativeConcurrency,
+    videoTools: videoTools(),
   });
   const library = createLibrary({
     db,
@@ -123,6 +124,7 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     size: item.size,
     mtimeMs: item.mtimeMs,
     read: () => (item.type === 'video' ? readPosterFrame(item) : library.readOriginal(item)),
+    ...(item.type === 'video' ? { openVideo: () => library.openOriginal(item) } : {}),
   });
 
   /**
@@ -146,7 +148,7 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
       throw error;
     }
   }
-  const views = createViews({ viewsDir: paths.views, mediaRoot, cacheDir, derivativeVariants: derivatives.variants, log: log.child({ module: 'views' }) });
+  const views = createViews({ viewsDir: paths.views, mediaRoot, cacheDir, derivativeVariants: derivatives.servedVariants, log: log.child({ module: 'views' }) });
   const sessionLinks = createSessionLinks({
     sessions: store.sessions,
     views,

@@ -33,13 +33,25 @@ export interface ToolRun {
   readonly memoryBytes: number;
   /** What it may write to standard output; beyond it the program is killed. */
   readonly maxOutputBytes: number;
+  /** Runs it at this niceness (through coreutils' `nice`), so long work yields the CPU to visitors. */
+  readonly niceness?: number;
+  /** Kills it when aborted (a shutdown must not wait for an hour-long transcode). */
+  readonly signal?: AbortSignal;
+}
+
+/** The command line that runs `command` under the run's limits: prlimit for memory, nice for priority. */
+function limitedCommand(command: string, args: readonly string[], run: ToolRun): { file: string; args: string[] } {
+  const nice = run.niceness === undefined ? undefined : toolPath('nice');
+  const prioritised = nice === undefined ? [command, ...args] : [nice, '-n', String(run.niceness), command, ...args];
+  const prlimit = toolPath('prlimit');
+  if (prlimit !== undefined) return { file: prlimit, args: [`--as=${Math.ceil(run.memoryBytes)}`, '--', ...prioritised] };
+  return { file: prioritised[0]!, args: prioritised.slice(1) };
 }
 
 /** Runs `command` with `args` and resolves with its standard output; rejects with ToolError. */
 export function runTool(command: string, args: readonly string[], run: ToolRun): Promise<Buffer> {
   const name = command.split('/').pop() ?? command;
-  const prlimit = toolPath('prlimit');
-  const limited = prlimit !== undefined ? { file: prlimit, args: [`--as=${Math.ceil(run.memoryBytes)}`, '--', command, ...args] } : { file: command, args: [...args] };
+  const limited = limitedCommand(command, args, run);
   return new Promise((resolve, reject) => {
     const child = spawn(limited.file, limited.args, { stdio: [run.stdinFd ?? 'ignore', 'pipe', 'pipe'], windowsHide: true });
     const output: Buffer[] = [];
@@ -51,6 +63,9 @@ export function runTool(command: string, args: readonly string[], run: ToolRun):
       child.kill('SIGKILL');
     };
     const timer = setTimeout(() => stop(`took longer than ${run.timeoutMs / 1000} s`), run.timeoutMs);
+    const abort = (): void => stop('stopped: keepsake is shutting down');
+    if (run.signal?.aborted === true) abort();
+    run.signal?.addEventListener('abort', abort, { once: true });
     child.stdout!.on('data', (chunk: Buffer) => {
       outputBytes += chunk.length;
       if (outputBytes > run.maxOutputBytes) return stop(`wrote more than ${run.maxOutputBytes} bytes`);
@@ -65,6 +80,7 @@ export function runTool(command: string, args: readonly string[], run: ToolRun):
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      run.signal?.removeEventListener('abort', abort);
       if (why === undefined && code === 0) return resolve(Buffer.concat(output));
       const said = errorText.trim().split('\n').pop()?.trim();
       reject(new ToolError(`${name} failed: ${why ?? said ?? (signal === null ? `exit ${code}` : `killed by ${signal}`)}`));

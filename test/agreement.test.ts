@@ -35,9 +35,11 @@ const NOT_FOUND = 'Not Found\n';
 const FORBIDDEN = 'Forbidden\n';
 
 type ClientName = 'everyone' | 'viewer' | 'kids' | 'share' | 'stranger';
-type Variant = 'original' | 'video' | 'thumb' | 'large';
-const VARIANTS: readonly Variant[] = ['original', 'video', 'thumb', 'large'];
-const DERIVATIVES: readonly Variant[] = ['thumb', 'large'];
+type Variant = 'original' | 'video' | 'playable' | 'thumb' | 'large';
+/** With ffmpeg, every readable video has a playable copy without metadata, and the video as recorded is an original. */
+const COPIES = VIDEO_TOOLS_MISSING === undefined || Boolean(process.env['CI']);
+const VARIANTS: readonly Variant[] = ['original', 'video', ...(COPIES ? (['playable'] as const) : []), 'thumb', 'large'];
+const DERIVATIVES: readonly Variant[] = ['playable', 'thumb', 'large'];
 
 /** Who asks, and what the contract lets them have (written out here, not read from keepsake). */
 interface Asker {
@@ -130,7 +132,10 @@ function expectedStatus(asker: Asker, file: Case, variant: Variant): number {
     case 'original':
       return asker.originals ? 200 : 404; // invariant 8: original/ only for keys that allow originals
     case 'video':
-      return file.kind === 'video' ? 200 : 404; // invariant 8: video/ only videos
+      if (file.kind !== 'video') return 404; // invariant 8: video/ only videos
+      return !COPIES || asker.originals ? 200 : 404; // as recorded (GPS and all): an original where copies are made
+    case 'playable':
+      return file.kind === 'video' && file.poster === true ? 200 : 404; // copies of readable videos, for everyone granted
     default:
       return file.kind === 'image' || file.poster === true ? 200 : 404; // derivatives of images, and posters of readable videos
   }
@@ -167,6 +172,11 @@ function buildTable(): Row[] {
   for (const asker of ASKERS) {
     const whole = expectedStatus(asker, clip, 'video');
     rows.push({ asker: asker.name, variant: 'video', file: clip, method: 'GET', range: 'bytes=0-99', expected: whole === 200 ? 206 : whole });
+  }
+  const movie = CASES.find((file) => file.poster === true);
+  for (const asker of COPIES && movie !== undefined ? ASKERS : []) {
+    const whole = expectedStatus(asker, movie!, 'playable');
+    rows.push({ asker: asker.name, variant: 'playable', file: movie!, method: 'GET', range: 'bytes=0-99', expected: whole === 200 ? 206 : whole });
   }
   return rows;
 }
@@ -359,8 +369,11 @@ describe('keepsake and every server in front of it answer media requests alike',
         case 403:
           return text === FORBIDDEN ? undefined : wrong(`the body is${refusal}, not ${JSON.stringify(FORBIDDEN)}`);
         case 206:
+          // A copy's bytes are ffmpeg's: an MP4 starts with its ftyp box.
+          if (row.variant === 'playable') return body.length === 100 && body.subarray(4, 8).toString('latin1') === 'ftyp' ? undefined : wrong('the body is not the first 100 bytes of an MP4');
           return body.equals(sources.get(row.file.source)!.subarray(0, 100)) ? undefined : wrong('the body is not the first 100 bytes of the file');
         case 200:
+          if (row.variant === 'playable') return answer.headers['content-type'] === 'video/mp4' && body.subarray(4, 8).toString('latin1') === 'ftyp' ? undefined : wrong(`the body is ${body.length} bytes of ${answer.headers['content-type']}, not an MP4 copy`);
           if (DERIVATIVES.includes(row.variant)) return answer.headers['content-type'] === 'image/webp' && body.length > 0 ? undefined : wrong(`the body is ${body.length} bytes of ${answer.headers['content-type']}, not a WebP derivative`);
           return body.equals(sources.get(row.file.source)!) ? undefined : wrong('the body is not the bytes of the real file');
         default:
@@ -383,7 +396,8 @@ describe('keepsake and every server in front of it answer media requests alike',
   }
 
   it('has one generated table: every client, file and variant, and the guard rows', () => {
-    assert.equal(TABLE.length, ASKERS.length * CASES.length * VARIANTS.length + 2 * 3 * 2 + ASKERS.length);
+    const copyRows = COPIES && CASES.some((file) => file.poster === true) ? ASKERS.length : 0;
+    assert.equal(TABLE.length, ASKERS.length * CASES.length * VARIANTS.length + 2 * 3 * 2 + ASKERS.length + copyRows);
     assert.ok(TABLE.some((row) => row.expected === 200) && TABLE.some((row) => row.expected === 404) && TABLE.some((row) => row.expected === 403));
   });
 

@@ -233,7 +233,7 @@ if (unavailable !== undefined) {
       const motion = page.locator('.pswp__motion');
       await motion.waitFor();
       await page.waitForFunction(() => (document.querySelector('.pswp__motion') as HTMLVideoElement | null)!.currentTime > 0.2, undefined, { timeout: 10_000 });
-      assert.match(await motion.evaluate((element) => (element as HTMLVideoElement).currentSrc), new RegExp(`/${token}/video/`), 'the motion plays through the session token');
+      assert.match(await motion.evaluate((element) => (element as HTMLVideoElement).currentSrc), new RegExp(`/${token}/playable/`), 'the motion plays from its playable copy, through the session token');
       await page.mouse.move(5, 5);
       await motion.waitFor({ state: 'detached' });
       await page.keyboard.press('ArrowRight');
@@ -244,6 +244,13 @@ if (unavailable !== undefined) {
       const video = page.locator('.pswp--open .pswp__video video');
       await video.waitFor();
       assert.match((await video.getAttribute('poster')) ?? '', new RegExp(`^/${token}/`), 'the viewer shows the poster while the video loads');
+      assert.match((await video.getAttribute('src')) ?? '', new RegExp(`^/${token}/playable/.+\\.mp4$`), 'the viewer plays the playable copy');
+      await video.evaluate((element) => {
+        const player = element as HTMLVideoElement;
+        player.muted = true;
+        return player.play();
+      });
+      await page.waitForFunction(() => (document.querySelector('.pswp__video video') as HTMLVideoElement | null)!.currentTime > 0.2, undefined, { timeout: 10_000 });
       await page.keyboard.press('Escape');
       await page.waitForSelector('.pswp', { state: 'detached' });
       await page.goto(`/albums/${encodeURIComponent(ALBUM)}`);

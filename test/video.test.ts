@@ -12,7 +12,7 @@ import { makeJpeg, tempDir, waitUntil } from './helpers/fixtures.js';
 import { serveProcess } from './helpers/robustness-process.js';
 import { albumItems, familyAndViewer, type ApiItem } from './helpers/albums.js';
 import type { TestServer } from './helpers/server.js';
-import { makeVideo, VIDEO_TOOLS_MISSING } from './helpers/videos.js';
+import { makeVideo, probe, VIDEO_TOOLS_MISSING } from './helpers/videos.js';
 
 /*
  * Videos as phones make them, made here with ffmpeg: an H.264 MP4 and an HEVC .mov that both
@@ -63,7 +63,7 @@ describe('videos', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, ()
     assert.deepEqual([beach.width, beach.height], [320, 240]);
     assert.ok(Math.abs((beach.durationSeconds ?? 0) - 3) < 0.2, `length ${beach.durationSeconds}`);
     assert.equal(beach.takenAt, '2021-06-01T10:00:00.000Z');
-    assert.deepEqual(Object.keys(beach.urls).sort(), ['large', 'medium', 'small', 'thumb', 'video'], 'a viewer gets the posters and the video, not the original');
+    assert.deepEqual(Object.keys(beach.urls).sort(), ['large', 'medium', 'playable', 'small', 'thumb'], 'a viewer gets the posters and the playable copy, not the video as recorded');
     const phone = items.find((item) => item.name === 'IMG_0042.MOV');
     assert.deepEqual([phone?.width, phone?.height, phone?.takenAt], [240, 320, '2022-07-02T08:30:00.000Z']);
   });
@@ -89,11 +89,42 @@ describe('videos', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, ()
     }
   });
 
-  it('still plays the video itself, with Range', async () => {
-    const item = (await albumItems(viewer, 'Holiday')).find((entry) => entry.name === 'beach.mp4')!;
-    const response = await viewer.get(item.urls['video']!, { range: 'bytes=0-99' });
-    assert.equal(response.status, 206);
-    assert.equal((await response.arrayBuffer()).byteLength, 100);
+  it('plays a copy every browser plays (H.264/AAC MP4), with Range and without the camera\'s metadata', async () => {
+    const items = await albumItems(viewer, 'Holiday');
+    for (const [name, size] of [['beach.mp4', [320, 240]], ['IMG_0042.MOV', [240, 320]]] as const) {
+      const item = items.find((entry) => entry.name === name)!;
+      assert.match(item.urls['playable']!, /\/playable\/Holiday\/[^/]+\.[0-9a-f]{12}\.mp4$/);
+      const response = await viewer.get(item.urls['playable']!);
+      assert.equal(response.status, 200, name);
+      assert.equal(response.headers.get('content-type'), 'video/mp4');
+      assert.equal(response.headers.get('accept-ranges'), 'bytes');
+      assert.match(response.headers.get('cache-control') ?? '', /immutable/);
+      const bytes = Buffer.from(await response.arrayBuffer());
+      for (const marker of ['48.8584', 'location', 'ISO6709', '2021-06-01', '2022-07-02']) assert.equal(bytes.indexOf(marker), -1, `${name}'s copy holds no "${marker}"`);
+      const file = path.join(await tempDir('keepsake-copy-'), 'copy.mp4');
+      await writeFile(file, bytes);
+      const facts = await probe(file);
+      const streams = facts.streams.map((stream) => [stream['codec_type'], stream['codec_name']]);
+      assert.deepEqual(streams, [['video', 'h264'], ['audio', 'aac']], `${name}: ${JSON.stringify(streams)}`);
+      assert.deepEqual([facts.streams[0]!['width'], facts.streams[0]!['height']], size);
+      assert.equal((facts.format['tags'] as Record<string, string> | undefined)?.['creation_time'], undefined, `${name}: no recording time`);
+      const slice = await viewer.get(item.urls['playable']!, { range: 'bytes=0-99' });
+      assert.equal(slice.status, 206);
+      assert.equal((await slice.arrayBuffer()).byteLength, 100);
+    }
+    const copied = server.logLines.find((line) => line['msg'] === 'playable copy made' && line['name'] === 'IMG_0042.MOV');
+    assert.equal(copied?.['video'], 'h264', 'the HEVC video was transcoded');
+    assert.equal(server.logLines.find((line) => line['msg'] === 'playable copy made' && line['name'] === 'beach.mp4')?.['video'], 'copy', 'the H.264 video was copied as it is');
+  });
+
+  it('keeps the video as recorded (its GPS atoms) for keys that allow originals', async () => {
+    const asRecorded = (await albumItems(family, 'Holiday')).find((entry) => entry.name === 'beach.mp4')!.urls['video']!;
+    const bytes = Buffer.from(await (await family.get(asRecorded)).arrayBuffer());
+    assert.notEqual(bytes.indexOf('48.8584'), -1, 'the family downloads what the phone wrote');
+    const viewersCopy = (await albumItems(viewer, 'Holiday')).find((entry) => entry.name === 'beach.mp4')!.urls['playable']!;
+    const guessed = viewersCopy.replace(/\/playable\/Holiday\/.+$/, '/video/Holiday/beach.mp4');
+    const refused = await viewer.get(guessed, { range: 'bytes=0-99' });
+    assert.equal(refused.status, 404, 'a viewer without originals cannot fetch it by its URL');
   });
 
   it('reads a video whose name would mean something to a shell or to ffmpeg, and runs nothing', async () => {
@@ -103,6 +134,7 @@ describe('videos', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, ()
     const response = await family.get(item.urls['medium']!);
     assert.equal(response.status, 200);
     assert.ok((await meanColour(Buffer.from(await response.arrayBuffer()))).r > 180, 'its own picture');
+    assert.equal((await family.get(item.urls['playable']!)).status, 200, 'and its playable copy');
     assert.equal(existsSync(path.join(server.mediaRoot, 'Holiday', 'x')), false, 'no output file named by the file name');
     assert.equal(existsSync('pwned'), false, 'no command ran');
   });
@@ -111,7 +143,7 @@ describe('videos', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, ()
     const items = await albumItems(viewer, 'Holiday');
     const live = items.find((item) => item.name === 'IMG_0100.JPG');
     assert.ok(live?.urls['motion'], 'the photo carries its motion');
-    assert.match(live.urls['motion'], /\/video\/Holiday\/IMG_0100\.mov$/);
+    assert.match(live.urls['motion'], /\/playable\/Holiday\/IMG_0100\.mov\.[0-9a-f]{12}\.mp4$/);
     assert.equal(items.some((item) => item.name === 'IMG_0100.mov'), false, 'the motion clip is not an item of its own');
     const motion = await viewer.get(live.urls['motion'], { range: 'bytes=0-99' });
     assert.equal(motion.status, 206, 'a key without originals plays it');

@@ -2,7 +2,8 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { statePaths } from '../config.js';
-import { configuredVariants } from '../derivatives/index.js';
+import { configuredVariants, servedVariantsOf } from '../derivatives/index.js';
+import { videoTools } from '../ffmpeg.js';
 import { loadSettings, type Settings } from '../settings.js';
 import { LINK_SCRIPT_NAME, renderStaticServerConfig, STATIC_SERVERS, writeLinkScript, writeRefusalPages, type NginxRenderOptions, type StaticServer } from '../static-server/index.js';
 import { loadOrCreateSecret } from '../store/index.js';
@@ -80,7 +81,7 @@ export async function nginxConfigCommand(args: readonly string[]): Promise<numbe
     publicUrl: config.publicUrl,
     guard: config.guard,
     accel: values.accel,
-    derivativeVariants: configuredVariants(config.presets),
+    derivativeVariants: servedVariantsOf(configuredVariants(config.presets), videoTools()),
     derivativeFormat: config.imageFormat,
     ignoredNames: config.ignoredNames,
     accessLog: values['access-log'],

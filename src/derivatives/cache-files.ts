@@ -43,6 +43,8 @@ async function unlinkIfPresent(file: string): Promise<boolean> {
 export interface AtomicWriter {
   /** Writes to `.tmp-…` beside `file` and renames it into place; on failure removes the temp file. */
   write(file: string, data: Uint8Array): Promise<void>;
+  /** The same, where `fill` writes the temp file itself (a program writing its output to a path). */
+  writeWith(file: string, fill: (temp: string) => Promise<void>): Promise<void>;
   /** Is a temp file of this name (no folder) being written right now? A clean-up must leave it. */
   isActive(tempName: string): boolean;
 }
@@ -50,25 +52,25 @@ export interface AtomicWriter {
 export function createAtomicWriter(writeFile: WriteFile): AtomicWriter {
   const active = new Set<string>();
 
-  async function writeTemp(directory: string, temp: string, data: Uint8Array): Promise<void> {
+  async function fillTemp(directory: string, temp: string, fill: (temp: string) => Promise<void>): Promise<void> {
     await mkdir(directory, { recursive: true });
     try {
-      await writeFile(temp, data);
+      await fill(temp);
     } catch (error) {
       // A prune may have removed the (empty) album folder between mkdir and open.
       if (errnoCode(error) !== 'ENOENT') throw error;
       await mkdir(directory, { recursive: true });
-      await writeFile(temp, data);
+      await fill(temp);
     }
   }
 
-  async function write(file: string, data: Uint8Array): Promise<void> {
+  async function writeWith(file: string, fill: (temp: string) => Promise<void>): Promise<void> {
     const directory = path.dirname(file);
     const tempName = `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`;
     const temp = path.join(directory, tempName);
     active.add(tempName);
     try {
-      await writeTemp(directory, temp, data);
+      await fillTemp(directory, temp, fill);
       await rename(temp, file);
     } catch (error) {
       const failure = writeErrorFrom(error, path.basename(file));
@@ -85,7 +87,11 @@ export function createAtomicWriter(writeFile: WriteFile): AtomicWriter {
     }
   }
 
-  return { write, isActive: (tempName) => active.has(tempName) };
+  return {
+    write: (file, data) => writeWith(file, (temp) => writeFile(temp, data)),
+    writeWith,
+    isActive: (tempName) => active.has(tempName),
+  };
 }
 
 /** Is `file` a regular file (not a link, not a folder)? */

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { isPlainSegment } from '../media-contract.js';
+import type { VideoTools } from '../ffmpeg.js';
+import { isPlainSegment, PLAYABLE } from '../media-contract.js';
 import { createAtomicWriter, isRegularFile, sweepAlbum, sweepCache } from './cache-files.js';
 import type { CacheEntry } from './cache-files.js';
 import { DerivativeError, isDerivativeError, sourceErrorFrom } from './errors.js';
@@ -17,6 +18,7 @@ import {
 } from './naming.js';
 import type { DerivativesOptions } from './options.js';
 import { normaliseOptions } from './options.js';
+import { createPlayableCopies, type VideoSource } from './playable-copies.js';
 import { decodeBase, encodeVariant, readShape } from './pipeline.js';
 import type { Preset } from './presets.js';
 import { baseSizeFor, invalidParameter, variantOutputSize } from './presets.js';
@@ -27,9 +29,12 @@ import { PRIORITIES, createDeferred, createFlights, createWorkQueue, runWithDead
 export interface SourceImage extends SourceIdentity {
   /**
    * The original's bytes, read from a file whose real place was checked after it was opened:
-   * sharp is never handed a name that could be swapped for a link in the meantime.
+   * sharp is never handed a name that could be swapped for a link in the meantime. For a video,
+   * the bytes of its poster frame.
    */
   read(): Promise<Buffer>;
+  /** For a video: a descriptor of it, checked after it was opened, for its playable copy. */
+  readonly openVideo?: VideoSource['openVideo'];
 }
 
 export interface DerivativeStats {
@@ -49,8 +54,10 @@ export interface DerivativeStats {
 export type SourceLookup = (albumPath: string, sourceName: string) => SourceIdentity | undefined;
 
 export interface Derivatives {
-  /** Configured variant names, smallest first for the defaults. */
+  /** Configured variant names (the picture presets), smallest first for the defaults. */
   readonly variants: readonly string[];
+  /** Every derivative variant made: the presets, and `playable` (video copies) where ffmpeg is. */
+  readonly servedVariants: readonly string[];
   readonly format: OutputFormat;
   readonly cacheDir: string;
   presetOf(variant: string): Preset | undefined;
@@ -113,6 +120,14 @@ interface Target {
   readonly made: Deferred<string>;
 }
 
+/**
+ * Every derivative variant keepsake makes: the picture presets, and `playable` where ffmpeg is.
+ * The one answer for keepsake's routes and views and for the generated server configurations.
+ */
+export function servedVariantsOf(presetVariants: readonly string[], videoTools: VideoTools | undefined): readonly string[] {
+  return Object.freeze(videoTools === undefined || videoTools.missing !== undefined ? [...presetVariants] : [...presetVariants, PLAYABLE]);
+}
+
 export function createDerivatives(options: DerivativesOptions): Derivatives {
   const settings = normaliseOptions(options);
   const { cacheDir, encoder, log, limits } = settings;
@@ -121,6 +136,8 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
   const flights = createFlights<string, { promote(): void }>();
   const logged = new WeakSet<Error>();
   const counters = { made: 0, failed: 0, decodes: 0 };
+  const copies = settings.videoTools === undefined ? undefined : createPlayableCopies({ tools: settings.videoTools, writer, log });
+  const servedVariants = servedVariantsOf(settings.variants, settings.videoTools);
   let closed = false;
 
   function presetFor(variant: string): Preset {
@@ -136,7 +153,7 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
     const key = `${variant}\0${source.albumPath}\0${source.name}\0${source.size}\0${source.mtimeMs}`;
     let leaf = leaves.get(key);
     if (leaf === undefined) {
-      leaf = leafName(source, derivativeHash(source, presetFor(variant), encoder), encoder.extension);
+      leaf = variant === PLAYABLE && copies !== undefined ? copies.leafFor(source) : leafName(source, derivativeHash(source, presetFor(variant), encoder), encoder.extension);
       if (leaves.size >= LEAVES_KEPT) leaves.clear();
       leaves.set(key, leaf);
     }
@@ -180,9 +197,12 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
       // Someone may have started it while we looked.
       else if (!join(variant, file)) missing.push([variant, file]);
     });
-    if (missing.length > 0) {
-      for (const target of startJob(source, missing, priority, owner)) results.set(target.variant, target.made.promise);
+    const pictures = missing.filter(([variant]) => variant !== PLAYABLE);
+    if (pictures.length > 0) {
+      for (const target of startJob(source, pictures, priority, owner)) results.set(target.variant, target.made.promise);
     }
+    const copy = missing.find(([variant]) => variant === PLAYABLE);
+    if (copy !== undefined) results.set(PLAYABLE, startCopy(source, copy[1], priority, owner));
     const entries = await Promise.all([...results].map(async ([variant, made]) => [variant, await made] as const));
     return Object.freeze(Object.fromEntries(entries));
   }
@@ -201,6 +221,21 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
       (error: unknown) => fail(source, targets, error),
     );
     return targets;
+  }
+
+  /** A video's playable copy, in the copies' own queue; one log line when it fails. */
+  function startCopy(source: SourceImage, file: string, priority: Priority, owner: string | undefined): Promise<string> {
+    const { openVideo } = source;
+    if (copies === undefined || openVideo === undefined) throw new DerivativeError('UNKNOWN_VARIANT', `no playable copy of ${describe(source)}`);
+    const task = copies.make({ ...source, openVideo }, file, priority, owner);
+    flights.set(file, task.promise, { promote: task.promote });
+    task.promise.catch((error: unknown) => {
+      const failure = isDerivativeError(error) ? error : sourceErrorFrom(error, describe(source));
+      counters.failed += 1;
+      logged.add(failure);
+      log[LOG_LEVELS[failure.code]]({ album: source.albumPath, name: source.name, variants: [PLAYABLE], code: failure.code, reason: failure.message }, 'derivative not made');
+    });
+    return task.promise;
   }
 
   /**
@@ -267,7 +302,7 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
     const parsed = leaf === undefined ? undefined : parseLeaf(leaf);
     // Temp files are removeStaleTemp's; files keepsake did not name are left alone.
     if (variant === undefined || leaf === undefined || parsed === undefined) return false;
-    if (!settings.presets.has(variant)) return true;
+    if (!servedVariants.includes(variant)) return true;
     const source = lookup(rest.join('/'), parsed.sourceName);
     return source === undefined || leafFor(source, variant) !== leaf;
   }
@@ -290,6 +325,7 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
 
   return {
     variants: settings.variants,
+    servedVariants,
     format: encoder.format,
     cacheDir,
     presetOf: (variant) => settings.presets.get(variant),
@@ -314,7 +350,7 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
       return removeFromAlbum(albumPath, (leaf) => parseLeaf(leaf)?.sourceName === sourceName);
     },
     async removeVersion(source) {
-      const leaves = new Set(settings.variants.map((variant) => leafFor(source, variant)));
+      const leaves = new Set(servedVariants.map((variant) => leafFor(source, variant)));
       return removeFromAlbum(source.albumPath, (leaf) => leaves.has(leaf));
     },
     pruneOrphans: (lookup) => sweepCache(cacheDir, (entry) => isOrphan(entry, lookup)),
@@ -326,7 +362,8 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
     stats: () => ({ ...queue.stats(), ...counters }),
     async close() {
       closed = true;
-      await queue.close(() => new DerivativeError('CLOSED', 'derivatives are shutting down'));
+      const reason = () => new DerivativeError('CLOSED', 'derivatives are shutting down');
+      await Promise.all([queue.close(reason), copies?.close(reason)]);
     },
   };
 }

@@ -2,7 +2,7 @@
  * Derivatives: the sharp renditions (thumb, small, medium, large) of the originals, made once,
  * cached under `<cacheDir>/<variant>/<album>/<leaf>` and named by everything that shapes them.
  */
-export { createDerivatives } from './derivatives.js';
+export { createDerivatives, servedVariantsOf } from './derivatives.js';
 export type { DerivativeStats, Derivatives, SourceImage, SourceLookup } from './derivatives.js';
 export { DERIVATIVE_ERROR_CODES, DerivativeError, isDerivativeError } from './errors.js';
 export type { DerivativeErrorCode } from './errors.js';

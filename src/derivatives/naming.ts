@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { DERIVATIVE_HASH_LENGTH, isPlainSegment } from '../media-contract.js';
+import { DERIVATIVE_HASH_LENGTH, isPlainSegment, PLAYABLE_FORMAT } from '../media-contract.js';
 import { isWithin } from '../paths.js';
 import type { EncoderSettings } from './formats.js';
 import { OUTPUT_EXTENSIONS } from './formats.js';
@@ -37,7 +37,8 @@ export interface ParsedLeaf {
 
 /** A file name is at most 255 bytes on every file system keepsake runs on. */
 const MAX_NAME_BYTES = 255;
-const LEAF_PATTERN = new RegExp(`^(.+)\\.([0-9a-f]{${HASH_LENGTH}})\\.(${OUTPUT_EXTENSIONS.join('|')})$`);
+/** Pictures in any format keepsake writes, and the video copies. */
+const LEAF_PATTERN = new RegExp(`^(.+)\\.([0-9a-f]{${HASH_LENGTH}})\\.(${[...OUTPUT_EXTENSIONS, PLAYABLE_FORMAT.extension].join('|')})$`);
 
 export function isAlbumPath(albumPath: string): boolean {
   return albumPath === '' || albumPath.split('/').every(isPlainSegment);

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import type { VideoTools } from '../ffmpeg.js';
 import type { Logger } from '../log.js';
 import type { WriteFile } from './cache-files.js';
 import { writeFileDurably } from './cache-files.js';
@@ -26,6 +27,8 @@ export interface DerivativesOptions {
   limitInputPixels?: number;
   /** Test hook: replaces the durable write of a temp file, e.g. with a disk that fills up. */
   writeFile?: WriteFile;
+  /** ffmpeg, for the `playable` copies of videos; without it (or when it is missing) none is made. */
+  videoTools?: VideoTools;
 }
 
 /** The options, checked once, every field present. */
@@ -40,6 +43,8 @@ export interface DerivativesSettings {
   readonly timeLimitMs: number;
   readonly limits: PipelineLimits;
   readonly writeFile: WriteFile;
+  /** Present only when ffmpeg is. */
+  readonly videoTools: VideoTools | undefined;
 }
 
 export const DEFAULT_TIME_LIMIT_MS = 30_000;
@@ -84,5 +89,6 @@ export function normaliseOptions(options: DerivativesOptions): DerivativesSettin
       timeoutSeconds: Math.max(1, Math.ceil(timeLimitMs / 1000)),
     }),
     writeFile,
+    videoTools: options.videoTools?.missing === undefined ? options.videoTools : undefined,
   });
 }

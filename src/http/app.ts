@@ -99,7 +99,7 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
   const refuse = guardRefusals(guardDeps);
   const auth = authRoutes({ publicUrl: config.publicUrl, log, access, ui: deps.ui, loginThrottle: createLoginThrottle(deps.guard.login), refuse });
   const naming: DerivativeNaming = {
-    variants: deps.derivatives.variants,
+    variants: deps.derivatives.servedVariants,
     leafFor: (item, variant) => deps.derivatives.leafFor(item, variant),
   };
   const api = albumsApi({ library: deps.library, naming });

@@ -1,5 +1,5 @@
 import type { AlbumSummary, MediaItem } from '../library/index.js';
-import { mayFetch, mediaUrl, ORIGINAL, servesItem, variantRules, VIDEO } from '../media-contract.js';
+import { mayFetch, mediaUrl, ORIGINAL, playUrlOf, servesItem, variantRules } from '../media-contract.js';
 import type { Visitor } from './session.js';
 
 /** How derivative URLs are named; provided by the derivatives module once it is wired. */
@@ -45,9 +45,9 @@ export function presentAlbum(visitor: Visitor, album: AlbumSummary, naming: Deri
   };
 }
 
-/** A Live Photo's motion: its video's `video` URL, under the name `motion`. */
+/** A Live Photo's motion: the URL its video plays from (playable copy, else as recorded), under the name `motion`. */
 function motionUrl(visitor: Visitor, item: MediaItem, naming: DerivativeNaming | undefined): Record<string, string> {
-  const video = item.motion === undefined ? undefined : itemUrls(visitor, item.motion, naming)[VIDEO];
+  const video = item.motion === undefined ? undefined : playUrlOf(itemUrls(visitor, item.motion, naming));
   return video === undefined ? {} : { motion: video };
 }
 

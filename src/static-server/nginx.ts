@@ -85,6 +85,7 @@ const GROUPS = { token: 'keepsake_token', variant: 'keepsake_variant', album: 'k
 
 function describeGroup(group: readonly VariantRule[]): string {
   const [first] = group;
+  if (first?.output === 'video') return `/<token>/${first.name}/<album>/…/<name>.<hash>.mp4: web-playable video copies, from the cache (Range allowed)`;
   if (first?.source === 'cache') return `/<token>/<${group.map((rule) => rule.name).join('|')}>/<album>/…/<name>.<hash>.<format>: derivatives, from the cache`;
   return `/<token>/${first?.name}/<album>/…/<file>: ${first?.kinds.join(' and ')} files of the media root, in views that hold them`;
 }

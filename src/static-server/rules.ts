@@ -3,6 +3,7 @@ import { DEFAULT_GUARD_CONFIG, ROBOTS_TAG, ROBOTS_TXT, SECURITY_HEADERS, blocked
 import { DEFAULT_IGNORED_NAMES } from '../library/index.js';
 import {
   DERIVATIVE_FORMATS,
+  derivativeExtensions,
   derivativeLeafSource,
   extensionsOf,
   MEDIA_FORMATS,
@@ -47,7 +48,7 @@ export interface StaticServerOptions {
   readonly guard?: GuardConfig | undefined;
   /** nginx only: proxy every request and let keepsake answer media with X-Accel-Redirect. */
   readonly accel?: boolean | undefined;
-  /** The configured derivative presets (default thumb, small, medium, large). */
+  /** The derivative variants keepsake makes: the configured presets (default thumb, small, medium, large), and `playable` where ffmpeg is. */
   readonly derivativeVariants?: readonly string[] | undefined;
   /** The format derivatives are written in (KEEPSAKE_IMAGE_FORMAT; default webp). */
   readonly derivativeFormat?: DerivativeFormat | undefined;
@@ -99,24 +100,32 @@ export function variantPathSource(rules: readonly VariantRule[], format: Derivat
   const variants = rules.map((rule) => rule.name).join('|');
   const start = `^/(?<${names.token}>${TOKEN_SOURCE})/(?<${names.variant}>${variants})/(?<${names.album}>[^/]+)/`;
   if (rules.every((rule) => rule.source === 'cache')) {
-    return `${start}${derivativeLeafSource(format, names.extension)}$`;
+    const extensions = [...new Set(rules.flatMap((rule) => derivativeExtensions(rule.output ?? 'image', format)))];
+    return `${start}${derivativeLeafSource(extensions, names.extension)}$`;
   }
   const kinds = [...new Set(rules.flatMap((rule) => rule.kinds))];
   return `${start}.+\\.(?<${names.extension}>(?i:${kinds.flatMap(extensionsOf).join('|')}))$`;
 }
 
-/** The path of derivative URLs (all derivative variants in one pattern), or undefined when none is configured. */
+/**
+ * The path of picture derivative URLs (all such variants in one pattern), or undefined when none
+ * is configured. lighttpd and Apache send only these from disk; video copies (Range requests)
+ * go to keepsake there, like the media root's files.
+ */
 export function derivativePathSource(plan: Pick<StaticServerPlan, 'variants' | 'derivativeFormat'>): string | undefined {
-  const derivatives = plan.variants.filter((rule) => rule.source === 'cache');
-  if (derivatives.length === 0) return undefined;
-  return variantPathSource(derivatives, plan.derivativeFormat, { token: 'token', variant: 'variant', album: 'album', extension: 'extension' });
+  const pictures = plan.variants.filter((rule) => rule.source === 'cache' && rule.output === 'image');
+  if (pictures.length === 0) return undefined;
+  return variantPathSource(pictures, plan.derivativeFormat, { token: 'token', variant: 'variant', album: 'album', extension: 'extension' });
 }
 
-/** The variants grouped as a server serves them: each media-root variant alone, the derivatives together. */
+/**
+ * The variants grouped as a server serves them: each media-root variant alone, the picture
+ * derivatives together, the video copies together (their own extension, and Range).
+ */
 export function variantGroups(plan: Pick<StaticServerPlan, 'variants'>): VariantRule[][] {
   const fromMediaRoot = plan.variants.filter((rule) => rule.source === 'media-root').map((rule) => [rule]);
-  const derivatives = plan.variants.filter((rule) => rule.source === 'cache');
-  return derivatives.length === 0 ? fromMediaRoot : [...fromMediaRoot, derivatives];
+  const derivatives = (['image', 'video'] as const).map((output) => plan.variants.filter((rule) => rule.source === 'cache' && rule.output === output));
+  return [...fromMediaRoot, ...derivatives.filter((group) => group.length > 0)];
 }
 
 export { CACHE_POLICY, FORBIDDEN_BODY, NOT_FOUND_BODY, REFUSAL_BODIES, TEXT_TYPE, TOKEN_SOURCE } from '../media-contract.js';

@@ -1,3 +1,4 @@
+import { playUrlOf } from '../media-contract.js';
 import { formatDay } from './dates.js';
 import { html, type SafeHtml } from './html.js';
 import type { ItemView } from './view-models.js';
@@ -106,7 +107,7 @@ export function durationText(seconds: number): string {
 }
 
 function videoTile(item: ItemView, alt: string, caption: string): SafeHtml {
-  const video = item.urls['video'];
+  const video = playUrlOf(item.urls);
   if (video === undefined) {
     return html`<li class="tile is-missing"><span class="tile-missing" role="img" aria-label="${alt} (not available)"></span></li>`;
   }

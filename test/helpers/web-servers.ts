@@ -116,6 +116,7 @@ export async function nginxFor(server: TestServer, options: { accel?: boolean } 
     linkSecret: await linkSecretOf(server),
     upstream: new URL(server.url).host,
     listen: `127.0.0.1:${port}`,
+    derivativeVariants: server.services.derivatives.servedVariants,
     accel: options.accel ?? false,
     accessLog,
   });
@@ -164,6 +165,7 @@ async function renderOptions(server: TestServer, port: number) {
     linkSecret: await linkSecretOf(server),
     upstream: new URL(server.url).host,
     listen: `127.0.0.1:${port}`,
+    derivativeVariants: server.services.derivatives.servedVariants,
   };
 }
 

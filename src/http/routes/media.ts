@@ -63,7 +63,7 @@ const no = (refused: string): Verdict => ({ refused });
 export function authorise(url: MediaUrl, visitor: Pick<Visitor, 'token' | 'canDownloadOriginals' | 'albums'> | undefined, method: string, deps: MediaDeps): Verdict {
   if (method !== 'GET' && method !== 'HEAD') return no('method');
   if (visitor === undefined || visitor.token !== url.token) return no('not this session\'s token');
-  const rule = variantRule(url.variant, deps.derivatives.variants);
+  const rule = variantRule(url.variant, deps.derivatives.servedVariants);
   if (rule === undefined) return no('unknown variant');
   if (!mayFetch(rule, visitor.canDownloadOriginals)) return no('variant not granted');
   const album = deps.library.album(url.albumPath);
@@ -90,9 +90,12 @@ function cachePlace(target: MediaTarget, deps: MediaDeps): { folder: string[]; l
   return { folder: [target.rule.name, ...target.album.path.split('/')], leaf: deps.derivatives.leafFor(target.item, target.rule.name) };
 }
 
-/** The derivative's bytes when they are in memory already (never for originals and videos). */
+/**
+ * The derivative's bytes when they are in memory already: never for originals and videos, nor
+ * for video copies (a player asks for ranges, which only the file path answers).
+ */
 export function derivativeInMemory(target: MediaTarget, deps: MediaDeps): CachedFile | undefined {
-  if (target.rule.source !== 'cache' || deps.memory === undefined) return undefined;
+  if (target.rule.source !== 'cache' || target.rule.ranges || deps.memory === undefined) return undefined;
   const { folder, leaf } = cachePlace(target, deps);
   return deps.memory.get(path.join(...folder, leaf));
 }
@@ -111,7 +114,7 @@ async function derivative(ctx: Context, target: MediaTarget, deps: MediaDeps): P
   const key = path.join(...folder, leaf);
   const file = await openDerivative(ctx, target, deps, folder, leaf);
   if (file !== undefined && deps.accelPaths !== undefined) deps.accelPaths.set(key, accelPathOf(ACCEL_PREFIXES.cache, deps.cacheDir, file.realPath));
-  if (file === undefined || deps.memory === undefined) return file;
+  if (file === undefined || deps.memory === undefined || target.rule.ranges) return file;
   const bytes = await readSmallFile(file, MEMORY_FILE_BYTES);
   if (bytes === undefined) return file;
   deps.memory.set(key, bytes);
