@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createAccess, type Access } from './access/index.js';
 import { createKeyring } from './auth/index.js';
 import { statePaths } from './config.js';
+import { pictureBytes } from './decoders.js';
 import { videoTools } from './ffmpeg.js';
 import { createDerivatives, isDerivativeError, type Derivatives, type SourceImage } from './derivatives/index.js';
 import { UserError } from './errors.js';
@@ -123,7 +124,7 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     name: item.name,
     size: item.size,
     mtimeMs: item.mtimeMs,
-    read: () => (item.type === 'video' ? readPosterFrame(item) : library.readOriginal(item)),
+    read: async () => (item.type === 'video' ? readPosterFrame(item) : pictureBytes(await library.readOriginal(item), item.name)),
     ...(item.type === 'video' ? { openVideo: () => library.openOriginal(item) } : {}),
   });
 

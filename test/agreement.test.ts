@@ -5,6 +5,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
 import { runKeepsake } from './helpers/cli.js';
 import { makeJpeg, tempDir } from './helpers/fixtures.js';
+import { makeRaw } from './helpers/raws.js';
 import { makeVideo, VIDEO_TOOLS_MISSING } from './helpers/videos.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import {
@@ -73,6 +74,7 @@ interface Case {
 const ALL_CASES: readonly Case[] = [
   { album: 'Summer 2024', name: 'beach.jpg', kind: 'image', source: 'Summer 2024/beach.jpg' },
   { album: 'Summer 2024/Day Two', name: 'pier.jpg', kind: 'image', source: 'Summer 2024/Day Two/pier.jpg' },
+  { album: 'Summer 2024', name: 'camera.DNG', kind: 'image', source: 'Summer 2024/camera.DNG' }, // a RAW: derivatives of its preview
   { album: 'Summer 2024', name: 'same-album.jpg', kind: 'image', source: 'Summer 2024/beach.jpg' }, // a link within its album
   { album: 'Summer 2024', name: 'clip.mp4', kind: 'video', source: 'Summer 2024/clip.mp4' }, // no video inside: no poster
   { album: 'Summer 2024', name: 'movie.mp4', kind: 'video', poster: true, source: 'Summer 2024/movie.mp4' },
@@ -99,6 +101,7 @@ async function makeAgreementMediaRoot(root: string): Promise<void> {
   await makeJpeg(path.join(root, 'Summer 2024', 'beach.jpg'), { colour: '#d0a040' });
   await makeJpeg(path.join(root, 'Summer 2024', 'Day Two', 'pier.jpg'), { colour: '#4080c0' });
   await writeFile(path.join(root, 'Summer 2024', 'clip.mp4'), Buffer.alloc(64 * 1024, 7)); // not a video ffprobe can read
+  await makeRaw(path.join(root, 'Summer 2024', 'camera.DNG'), { kind: 'dng', colour: '#40a0c0' });
   if (CASES.some((file) => file.poster === true)) await makeVideo(path.join(root, 'Summer 2024', 'movie.mp4'), { colour: '0x40a060' });
   await makeJpeg(path.join(root, 'Summer 2024', '.dotfile.jpg'));
   await writeFile(path.join(root, 'Summer 2024', 'notes.txt'), 'not media\n');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { videoFactsFrom } from '../src/ffmpeg.js';
-import { pairMotion } from '../src/library/live-photos.js';
+import { pairCompanions as pairMotion } from '../src/library/companions.js';
 import type { MediaItem } from '../src/library/index.js';
 import { Client } from './helpers/client.js';
 import { makeJpeg, tempDir, waitUntil } from './helpers/fixtures.js';

@@ -51,6 +51,12 @@ function motionUrl(visitor: Visitor, item: MediaItem, naming: DerivativeNaming |
   return video === undefined ? {} : { motion: video };
 }
 
+/** A RAW+JPEG pair's original download: the RAW, for a visitor who may fetch originals. */
+function rawOriginalUrl(visitor: Visitor, item: MediaItem, naming: DerivativeNaming | undefined): Record<string, string> {
+  const original = item.raw === undefined ? undefined : itemUrls(visitor, item.raw, naming)[ORIGINAL];
+  return original === undefined ? {} : { [ORIGINAL]: original };
+}
+
 export function presentItem(visitor: Visitor, item: MediaItem, naming: DerivativeNaming | undefined) {
   return {
     name: item.name,
@@ -59,6 +65,6 @@ export function presentItem(visitor: Visitor, item: MediaItem, naming: Derivativ
     height: item.height,
     takenAt: new Date(item.takenAt).toISOString(),
     ...(item.type === 'video' ? { durationSeconds: item.durationMs ? item.durationMs / 1000 : null } : {}),
-    urls: { ...itemUrls(visitor, item, naming), ...motionUrl(visitor, item, naming) },
+    urls: { ...itemUrls(visitor, item, naming), ...motionUrl(visitor, item, naming), ...rawOriginalUrl(visitor, item, naming) },
   };
 }

@@ -1,4 +1,4 @@
-import { isMotionClipSql, pairMotion } from './live-photos.js';
+import { companionSql, pairCompanions } from './companions.js';
 import type { Db } from '../store/index.js';
 import { MEDIA_COLUMNS, toMediaItem, type MediaRow } from './catalogue-table.js';
 import { belowBounds } from './relative-path.js';
@@ -72,7 +72,7 @@ export function createAlbumQueries(db: Db): AlbumQueries {
   function listing(albumPath: string): AlbumListing | undefined {
     const album = summary(albumPath);
     if (album === undefined) return undefined;
-    const items = pairMotion((sql.items.all(albumPath) as MediaRow[]).map(toMediaItem));
+    const items = pairCompanions((sql.items.all(albumPath) as MediaRow[]).map(toMediaItem));
     return { album, albums: albumsUnder(albumPath), items };
   }
 
@@ -113,8 +113,8 @@ function prepareStatements(db: Db) {
     albumRealPath: db.prepare('SELECT real_path FROM albums WHERE path = ?').pluck(),
     albumName: db.prepare('SELECT name FROM albums WHERE path = ?').pluck(),
     childPaths: db.prepare('SELECT path FROM albums WHERE parent = ?').pluck(),
-    // A Live Photo counts once: its motion clip is part of it (live-photos.ts).
-    countItems: db.prepare(`SELECT COUNT(*) FROM media clip WHERE clip.album_path = ? AND NOT ${isMotionClipSql('clip')}`).pluck(),
+    // A Live Photo and a RAW+JPEG pair count once: the companion is part of its item (companions.ts).
+    countItems: db.prepare(`SELECT COUNT(*) FROM media clip WHERE clip.album_path = ? AND NOT ${companionSql('clip')}`).pluck(),
     countChildren: db.prepare('SELECT COUNT(*) FROM albums WHERE parent = ?').pluck(),
     span: db.prepare(`SELECT ${spanColumns} FROM media WHERE album_path = ? OR (album_path > ? AND album_path < ?)`),
     spanAll: db.prepare(`SELECT ${spanColumns} FROM media`),

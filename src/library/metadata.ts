@@ -1,6 +1,7 @@
 import path from 'node:path';
 import exifReader from 'exif-reader';
-import { DECODABLE_FORMATS, isSelfOrienting, needsHeicDecoder, openPhoto, sharp, type SharpOptions } from '../decoders.js';
+import { DECODABLE_FORMATS, isSelfOrienting, needsHeicDecoder, NoRawPreviewError, openPhoto, pictureBytes, sharp, type SharpOptions } from '../decoders.js';
+import { isRawPhoto } from '../media-contract.js';
 import { KeepsakeError } from '../errors.js';
 import { openVerified, readVerified } from '../paths.js';
 import type { SkipReason } from './skip-reasons.js';
@@ -65,6 +66,8 @@ async function headerFacts(file: string): Promise<ImageFacts> {
   const { handle, stats } = await openVerified(folder, [path.basename(file)], folder);
   try {
     // One read: the whole of a small file, the first bytes of a large one (the size is known from fstat).
+    // A RAW's preview may lie anywhere in it: read whole, and its preview described.
+    if (isRawPhoto(file)) return await factsOf(previewOf(await handle.readFile(), file));
     const head = Buffer.alloc(Math.min(stats.size, JPEG_HEADER_BYTES));
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     const whole = stats.size <= JPEG_HEADER_BYTES;
@@ -88,7 +91,17 @@ async function headerFacts(file: string): Promise<ImageFacts> {
 export async function checkImageDecodes(file: string): Promise<void> {
   const folder = path.dirname(file);
   const bytes = await readVerified(folder, [path.basename(file)], folder);
-  await withTimeLimit(decodes(bytes), DECODE_CHECK_TIME_LIMIT_MS);
+  await withTimeLimit(decodes(previewOf(bytes, file)), DECODE_CHECK_TIME_LIMIT_MS);
+}
+
+/** The picture of a photo file (a RAW's embedded preview); a RAW without one cannot be shown. */
+function previewOf(bytes: Buffer, file: string): Buffer {
+  try {
+    return pictureBytes(bytes, file);
+  } catch (error) {
+    if (error instanceof NoRawPreviewError) throw new UnreadableImageError('unreadable-image', error.message, { cause: error });
+    throw error;
+  }
 }
 
 async function factsOf(bytes: Buffer): Promise<ImageFacts> {

@@ -16,8 +16,10 @@ export interface MediaItem {
   readonly takenAt: number;
   /** A video's length in ms (0 when ffprobe could not read it); undefined for photos and unprobed videos. */
   readonly durationMs?: number;
-  /** In an album's listing, a Live Photo's short video (live-photos.ts); never stored. */
+  /** In an album's listing, a Live Photo's short video (companions.ts); never stored. */
   readonly motion?: MediaItem;
+  /** In an album's listing, the camera's RAW file beside this JPEG (companions.ts); never stored. */
+  readonly raw?: MediaItem;
 }
 
 export interface AlbumSummary {
