@@ -202,8 +202,9 @@ function videoRule(hasPlayableCopies: boolean): VariantRule {
   return Object.freeze({ name: VIDEO, source: 'media-root', kinds: ['video'], output: undefined, fetch, onDisk: 'originals', cacheControl: CACHE_POLICY.original, ranges: true } as const);
 }
 
+/** Of a video, and of a Motion Photo's appended video (hasPlayableCopy says which items have one). */
 const PLAYABLE_RULE: VariantRule = Object.freeze({
-  name: PLAYABLE, source: 'cache', kinds: ['video'], output: 'video', fetch: 'everyone', onDisk: 'everyone', cacheControl: CACHE_POLICY.derivative, ranges: true,
+  name: PLAYABLE, source: 'cache', kinds: ['video', 'image'], output: 'video', fetch: 'everyone', onDisk: 'everyone', cacheControl: CACHE_POLICY.derivative, ranges: true,
 } as const);
 
 /** A picture derivative; a video's are made from its poster frame (see hasDerivatives). */
@@ -217,13 +218,31 @@ function derivativeRule(name: string): VariantRule {
  * could read (its width is known), from a frame about a tenth of the way in (and its playable
  * copy). An unprobed or unreadable video has none and shows as a placeholder.
  */
-export function hasDerivatives(item: { readonly type: MediaKind; readonly width: number }): boolean {
+export function hasDerivatives(item: ItemShape): boolean {
   return item.type === 'image' || item.width > 0;
 }
 
-/** Whether this variant serves this catalogued item: one of its kinds, and for a derivative, an item derivatives are made of. */
-export function servesItem(rule: VariantRule, item: { readonly type: MediaKind; readonly width: number }): boolean {
-  return rule.kinds.includes(item.type) && (rule.source !== 'cache' || hasDerivatives(item));
+/** What the contract needs to know of a catalogued item. */
+export interface ItemShape {
+  readonly type: MediaKind;
+  readonly width: number;
+  /** A Motion Photo's appended MP4, in bytes. */
+  readonly motionBytes?: number | undefined;
+}
+
+/** Whether a playable copy is made of this item: a readable video, or the motion of a Motion Photo. */
+export function hasPlayableCopy(item: ItemShape): boolean {
+  return item.type === 'video' ? item.width > 0 : (item.motionBytes ?? 0) > 0;
+}
+
+/**
+ * Whether this variant serves this catalogued item: one of its kinds, and for a derivative, an
+ * item derivatives are made of (for the playable copy: an item that has one).
+ */
+export function servesItem(rule: VariantRule, item: ItemShape): boolean {
+  if (!rule.kinds.includes(item.type)) return false;
+  if (rule.source !== 'cache') return true;
+  return rule.output === 'video' ? hasPlayableCopy(item) : hasDerivatives(item);
 }
 
 /**

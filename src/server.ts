@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { heicDecoder } from './decoders.js';
 import { videoTools } from './ffmpeg.js';
-import { hasDerivatives, PLAYABLE } from './media-contract.js';
+import { hasDerivatives, hasPlayableCopy, PLAYABLE } from './media-contract.js';
 import { createRequestHandler } from './http/index.js';
 import { startSweeper } from './links/index.js';
 import type { Logger } from './log.js';
@@ -91,13 +91,13 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   const scheduleViewSync = debounce(() => access.syncViews(), log, 200);
   // A photo's on their own jobs: a thumbnail decodes at 1/8 scale and the grid of a dropped album
   // needs only those, so every thumbnail comes before any `small` (1/4 scale, for the viewer).
-  // A video's both come from one frame, which costs an ffmpeg run: one job takes it once. Its
-  // playable copy waits in the copies' own queue.
+  // A video's both come from one frame, which costs an ffmpeg run: one job takes it once. A
+  // playable copy (of a video, or a Motion Photo's motion) waits in the copies' own queue.
   const pregenerate = (item: MediaItem): void => {
     const early = ['thumb', 'small'].filter((variant) => derivatives.variants.includes(variant));
+    if (hasPlayableCopy(item) && derivatives.servedVariants.includes(PLAYABLE)) derivatives.pregenerate(services.sourceOf(item), [PLAYABLE], 'later');
     if (item.type === 'video') {
       if (early.length > 0) derivatives.pregenerate(services.sourceOf(item), early, 'background');
-      if (derivatives.servedVariants.includes(PLAYABLE)) derivatives.pregenerate(services.sourceOf(item), [PLAYABLE], 'later');
       return;
     }
     if (early.includes('thumb')) derivatives.pregenerate(services.sourceOf(item), ['thumb'], 'background');

@@ -5,7 +5,7 @@ import { createKeyring } from './auth/index.js';
 import { statePaths } from './config.js';
 import { pictureBytes } from './decoders.js';
 import { videoTools } from './ffmpeg.js';
-import { createDerivatives, isDerivativeError, type Derivatives, type SourceImage } from './derivatives/index.js';
+import { createDerivatives, cutMotionVideo, isDerivativeError, videoFile, type Derivatives, type SourceImage } from './derivatives/index.js';
 import { UserError } from './errors.js';
 import { ROBOTS_TXT } from './guard/index.js';
 import { checkImageDecodes, createLibrary, splitRelative, UnreadableImageError, type Candidate, type LibraryService, type MediaItem } from './library/index.js';
@@ -119,13 +119,19 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
       await file.handle.close();
     }
   }
+  /** What a playable copy is made from: a video as it is, or the video appended to a Motion Photo. */
+  function videoOf(item: MediaItem): Pick<SourceImage, 'openVideo'> {
+    if (item.type === 'video') return { openVideo: async () => videoFile(await library.openOriginal(item), item.name) };
+    const { motionBytes } = item;
+    return motionBytes === undefined ? {} : { openVideo: async () => cutMotionVideo(await library.openOriginal(item), motionBytes) };
+  }
   const sourceOf = (item: MediaItem): SourceImage => ({
     albumPath: item.albumPath,
     name: item.name,
     size: item.size,
     mtimeMs: item.mtimeMs,
     read: async () => (item.type === 'video' ? readPosterFrame(item) : pictureBytes(await library.readOriginal(item), item.name)),
-    ...(item.type === 'video' ? { openVideo: () => library.openOriginal(item) } : {}),
+    ...videoOf(item),
   });
 
   /**

@@ -18,6 +18,7 @@ const SHARED: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ['playable-copy.ts', new Set<string>()],
   ['ffmpeg.ts', new Set(['errors.ts', 'media-contract.ts', 'playable-copy.ts', 'system-tools.ts'])],
   ['raw-previews.ts', new Set(['errors.ts'])],
+  ['motion-photos.ts', new Set<string>()],
   ['decoders.ts', new Set(['heic.ts', 'media-contract.ts', 'raw-previews.ts'])],
   ['time-slicer.ts', new Set<string>()],
   ['config.ts', new Set(['errors.ts'])],

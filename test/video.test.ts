@@ -12,7 +12,7 @@ import { makeJpeg, tempDir, waitUntil } from './helpers/fixtures.js';
 import { serveProcess } from './helpers/robustness-process.js';
 import { albumItems, familyAndViewer, type ApiItem } from './helpers/albums.js';
 import type { TestServer } from './helpers/server.js';
-import { makeVideo, probe, VIDEO_TOOLS_MISSING } from './helpers/videos.js';
+import { makeMotionPhoto, makeVideo, probe, VIDEO_TOOLS_MISSING } from './helpers/videos.js';
 
 /*
  * Videos as phones make them, made here with ffmpeg: an H.264 MP4 and an HEVC .mov that both
@@ -50,6 +50,10 @@ describe('videos', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, ()
     await makeJpeg(path.join(album, 'IMG_0100.JPG'), { width: 64, height: 48, colour: '#30a050' });
     await makeVideo(path.join(album, 'IMG_0100.mov'), { seconds: 2, colour: '0x30a050' });
     await makeJpeg(path.join(album, 'trip.jpg'));
+    // Motion Photos in both of Google's dialects, and a photo whose XMP announces a video it does not hold.
+    await makeMotionPhoto(path.join(album, 'PXL_0001.MP.jpg'), { dialect: 'micro-video' });
+    await makeMotionPhoto(path.join(album, 'PXL_0002.MP.jpg'), { dialect: 'container' });
+    await makeMotionPhoto(path.join(album, 'PXL_0003.jpg'), { dialect: 'container', lie: true });
     await makeVideo(path.join(album, 'trip.mp4'), { seconds: 12 });
     ({ server, family, viewer } = await familyAndViewer(mediaRoot, { family: PASSWORD, viewer: VIEWER }));
   });
@@ -151,6 +155,28 @@ describe('videos', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, ()
     assert.equal(items.find((item) => item.name === 'trip.jpg')?.urls['motion'], undefined);
     const albums = ((await (await viewer.get('/api/albums')).json()) as { albums: Array<{ path: string; photoCount: number }> }).albums;
     assert.equal(albums.find((entry) => entry.path === 'Holiday')?.photoCount, items.length, 'the album counts a Live Photo once');
+  });
+
+  it('plays a Motion Photo\'s appended video as its motion, cut out and copied without metadata', async () => {
+    const items = await albumItems(viewer, 'Holiday');
+    for (const name of ['PXL_0001.MP.jpg', 'PXL_0002.MP.jpg']) {
+      const item = items.find((entry) => entry.name === name);
+      assert.equal(item?.type, 'image', `${name} is a photo`);
+      assert.match(item.urls['motion'] ?? '', /\/playable\/Holiday\/PXL_000\d\.MP\.jpg\.[0-9a-f]{12}\.mp4$/, name);
+      assert.equal(item.urls['playable'], undefined, 'a photo lists its motion under that name only');
+      const response = await viewer.get(item.urls['motion']!);
+      assert.equal(response.status, 200, name);
+      const bytes = Buffer.from(await response.arrayBuffer());
+      assert.equal(bytes.indexOf('48.8584'), -1, `${name}: the copy holds no place`);
+      const file = path.join(await tempDir('keepsake-motion-'), 'motion.mp4');
+      await writeFile(file, bytes);
+      assert.equal((await probe(file)).streams[0]?.['codec_name'], 'h264', name);
+      const photo = await viewer.get(item.urls['medium']!);
+      assert.equal((await sharp(Buffer.from(await photo.arrayBuffer())).metadata()).format, 'webp', `${name}: the photo shows as a photo`);
+    }
+    const liar = items.find((entry) => entry.name === 'PXL_0003.jpg');
+    assert.ok(liar, 'a photo whose XMP lies is still a photo');
+    assert.equal(liar.urls['motion'], undefined, 'with no motion');
   });
 
   it('lists a file that is no video with a placeholder, no poster and one log line', async () => {

@@ -3,6 +3,7 @@
  * cached under `<cacheDir>/<variant>/<album>/<leaf>` and named by everything that shapes them.
  */
 export { createDerivatives, servedVariantsOf } from './derivatives.js';
+export { cutMotionVideo, videoFile, type OpenedVideo } from './playable-copies.js';
 export type { DerivativeStats, Derivatives, SourceImage, SourceLookup } from './derivatives.js';
 export { DERIVATIVE_ERROR_CODES, DerivativeError, isDerivativeError } from './errors.js';
 export type { DerivativeErrorCode } from './errors.js';

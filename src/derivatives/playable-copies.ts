@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { VideoTools } from '../ffmpeg.js';
 import type { Logger } from '../log.js';
 import { PLAYABLE, PLAYABLE_FORMAT } from '../media-contract.js';
@@ -16,9 +18,44 @@ import { createWorkQueue, type Priority, type QueuedTask } from './queue.js';
  * at low priority on one thread, so it never takes the photos' CPU either.
  */
 
-/** A video as the copier needs it: its identity, and a descriptor of it, checked after it was opened. */
+/** A video opened for copying: a descriptor, and a name whose extension says its container. */
+export interface OpenedVideo {
+  readonly handle: FileHandle;
+  readonly containerName: string;
+  close(): Promise<void>;
+}
+
+/** A video as the copier needs it: its identity, and a way to open it (checked after it was opened). */
 export interface VideoSource extends SourceIdentity {
-  openVideo(): Promise<{ readonly handle: FileHandle }>;
+  openVideo(): Promise<OpenedVideo>;
+}
+
+/** A video file, opened and checked: copied from as it is. */
+export function videoFile(file: { readonly handle: FileHandle }, name: string): OpenedVideo {
+  return { handle: file.handle, containerName: name, close: () => file.handle.close() };
+}
+
+/**
+ * A Motion Photo's video: its last `motionBytes` bytes (motion-photos.ts), read from the photo's
+ * checked descriptor into a private file of keepsake's (MP4 offsets count from the MP4's own
+ * start, so ffmpeg cannot read it in place), removed again when the copy is made.
+ */
+export async function cutMotionVideo(photo: { readonly handle: FileHandle }, motionBytes: number): Promise<OpenedVideo> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'keepsake-motion-'));
+  try {
+    const { size } = await photo.handle.stat();
+    const bytes = Buffer.alloc(motionBytes);
+    const { bytesRead } = await photo.handle.read(bytes, 0, motionBytes, size - motionBytes);
+    const file = path.join(folder, 'motion.mp4');
+    const handle = await open(file, 'wx+', 0o600);
+    await handle.writeFile(bytes.subarray(0, bytesRead));
+    return { handle, containerName: 'motion.mp4', close: () => handle.close().finally(() => rm(folder, { recursive: true, force: true })) };
+  } catch (error) {
+    await rm(folder, { recursive: true, force: true });
+    throw error;
+  } finally {
+    await photo.handle.close();
+  }
 }
 
 export interface PlayableCopies {
@@ -56,13 +93,13 @@ export function createPlayableCopies(options: { readonly tools: VideoTools; read
     });
     try {
       await writer.writeWith(file, async (temp) => {
-        const plan = await tools.copyPlayable(video.handle, source.name, temp, source.size, stopping.signal).catch((error: unknown) => {
+        const plan = await tools.copyPlayable(video.handle, video.containerName, temp, source.size, stopping.signal).catch((error: unknown) => {
           throw copyErrorFrom(error, what);
         });
         log.info({ album: source.albumPath, name: source.name, video: plan.video, audio: plan.audio, ms: Date.now() - started }, 'playable copy made');
       });
     } finally {
-      await video.handle.close();
+      await video.close();
     }
     return file;
   }

@@ -1,5 +1,5 @@
 import type { AlbumSummary, MediaItem } from '../library/index.js';
-import { mayFetch, mediaUrl, ORIGINAL, playUrlOf, servesItem, variantRules } from '../media-contract.js';
+import { mayFetch, mediaUrl, ORIGINAL, PLAYABLE, playUrlOf, servesItem, variantRules } from '../media-contract.js';
 import type { Visitor } from './session.js';
 
 /** How derivative URLs are named; provided by the derivatives module once it is wired. */
@@ -45,10 +45,15 @@ export function presentAlbum(visitor: Visitor, album: AlbumSummary, naming: Deri
   };
 }
 
-/** A Live Photo's motion: the URL its video plays from (playable copy, else as recorded), under the name `motion`. */
-function motionUrl(visitor: Visitor, item: MediaItem, naming: DerivativeNaming | undefined): Record<string, string> {
-  const video = item.motion === undefined ? undefined : playUrlOf(itemUrls(visitor, item.motion, naming));
-  return video === undefined ? {} : { motion: video };
+/**
+ * A photo's motion, under the name `motion`: a Live Photo's clip (its playable copy, else as
+ * recorded), or a Motion Photo's own playable copy (which a photo lists under no other name).
+ */
+function withMotion(visitor: Visitor, item: MediaItem, naming: DerivativeNaming | undefined, urls: Record<string, string>): Record<string, string> {
+  if (item.type !== 'image') return urls;
+  const { [PLAYABLE]: own, ...rest } = urls;
+  const motion = item.motion === undefined ? own : playUrlOf(itemUrls(visitor, item.motion, naming));
+  return motion === undefined ? rest : { ...rest, motion };
 }
 
 /** A RAW+JPEG pair's original download: the RAW, for a visitor who may fetch originals. */
@@ -65,6 +70,6 @@ export function presentItem(visitor: Visitor, item: MediaItem, naming: Derivativ
     height: item.height,
     takenAt: new Date(item.takenAt).toISOString(),
     ...(item.type === 'video' ? { durationSeconds: item.durationMs ? item.durationMs / 1000 : null } : {}),
-    urls: { ...itemUrls(visitor, item, naming), ...motionUrl(visitor, item, naming), ...rawOriginalUrl(visitor, item, naming) },
+    urls: { ...withMotion(visitor, item, naming, itemUrls(visitor, item, naming)), ...rawOriginalUrl(visitor, item, naming) },
   };
 }

@@ -29,7 +29,7 @@ export async function readCandidate(candidate: Candidate, readImage: ImageReader
   if (candidate.type === 'video') return readVideo(candidate, base, log);
   try {
     const facts = await retryingTransient(() => readImage(candidate.file));
-    const item = { ...base, width: facts.width, height: facts.height, takenAt: facts.takenAt ?? candidate.mtimeMs };
+    const item = { ...base, width: facts.width, height: facts.height, takenAt: facts.takenAt ?? candidate.mtimeMs, ...(facts.motionBytes === undefined ? {} : { motionBytes: facts.motionBytes }) };
     return { op: 'item', item, file: candidate.file };
   } catch (error) {
     return afterFailure(candidate, error, log);

@@ -1,7 +1,9 @@
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import exifReader from 'exif-reader';
 import { DECODABLE_FORMATS, isSelfOrienting, needsHeicDecoder, NoRawPreviewError, openPhoto, pictureBytes, sharp, type SharpOptions } from '../decoders.js';
 import { isRawPhoto } from '../media-contract.js';
+import { motionVideoLength, startsLikeMp4 } from '../motion-photos.js';
 import { KeepsakeError } from '../errors.js';
 import { openVerified, readVerified } from '../paths.js';
 import type { SkipReason } from './skip-reasons.js';
@@ -30,6 +32,8 @@ export interface ImageFacts {
   readonly height: number;
   /** Epoch ms of EXIF DateTimeOriginal, when present and plausible. */
   readonly takenAt: number | undefined;
+  /** A Motion Photo's appended MP4: its length in bytes, at the end of the file (motion-photos.ts). */
+  readonly motionBytes?: number;
 }
 
 export type ImageReader = (file: string) => Promise<ImageFacts>;
@@ -65,21 +69,30 @@ async function headerFacts(file: string): Promise<ImageFacts> {
   const folder = path.dirname(file);
   const { handle, stats } = await openVerified(folder, [path.basename(file)], folder);
   try {
-    // One read: the whole of a small file, the first bytes of a large one (the size is known from fstat).
-    // A RAW's preview may lie anywhere in it: read whole, and its preview described.
-    if (isRawPhoto(file)) return await factsOf(previewOf(await handle.readFile(), file));
-    const head = Buffer.alloc(Math.min(stats.size, JPEG_HEADER_BYTES));
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const whole = stats.size <= JPEG_HEADER_BYTES;
-    if (whole) return await factsOf(head.subarray(0, bytesRead));
-    if (bytesRead === head.length && head[0] === 0xff && head[1] === 0xd8) {
-      const facts = await factsOf(head).catch(() => undefined);
-      if (facts !== undefined) return facts;
-    }
-    return await factsOf(await handle.readFile());
+    const read = await readHeader(handle, stats.size, file);
+    const length = read.xmp === undefined ? undefined : motionVideoLength(read.xmp, stats.size);
+    if (length === undefined) return read.facts;
+    // Believed only when the bytes there begin an MP4: one small read.
+    const head = Buffer.alloc(8);
+    await handle.read(head, 0, head.length, stats.size - length);
+    return startsLikeMp4(head) ? { ...read.facts, motionBytes: length } : read.facts;
   } finally {
     await handle.close();
   }
+}
+
+async function readHeader(handle: FileHandle, size: number, file: string): Promise<{ facts: ImageFacts; xmp: string | undefined }> {
+  // A RAW's preview may lie anywhere in it: read whole, and its preview described.
+  if (isRawPhoto(file)) return factsOf(previewOf(await handle.readFile(), file));
+  // One read: the whole of a small file, the first bytes of a large one (the size is known from fstat).
+  const head = Buffer.alloc(Math.min(size, JPEG_HEADER_BYTES));
+  const { bytesRead } = await handle.read(head, 0, head.length, 0);
+  if (size <= JPEG_HEADER_BYTES) return factsOf(head.subarray(0, bytesRead));
+  if (bytesRead === head.length && head[0] === 0xff && head[1] === 0xd8) {
+    const facts = await factsOf(head).catch(() => undefined);
+    if (facts !== undefined) return facts;
+  }
+  return factsOf(await handle.readFile());
 }
 
 /**
@@ -104,7 +117,7 @@ function previewOf(bytes: Buffer, file: string): Buffer {
   }
 }
 
-async function factsOf(bytes: Buffer): Promise<ImageFacts> {
+async function factsOf(bytes: Buffer): Promise<{ facts: ImageFacts; xmp: string | undefined }> {
   const metadata = await sharp(bytes, IMAGE_INPUT_OPTIONS)
     .metadata()
     .catch((error: unknown) => {
@@ -121,11 +134,8 @@ async function factsOf(bytes: Buffer): Promise<ImageFacts> {
   // Orientations 5–8 turn the picture a quarter turn, so what the viewer sees is transposed;
   // HEIF turns its pixels itself as they decode, and its size is already the upright one.
   const turned = !isSelfOrienting(metadata) && (metadata.orientation ?? 1) >= 5;
-  return {
-    width: turned ? height : width,
-    height: turned ? width : height,
-    takenAt: dateTakenFrom(metadata.exif),
-  };
+  const facts = { width: turned ? height : width, height: turned ? width : height, takenAt: dateTakenFrom(metadata.exif) };
+  return { facts, xmp: metadata.xmp?.toString('utf8') };
 }
 
 async function decodes(bytes: Buffer): Promise<void> {

@@ -92,4 +92,9 @@ export const MIGRATIONS: readonly string[] = [
   -- probed (ffprobe missing, or catalogued before keepsake probed videos): read again once it can be.
   ALTER TABLE media ADD COLUMN duration_ms INTEGER;
   `,
+  `
+  -- A Motion Photo's appended MP4: its length in bytes, at the end of the file; NULL for any
+  -- other photo (and for photos catalogued before keepsake looked, until they change).
+  ALTER TABLE media ADD COLUMN motion_bytes INTEGER;
+  `,
 ];

@@ -45,3 +45,29 @@ export async function probe(file: string): Promise<{ streams: Array<Record<strin
   const { stdout } = await run(FFPROBE, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file]);
   return JSON.parse(stdout) as { streams: Array<Record<string, unknown>>; format: Record<string, unknown> };
 }
+
+/**
+ * A Google Motion Photo as Pixel and Samsung cameras write it: a JPEG whose XMP announces a
+ * video, and the MP4 appended after the picture. `dialect` picks the older MicroVideo attributes
+ * or the newer Container:Directory; `lie` announces a video where there is none.
+ */
+export async function makeMotionPhoto(file: string, options: { dialect: 'micro-video' | 'container'; colour?: string; videoColour?: string; lie?: boolean }): Promise<void> {
+  const scratch = path.join(path.dirname(file), `.motion-${path.basename(file)}.mp4`);
+  await makeVideo(scratch, { seconds: 1, colour: options.videoColour ?? '0x2040c0', location: '+48.8584+002.2945/' });
+  const { readFile, rm, writeFile } = await import('node:fs/promises');
+  const video = options.lie === true ? Buffer.alloc(4096, 0x20) : await readFile(scratch);
+  await rm(scratch);
+  const length = video.length;
+  const description =
+    options.dialect === 'micro-video'
+      ? `<rdf:Description rdf:about="" xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" GCamera:MicroVideo="1" GCamera:MicroVideoVersion="1" GCamera:MicroVideoOffset="${length}" GCamera:MicroVideoPresentationTimestampUs="500000"/>`
+      : `<rdf:Description rdf:about="" xmlns:Camera="http://ns.google.com/photos/1.0/camera/" xmlns:Container="http://ns.google.com/photos/1.0/container/" xmlns:Item="http://ns.google.com/photos/1.0/container/item/" Camera:MotionPhoto="1" Camera:MotionPhotoVersion="1">
+  <Container:Directory><rdf:Seq>
+    <rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="image/jpeg" Item:Semantic="Primary" Item:Length="0" Item:Padding="0"/></rdf:li>
+    <rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto" Item:Length="${length}" Item:Padding="0"/></rdf:li>
+  </rdf:Seq></Container:Directory></rdf:Description>`;
+  const xmp = `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">${description}</rdf:RDF></x:xmpmeta>`;
+  const { default: sharp } = await import('sharp');
+  const photo = await sharp({ create: { width: 96, height: 64, channels: 3, background: options.colour ?? '#30a050' } }).jpeg().withXmp(xmp).toBuffer();
+  await writeFile(file, Buffer.concat([photo, video]));
+}
