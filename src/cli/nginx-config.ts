@@ -42,6 +42,8 @@ function warnAbout(config: Settings, server: StaticServer, accel: boolean): void
   if (config.trustProxy.mode === 'none') notes.push('keepsake trusts no proxy yet: run it with KEEPSAKE_TRUST_PROXY=127.0.0.1 (the server\'s address) so logins and limits see real client addresses.');
   if (accel && config.accel !== 'nginx') notes.push('--accel needs keepsake to run with KEEPSAKE_ACCEL=nginx.');
   if (!accel && server === 'nginx' && config.accel === 'nginx') notes.push('keepsake runs with KEEPSAKE_ACCEL=nginx; this static config serves that too (its internal locations are included).');
+  const missingVideoTools = videoTools().missing;
+  if (missingVideoTools !== undefined) notes.push(`${missingVideoTools}; this configuration has no place for video copies: regenerate it once ffmpeg is installed.`);
   for (const note of notes) process.stderr.write(`keepsake: ${note}\n`);
 }
 
