@@ -5,6 +5,9 @@ import type { Derivatives, SourceImage } from '../../derivatives/index.js';
 import type { AlbumLocation, Library, MediaItem } from '../../library/index.js';
 import {
   ACCEL_PREFIXES,
+  CACHE_POLICY,
+  REFUSAL_BODIES,
+  TEXT_TYPE,
   isMediaPath,
   LINK_COOKIE,
   mayFetch,
@@ -132,11 +135,43 @@ async function openDerivative(ctx: Context, target: MediaTarget, deps: MediaDeps
   if (ticket === undefined) return undefined;
   try {
     // The queue is shared fairly between visitors: one asking for thousands waits its turn.
-    await deps.derivatives.ensure(deps.sourceOf(target.item), target.rule.name, 'now', visitorOf(ctx)?.sid ?? ctx.ip);
+    const made = deps.derivatives.ensure(deps.sourceOf(target.item), target.rule.name, 'now', visitorOf(ctx)?.sid ?? ctx.ip);
+    if (target.rule.output !== 'video') await made;
+    else if (!(await settlesWithin(made, COPY_WAIT_MS))) {
+      // A transcode can take longer than a player (or a proxy) waits: it goes on, first in line.
+      made.catch(() => undefined);
+      answerNotReady(ctx);
+      return undefined;
+    }
   } finally {
     ticket.release();
   }
   return open();
+}
+
+/** How long a request waits for a video's playable copy before it is told to come back. */
+const COPY_WAIT_MS = 20_000;
+
+/** True when `work` succeeds within `ms`, false when it is still going; its failure is thrown. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function answerNotReady(ctx: Context): void {
+  ctx.status = 503;
+  ctx.type = TEXT_TYPE;
+  ctx.set('Retry-After', '10');
+  ctx.set('Cache-Control', CACHE_POLICY.page);
+  ctx.body = REFUSAL_BODIES[503];
+  ctx.state['mediaRefused'] = 'playable copy still being made';
 }
 
 function refuse(ctx: Context, token: string | undefined, reason: string): void {

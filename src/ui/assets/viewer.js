@@ -112,6 +112,34 @@ function returnFocusToTile(/** @type {any} */ lightbox) {
   });
 }
 
+/** How often, and how many times, a video whose playable copy is still being made is asked for again. */
+const COPY_RETRY_MS = 10_000;
+const COPY_RETRIES = 30;
+
+/**
+ * A video's playable copy may still be being made (the server answers 503 after a while): say so
+ * on the slide and ask again every few seconds, for a few minutes, until it plays.
+ */
+function retryWhileBeingMade(/** @type {HTMLVideoElement} */ video, /** @type {HTMLElement} */ frame) {
+  let tries = 0;
+  const note = document.createElement('p');
+  note.className = 'pswp__video-note';
+  note.setAttribute('role', 'status');
+  video.addEventListener('error', () => {
+    if (tries >= COPY_RETRIES || !video.isConnected) return;
+    tries += 1;
+    note.textContent = 'This video is still being prepared. It will play in a moment.';
+    if (!note.isConnected) frame.append(note);
+    const source = video.currentSrc || video.src;
+    setTimeout(() => {
+      if (!video.isConnected) return;
+      video.src = source;
+      video.load();
+    }, COPY_RETRY_MS);
+  });
+  video.addEventListener('loadedmetadata', () => note.remove());
+}
+
 /** Videos get a slide of their own: a native <video> with controls, paused when swiped away. */
 function playVideosInline(/** @type {any} */ lightbox) {
   lightbox.on('contentLoad', (/** @type {any} */ event) => {
@@ -128,6 +156,7 @@ function playVideosInline(/** @type {any} */ lightbox) {
     if (content.data.poster) video.poster = content.data.poster;
     video.setAttribute('aria-label', content.data.alt);
     frame.append(video);
+    retryWhileBeingMade(video, frame);
     content.element = frame;
   });
   lightbox.on('contentDeactivate', (/** @type {any} */ { content }) => content.element?.querySelector?.('video')?.pause());
