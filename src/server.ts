@@ -137,6 +137,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     cacheDir: services.cacheDir,
     refusals,
     secrets: services.secrets,
+    receipts: services.receipts,
     isHealthy: async () => {
       if (!isDatabaseUsable(services.db)) return false;
       return Promise.all([
@@ -158,6 +159,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     async () => {
       await access.sweep();
       refusals.prune(Date.now() - REFUSALS_KEPT_MS);
+      await services.store.receipts.prune(Date.now() - settings.receiptsKeptMs);
     },
     log.child({ module: 'sweeper' }),
   );

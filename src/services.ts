@@ -11,6 +11,7 @@ import { ROBOTS_TXT } from './guard/index.js';
 import { checkImageDecodes, createLibrary, splitRelative, UnreadableImageError, type Candidate, type LibraryService, type MediaItem } from './library/index.js';
 import { createSessionLinks, createViews, type LoginStep } from './links/index.js';
 import type { Logger } from './log.js';
+import { createReceiptRecorder, type ReceiptRecorder } from './receipts/index.js';
 import { isWithin, PathRejectedError } from './paths.js';
 import type { Settings } from './settings.js';
 import { writeRefusalPages } from './static-server/index.js';
@@ -38,6 +39,8 @@ export interface Services {
   readonly webRoot: string;
   readonly derivatives: Derivatives;
   readonly secrets: Secrets;
+  /** What each session fetched, noted as media answers go out. */
+  readonly receipts: ReceiptRecorder;
   /** The original behind a catalogue item, as the derivatives module wants it: its bytes, read checked. */
   sourceOf(item: MediaItem): SourceImage;
   close(): Promise<void>;
@@ -95,6 +98,7 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
   const db = openDatabase(paths.database);
   const store = createSqliteAccessStore(db);
   const secrets = loadSecrets(paths.secrets);
+  const receipts = createReceiptRecorder({ receipts: store.receipts, log: log.child({ module: 'receipts' }) });
   const derivatives = createDerivatives({
     cacheDir,
     log: log.child({ module: 'derivatives' }),
@@ -186,10 +190,12 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     webRoot,
     derivatives,
     secrets,
+    receipts,
     sourceOf,
     async close() {
       await library.close();
       await derivatives.close();
+      await receipts.close();
       db.close();
     },
   };

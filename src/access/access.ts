@@ -5,7 +5,7 @@ import { signShareLink, verifyShareLink } from '../guard/index.js';
 import { keyViewName, keyViewSpec, shareViewName, shareViewSpec, syncGrantViews, type SessionLinks, type Views } from '../links/index.js';
 import type { Logger } from '../log.js';
 import { isToken } from '../media-contract.js';
-import type { AccessStore, KeyRecord, SessionRecord, ShareRecord } from '../store/index.js';
+import type { AccessStore, KeyRecord, Receipt, SessionRecord, ShareRecord } from '../store/index.js';
 import { createLiveSessions } from './live-sessions.js';
 
 /*
@@ -173,6 +173,21 @@ export function createAccess(deps: AccessDeps) {
     },
 
     liveSessions: (): Promise<SessionRecord[]> => store.sessions.live(now()),
+
+    /**
+     * The exposure receipts of a token or a label (a key's, a device's, a share's `share <album>`),
+     * oldest first, each with whether its session is still live.
+     */
+    async receiptsOf(target: string): Promise<Array<{ receipt: Receipt; live: boolean }>> {
+      // A label may be shaped like a token ("grandparents"): a token's receipt first, else the label's.
+      const byToken = isToken(target) ? await store.receipts.byToken(target) : [];
+      const receipts = byToken.length > 0 ? byToken : await store.receipts.byLabel(target);
+      const live = new Set((await store.sessions.live(now())).map((session) => session.sid));
+      return receipts.map((receipt) => ({ receipt, live: live.has(receipt.sid) }));
+    },
+
+    /** Every receipt of the sessions a share link opened. */
+    shareReceipts: (shareId: string): Promise<Receipt[]> => store.receipts.byShare(shareId),
 
     addKey,
 

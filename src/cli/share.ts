@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import ms from 'ms';
+import { receiptTotals, when } from '../receipts/index.js';
 import { print, printTable, UsageError, withServices } from './context.js';
 
 const USAGE = `Usage:
@@ -43,16 +44,22 @@ async function list(): Promise<number> {
       print('No share links.');
       return 0;
     }
-    printTable(
-      ['ID', 'ALBUM', 'EXPIRES', 'USES', 'STATE'],
-      shares.map((share) => [
+    const rows = [];
+    for (const share of shares) {
+      const seen = receiptTotals(await services.access.shareReceipts(share.id));
+      rows.push([
         share.id,
         share.album,
         new Date(share.expiresAt).toISOString(),
         `${share.uses}${share.maxUses === null ? '' : `/${share.maxUses}`}`,
         share.revokedAt !== null ? 'revoked' : share.expiresAt <= now ? 'expired' : share.maxUses !== null && share.uses >= share.maxUses ? 'used up' : 'open',
-      ]),
-    );
+        String(seen.photos),
+        String(seen.originals),
+        String(seen.addresses),
+        seen.lastSeen === undefined ? '-' : when(seen.lastSeen),
+      ]);
+    }
+    printTable(['ID', 'ALBUM', 'EXPIRES', 'USES', 'STATE', 'PHOTOS SEEN', 'ORIGINALS', 'ADDRESSES', 'LAST SEEN'], rows);
     return 0;
   });
 }

@@ -19,6 +19,7 @@ import {
 import type { Library, MediaItem } from '../library/index.js';
 import type { Logger } from '../log.js';
 import { CACHE_POLICY } from '../media-contract.js';
+import type { ReceiptRecorder } from '../receipts/index.js';
 import type { RefusalsTable } from '../store/index.js';
 import type { Ui } from '../ui/index.js';
 import { handleErrors } from './errors.js';
@@ -55,6 +56,7 @@ export interface AppDeps {
   readonly isHealthy: () => Promise<boolean>;
   readonly refusals: RefusalsTable;
   readonly secrets: { readonly cookieKey: string; readonly guardKey: string; readonly linkKey: string };
+  readonly receipts: ReceiptRecorder;
 }
 
 function serveAssets(ui: Ui) {
@@ -117,6 +119,7 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
     memory: config.accel === 'nginx' || config.memoryCacheBytes === 0 ? undefined : createMemoryCache(config.memoryCacheBytes),
     accelPaths: config.accel === 'nginx' && config.memoryCacheBytes > 0 ? createAccelPaths(ACCEL_PATH_ENTRIES, ACCEL_PATH_MAX_AGE_MS) : undefined,
     linkCookies,
+    receipts: deps.receipts,
   };
   const media = mediaRoute(mediaDeps);
   const loginBody = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '8kb', formLimit: '8kb' });

@@ -9,7 +9,7 @@ import { logRequest } from './errors.js';
 import { carryBudgetRefusal, requestFacts } from './guard.js';
 import { securityHeaderList } from './headers.js';
 import { settleForwarding } from './proxy.js';
-import { authorise, derivativeAccelPath, derivativeInMemory, type MediaDeps } from './routes/media.js';
+import { authorise, derivativeAccelPath, derivativeInMemory, noteReceipt, type MediaDeps } from './routes/media.js';
 import { dueForRenewal, SESSION_COOKIE } from './session.js';
 
 /*
@@ -99,6 +99,7 @@ export function fastMedia(deps: FastMediaDeps, fallback: (request: IncomingMessa
       return false;
     }
     if (response.headersSent || response.destroyed) return true;
+    noteReceipt(deps.media, session, verdict, address);
     for (const [name, value] of securityHeaderList(ctx.secure)) response.setHeader(name, value);
     response.setHeader('Cache-Control', verdict.rule.cacheControl);
     response.statusCode = 200;

@@ -97,4 +97,39 @@ export const MIGRATIONS: readonly string[] = [
   -- other photo (and for photos catalogued before keepsake looked, until they change).
   ALTER TABLE media ADD COLUMN motion_bytes INTEGER;
   `,
+  `
+  -- Exposure receipts: what each session fetched (never the bytes), kept a while after it ends.
+  -- One row per session, one per photo it fetched (capped), one per address it came from (capped).
+  CREATE TABLE receipts (
+    sid TEXT PRIMARY KEY,
+    token TEXT NOT NULL,
+    label TEXT NOT NULL,
+    key_id INTEGER,
+    share_id TEXT,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    requests INTEGER NOT NULL DEFAULT 0,
+    -- Photos and addresses beyond the caps: counted, not named.
+    photos_beyond INTEGER NOT NULL DEFAULT 0,
+    addresses_beyond INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE INDEX receipts_by_token ON receipts(token);
+  CREATE INDEX receipts_by_label ON receipts(label);
+  CREATE INDEX receipts_by_share ON receipts(share_id) WHERE share_id IS NOT NULL;
+  CREATE INDEX receipts_by_last_seen ON receipts(last_seen);
+  CREATE TABLE receipt_photos (
+    sid TEXT NOT NULL REFERENCES receipts(sid) ON DELETE CASCADE,
+    album_path TEXT NOT NULL,
+    name TEXT NOT NULL,
+    original INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (sid, album_path, name)
+  ) WITHOUT ROWID;
+  CREATE TABLE receipt_addresses (
+    sid TEXT NOT NULL REFERENCES receipts(sid) ON DELETE CASCADE,
+    address TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    PRIMARY KEY (sid, address)
+  ) WITHOUT ROWID;
+  `,
 ];

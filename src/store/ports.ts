@@ -1,5 +1,6 @@
 import type { KeyRecord, NewKeyRecord } from './keys-table.js';
 import type { NewSessionRecord, SessionRecord } from './sessions-table.js';
+import type { Receipt, ReceiptHit, ReceiptSession } from './receipts-table.js';
 import type { ShareRecord } from './shares-table.js';
 
 /*
@@ -63,8 +64,22 @@ export interface ShareStore {
   deleteExpired(now: number): Promise<number>;
 }
 
+export interface ReceiptStore {
+  /** Adds what sessions fetched since the last call (one transaction). */
+  record(batch: ReadonlyArray<{ session: ReceiptSession; hits: readonly ReceiptHit[] }>): Promise<void>;
+  bySid(sid: string): Promise<Receipt | undefined>;
+  /** Oldest first. */
+  byToken(token: string): Promise<Receipt[]>;
+  byLabel(label: string): Promise<Receipt[]>;
+  byShare(shareId: string): Promise<Receipt[]>;
+  byKey(keyId: number): Promise<Receipt[]>;
+  /** Deletes the receipts of sessions that have ended and were last seen before `before`. */
+  prune(before: number): Promise<number>;
+}
+
 export interface AccessStore {
   readonly keys: KeyStore;
   readonly sessions: SessionStore;
   readonly shares: ShareStore;
+  readonly receipts: ReceiptStore;
 }

@@ -3,6 +3,7 @@ import type { Db } from './database.js';
 import { createKeysTable } from './keys-table.js';
 import type { AccessStore } from './ports.js';
 import { createSessionsTable } from './sessions-table.js';
+import { createReceiptsTable } from './receipts-table.js';
 import { createSharesTable } from './shares-table.js';
 
 /** A row that would repeat a unique value (a session id or token): the caller picks another. */
@@ -32,6 +33,7 @@ export function createSqliteAccessStore(db: Db): AccessStore {
   const keys = createKeysTable(db);
   const sessions = createSessionsTable(db);
   const shares = createSharesTable(db);
+  const receipts = createReceiptsTable(db);
   return {
     keys: {
       add: async (key) => conflictsAsStoreErrors(() => keys.add(key), 'a key with this label or password exists'),
@@ -70,6 +72,15 @@ export function createSqliteAccessStore(db: Db): AccessStore {
       takeUse: async (id, now) => shares.takeUse(id, now),
       revoke: async (id, now) => shares.revoke(id, now),
       deleteExpired: async (now) => shares.deleteExpired(now),
+    },
+    receipts: {
+      record: async (batch) => receipts.record(batch),
+      bySid: async (sid) => receipts.bySid(sid),
+      byToken: async (token) => receipts.byToken(token),
+      byLabel: async (label) => receipts.byLabel(label),
+      byShare: async (shareId) => receipts.byShare(shareId),
+      byKey: async (keyId) => receipts.byKey(keyId),
+      prune: async (before) => receipts.prune(before),
     },
   };
 }

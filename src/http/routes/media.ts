@@ -19,6 +19,8 @@ import {
   type VariantRule,
 } from '../../media-contract.js';
 import { openVerified, PathRejectedError, type VerifiedFile } from '../../paths.js';
+import type { ReceiptRecorder } from '../../receipts/index.js';
+import type { ReceiptSession } from '../../store/index.js';
 import type { AccelPaths, CachedFile, MemoryCache } from '../memory-cache.js';
 import { respondNotFound } from '../not-found.js';
 import { accelPathOf, readSmallFile, sendBytes, sendFile } from '../send-file.js';
@@ -41,6 +43,13 @@ export interface MediaDeps {
   /** With X-Accel: where derivatives were found verified, by cache name. */
   readonly accelPaths: AccelPaths | undefined;
   readonly linkCookies: LinkCookies;
+  /** Where each answer is noted for the session's exposure receipt. */
+  readonly receipts: ReceiptRecorder;
+}
+
+/** Notes a media answer on the session's receipt: the item (a companion under its own name) and whether it was the stored file. */
+export function noteReceipt(deps: Pick<MediaDeps, 'receipts'>, session: ReceiptSession, target: MediaTarget, address: string): void {
+  deps.receipts.record(session, { albumPath: target.item.albumPath, name: target.item.name, original: target.rule.source === 'media-root', address, at: Date.now() });
 }
 
 /** Up to this size a derivative read from disk is kept in memory (every default variant is far smaller). */
@@ -202,6 +211,7 @@ export function mediaRoute(deps: MediaDeps) {
       throw error;
     }
     if (file === undefined) return;
+    noteReceipt(deps, visitor!, verdict, ctx.ip);
     if ('bytes' in file) return sendBytes(ctx, file, { cacheControl: verdict.rule.cacheControl, acceptRanges: verdict.rule.ranges });
     await sendFile(ctx, file, {
       root: fromCache ? deps.cacheDir : deps.mediaRoot,
