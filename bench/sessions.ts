@@ -62,7 +62,7 @@ export async function measureSweep(count: number): Promise<SweepResult> {
     const insert = services.db.transaction((batch: readonly string[]) => {
       for (const token of batch) {
         const sid = randomUUID();
-        sessions.insertPending({ sid, token, keyId: key.id, shareId: null, label: key.label, albums: key.albums, canDownloadOriginals: false, view, createdAt: expiredAt - 3_600_000, expiresAt: expiredAt, maxAge: 3_600_000, expiresCap: null });
+        sessions.insertPending({ sid, token, keyId: key.id, shareId: null, label: key.label, albums: key.albums, canDownloadOriginals: false, view, createdAt: expiredAt - 3_600_000, expiresAt: expiredAt, maxAge: 3_600_000, expiresCap: null, location: 'none' });
         sessions.activate(sid);
       }
     });

@@ -22,6 +22,18 @@ export interface VideoFacts {
   readonly durationMs: number;
   /** When the camera says it was recorded (epoch ms), when it says so plausibly. */
   readonly takenAt: number | undefined;
+  /** Where, from QuickTime's ISO 6709 location tag (`+48.8584+002.2945/`). */
+  readonly position?: { readonly latitude: number; readonly longitude: number };
+}
+
+const ISO_6709 = /^([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)/;
+
+/** An ISO 6709 position in decimal degrees (the form phones write), when plausible. */
+export function positionFromIso6709(text: string | undefined): { latitude: number; longitude: number } | undefined {
+  const match = text === undefined ? null : ISO_6709.exec(text.trim());
+  if (match === null) return undefined;
+  const [latitude, longitude] = [Number(match[1]), Number(match[2])];
+  return Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180 ? { latitude, longitude } : undefined;
 }
 
 export class VideoUnreadableError extends KeepsakeError {
@@ -99,6 +111,11 @@ function recordedAt(...tagSets: Array<Readonly<Record<string, string>> | undefin
   return undefined;
 }
 
+function placeOf(tags: Readonly<Record<string, string>> | undefined): Pick<VideoFacts, 'position'> {
+  const position = positionFromIso6709(tags?.['com.apple.quicktime.location.ISO6709'] ?? tags?.['location']);
+  return position === undefined ? {} : { position };
+}
+
 /** Reads ffprobe's JSON: the first real video stream (not a cover picture), turned as a phone recorded it. */
 export function videoFactsFrom(output: ProbeOutput): VideoFacts {
   const video = output.streams?.find((stream) => stream.codec_type === 'video' && stream.disposition?.attached_pic !== 1);
@@ -111,6 +128,7 @@ export function videoFactsFrom(output: ProbeOutput): VideoFacts {
     height: turned ? video.width! : video.height!,
     durationMs: Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : 0,
     takenAt: recordedAt(output.format?.tags, video.tags),
+    ...placeOf(output.format?.tags),
   };
 }
 

@@ -26,9 +26,9 @@ describe('keepsake key add | list | remove', () => {
 
     const listed = await runKeepsake(['key', 'list'], env);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, /^LABEL\s+ALBUMS\s+ORIGINALS\s+EXPIRES\s+SESSIONS$/m);
-    assert.match(listed.stdout, /^family\s+\*\s+yes\s+never\s+0$/m);
-    assert.match(listed.stdout, /^friends\s+Summer 2024, Kids\/\*\s+no\s+2099-01-01/m);
+    assert.match(listed.stdout, /^LABEL\s+ALBUMS\s+ORIGINALS\s+PLACES\s+EXPIRES\s+SESSIONS$/m);
+    assert.match(listed.stdout, /^family\s+\*\s+yes\s+none\s+never\s+0$/m);
+    assert.match(listed.stdout, /^friends\s+Summer 2024, Kids\/\*\s+no\s+none\s+2099-01-01/m);
     assert.doesNotMatch(listed.stdout, new RegExp(password.replace(/-/g, '\\-')));
     assert.doesNotMatch(listed.stdout, /scrypt|\$/, 'no hashes');
 

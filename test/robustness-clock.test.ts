@@ -34,7 +34,7 @@ function logSink(): { log: Logger; lines: Record<string, unknown>[] } {
 }
 
 function grant(maxAge: number): SessionGrant {
-  return { keyId: null, shareId: null, label: 'clock', albums: ['*'], canDownloadOriginals: true, view: 'key-1', maxAge, expiresCap: null };
+  return { keyId: null, shareId: null, label: 'clock', albums: ['*'], canDownloadOriginals: true, view: 'key-1', maxAge, expiresCap: null, location: 'none' };
 }
 
 describe('session expiry under a moving clock', () => {

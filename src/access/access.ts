@@ -90,6 +90,7 @@ export function createAccess(deps: AccessDeps) {
       view: keyViewName(key.id),
       maxAge,
       expiresCap: key.expiresAt,
+      location: key.location,
     });
     return { session, maxAge: Math.min(maxAge, session.expiresAt - session.createdAt) };
   }
@@ -149,6 +150,8 @@ export function createAccess(deps: AccessDeps) {
         view: shareViewName(share.id),
         maxAge,
         expiresCap: share.expiresAt,
+        // A share link is for anyone who holds it: never told places.
+        location: 'none',
       });
       return { session, maxAge };
     },

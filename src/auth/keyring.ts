@@ -3,10 +3,11 @@ import { UserError } from '../errors.js';
 import { StoreConflictError, type KeyRecord, type KeyStore } from '../store/index.js';
 import { normalisePattern } from './grants.js';
 import { createHashGate, type HashGate, type HashGateOptions } from './hash-gate.js';
+import { isLocationPolicy, type LocationPolicy } from './location-policy.js';
 import { generatePassword, hashPassword, lookupTag, MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.js';
 
 export class KeyError extends UserError {
-  declare readonly code: 'BAD_LABEL' | 'KEY_EXISTS' | 'KEY_NOT_FOUND' | 'WEAK_PASSWORD' | 'BAD_EXPIRY' | 'PASSWORD_TAKEN';
+  declare readonly code: 'BAD_LABEL' | 'KEY_EXISTS' | 'KEY_NOT_FOUND' | 'WEAK_PASSWORD' | 'BAD_EXPIRY' | 'PASSWORD_TAKEN' | 'BAD_LOCATION';
 
   constructor(code: KeyError['code'], message: string) {
     super(code, message);
@@ -19,6 +20,9 @@ export interface KeyInput {
   readonly albums: readonly string[];
   readonly canDownloadOriginals: boolean;
   readonly expiresAt?: number | null | undefined;
+  /** What the key is told of where photos were taken (default none); `exact` needs `household`. */
+  readonly location?: LocationPolicy | undefined;
+  readonly household?: boolean | undefined;
 }
 
 export type LoginOutcome =
@@ -73,6 +77,12 @@ export function createKeyring(keys: KeyStore, options: KeyringOptions) {
   }
 
   function checkInput(input: KeyInput, label: string, password: string): void {
+    if (input.location !== undefined && !isLocationPolicy(input.location)) {
+      throw new KeyError('BAD_LOCATION', `location ${JSON.stringify(input.location)}: expected none, city or exact`);
+    }
+    if (input.location === 'exact' && input.household !== true) {
+      throw new KeyError('BAD_LOCATION', 'location exact: only a household key may see exact places; mark it with --household, or use --location city');
+    }
     if (!LABEL.test(label)) {
       throw new KeyError('BAD_LABEL', `label ${JSON.stringify(input.label)}: expected 1–64 letters, digits, spaces, _ . or -`);
     }
@@ -104,6 +114,8 @@ export function createKeyring(keys: KeyStore, options: KeyringOptions) {
         canDownloadOriginals: input.canDownloadOriginals,
         expiresAt: input.expiresAt ?? null,
         createdAt: now(),
+        location: input.location ?? 'none',
+        household: input.household ?? false,
       };
       try {
         return { key: await keys.add(record), password };

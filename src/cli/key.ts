@@ -1,12 +1,16 @@
 import { parseArgs } from 'node:util';
 import ms from 'ms';
+import { isLocationPolicy, type LocationPolicy } from '../auth/index.js';
 import { print, printTable, UsageError, withServices } from './context.js';
 import { passwordFromPrompt, passwordFromStdin } from './read-password.js';
 
 const USAGE = `Usage:
   keepsake key add <label> [--prompt | --password-stdin | --password P] [--albums 'Summer 2024,Kids/*'] [--album NAME]… [--no-originals] [--expires 2027-01-01|30d]
+                   [--location none|city|exact] [--household]
       without a password option, a password is made and printed once; --prompt asks for one without
-      echoing it, --password-stdin reads it from standard input (neither shows in ps or the shell history)
+      echoing it, --password-stdin reads it from standard input (neither shows in ps or the shell history).
+      --location: what the key is told of where photos were taken: none (default), city (rounded to
+      about 10 km), exact (only with --household, for the household's own key)
   keepsake key list
   keepsake key remove <label>`;
 
@@ -44,9 +48,12 @@ async function add(args: readonly string[]): Promise<number> {
       album: { type: 'string', multiple: true },
       'no-originals': { type: 'boolean', default: false },
       expires: { type: 'string' },
+      location: { type: 'string' },
+      household: { type: 'boolean', default: false },
     },
   });
   const [label] = positionals;
+  if (values.location !== undefined && !isLocationPolicy(values.location)) throw new UsageError(`--location ${JSON.stringify(values.location)}: expected none, city or exact`);
   if (label === undefined || positionals.length > 1) throw new UsageError(`key add needs exactly one label\n${USAGE}`);
   const albums = [...(values.albums?.split(',') ?? []), ...(values.album ?? [])].map((album) => album.trim()).filter(Boolean);
   const given = await chosenPassword(values);
@@ -57,8 +64,10 @@ async function add(args: readonly string[]): Promise<number> {
       albums,
       canDownloadOriginals: !values['no-originals'],
       expiresAt: parseExpiry(values.expires),
+      location: values.location as LocationPolicy | undefined,
+      household: values.household,
     });
-    print(`Added key "${key.label}": albums ${key.albums.join(', ')}; originals ${key.canDownloadOriginals ? 'allowed' : 'not allowed'}${key.expiresAt === null ? '' : `; expires ${new Date(key.expiresAt).toISOString()}`}.`);
+    print(`Added key "${key.label}": albums ${key.albums.join(', ')}; originals ${key.canDownloadOriginals ? 'allowed' : 'not allowed'}${key.location === 'none' ? '' : `; places ${key.location}`}${key.household ? ' (household)' : ''}${key.expiresAt === null ? '' : `; expires ${new Date(key.expiresAt).toISOString()}`}.`);
     if (given === undefined) print(`Password (shown only this once): ${password}`);
     return 0;
   });
@@ -73,11 +82,12 @@ async function list(): Promise<number> {
       return 0;
     }
     printTable(
-      ['LABEL', 'ALBUMS', 'ORIGINALS', 'EXPIRES', 'SESSIONS'],
+      ['LABEL', 'ALBUMS', 'ORIGINALS', 'PLACES', 'EXPIRES', 'SESSIONS'],
       keys.map(({ key, liveSessions }) => [
         key.label,
         key.albums.join(', '),
         key.canDownloadOriginals ? 'yes' : 'no',
+        `${key.location}${key.household ? ' (household)' : ''}`,
         key.expiresAt === null ? 'never' : `${new Date(key.expiresAt).toISOString()}${key.expiresAt <= now ? ' (expired)' : ''}`,
         String(liveSessions),
       ]),

@@ -36,6 +36,7 @@ import { authRoutes } from './routes/auth.js';
 import { health, robots } from './routes/health.js';
 import { mediaRoute } from './routes/media.js';
 import { pages } from './routes/pages.js';
+import { placesApi } from './routes/places-api.js';
 import { shareRoutes } from './routes/shares.js';
 import { createKoaSessionStore } from './session-store.js';
 import { commitAfter, renewOnArrival, sessionMiddleware } from './session.js';
@@ -132,6 +133,7 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
   router.get('/api/me', auth.me);
   router.get('/api/albums', api.list);
   router.get(/^\/api\/albums\/.+$/, api.show);
+  router.get('/api/places', placesApi({ library: deps.library }));
   router.get(/^\/s\/[^/]+$/, share.show);
   router.post(/^\/s\/[^/]+$/, share.open);
   router.get('/', page.home);

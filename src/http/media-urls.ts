@@ -1,3 +1,4 @@
+import { placeFor, type Place } from '../auth/index.js';
 import type { AlbumSummary, MediaItem } from '../library/index.js';
 import { mayFetch, mediaUrl, ORIGINAL, PLAYABLE, playUrlOf, servesItem, variantRules } from '../media-contract.js';
 import type { Visitor } from './session.js';
@@ -62,6 +63,12 @@ function rawOriginalUrl(visitor: Visitor, item: MediaItem, naming: DerivativeNam
   return original === undefined ? {} : { [ORIGINAL]: original };
 }
 
+/** Where it was taken, as much as the visitor's location policy allows; nothing at all for `none`. */
+function placeField(visitor: Visitor, item: MediaItem): { place?: Place } {
+  const place = placeFor(visitor.location, item.position);
+  return place === undefined ? {} : { place };
+}
+
 export function presentItem(visitor: Visitor, item: MediaItem, naming: DerivativeNaming | undefined) {
   return {
     name: item.name,
@@ -71,5 +78,6 @@ export function presentItem(visitor: Visitor, item: MediaItem, naming: Derivativ
     takenAt: new Date(item.takenAt).toISOString(),
     ...(item.type === 'video' ? { durationSeconds: item.durationMs ? item.durationMs / 1000 : null } : {}),
     urls: { ...withMotion(visitor, item, naming, itemUrls(visitor, item, naming)), ...rawOriginalUrl(visitor, item, naming) },
+    ...placeField(visitor, item),
   };
 }

@@ -16,6 +16,8 @@ export interface MediaRow {
   taken_at: number;
   duration_ms: number | null;
   motion_bytes: number | null;
+  latitude: number | null;
+  longitude: number | null;
 }
 
 type StampRow = [albumPath: string, name: string, size: number, mtimeMs: number, type: MediaKind, unprobed: 0 | 1];
@@ -27,7 +29,7 @@ interface SkipRow {
   mtime_ms: number;
 }
 
-export const MEDIA_COLUMNS = 'album_path, name, type, size, mtime_ms, width, height, taken_at, duration_ms, motion_bytes';
+export const MEDIA_COLUMNS = 'album_path, name, type, size, mtime_ms, width, height, taken_at, duration_ms, motion_bytes, latitude, longitude';
 
 export function toMediaItem(row: MediaRow): MediaItem {
   return {
@@ -41,6 +43,7 @@ export function toMediaItem(row: MediaRow): MediaItem {
     takenAt: row.taken_at,
     ...(row.duration_ms === null ? {} : { durationMs: row.duration_ms }),
     ...(row.motion_bytes === null ? {} : { motionBytes: row.motion_bytes }),
+    ...(row.latitude === null || row.longitude === null ? {} : { position: { latitude: row.latitude, longitude: row.longitude } }),
   };
 }
 
@@ -129,7 +132,7 @@ export function createCatalogueTable(db: Db): CatalogueTable {
       return row === undefined ? undefined : toSkipEntries(row)[0]?.[1];
     },
     putItem(item) {
-      sql.putItem.run(item.albumPath, item.name, item.type, item.size, item.mtimeMs, item.width, item.height, item.takenAt, item.durationMs ?? null, item.motionBytes ?? null);
+      sql.putItem.run(item.albumPath, item.name, item.type, item.size, item.mtimeMs, item.width, item.height, item.takenAt, item.durationMs ?? null, item.motionBytes ?? null, item.position?.latitude ?? null, item.position?.longitude ?? null);
     },
     putAlbum(albumPath, realPath) {
       const { albumPath: parent, name } = splitRelative(albumPath);
@@ -185,7 +188,7 @@ function prepareStatements(db: Db) {
     item: db.prepare(`SELECT ${MEDIA_COLUMNS} FROM media WHERE album_path = ? AND name = ?`),
     albumRealPath: db.prepare('SELECT real_path FROM albums WHERE path = ?').pluck(),
     skip: db.prepare('SELECT path, reason, size, mtime_ms FROM skipped_files WHERE path = ?'),
-    putItem: db.prepare(`INSERT OR REPLACE INTO media (${MEDIA_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    putItem: db.prepare(`INSERT OR REPLACE INTO media (${MEDIA_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     putAlbum: db.prepare(
       'INSERT INTO albums (path, parent, name, real_path) VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET real_path = excluded.real_path',
     ),

@@ -29,7 +29,14 @@ export async function readCandidate(candidate: Candidate, readImage: ImageReader
   if (candidate.type === 'video') return readVideo(candidate, base, log);
   try {
     const facts = await retryingTransient(() => readImage(candidate.file));
-    const item = { ...base, width: facts.width, height: facts.height, takenAt: facts.takenAt ?? candidate.mtimeMs, ...(facts.motionBytes === undefined ? {} : { motionBytes: facts.motionBytes }) };
+    const item = {
+      ...base,
+      width: facts.width,
+      height: facts.height,
+      takenAt: facts.takenAt ?? candidate.mtimeMs,
+      ...(facts.motionBytes === undefined ? {} : { motionBytes: facts.motionBytes }),
+      ...(facts.position === undefined ? {} : { position: facts.position }),
+    };
     return { op: 'item', item, file: candidate.file };
   } catch (error) {
     return afterFailure(candidate, error, log);
@@ -52,7 +59,7 @@ async function readVideo(candidate: Candidate, base: Omit<MediaItem, 'width' | '
     return { op: 'item', item: { ...unprobed, durationMs: 0 }, file: candidate.file };
   }
   if (facts === undefined) return { op: 'item', item: unprobed, file: candidate.file };
-  const item = { ...base, width: facts.width, height: facts.height, takenAt: facts.takenAt ?? candidate.mtimeMs, durationMs: facts.durationMs };
+  const item = { ...base, width: facts.width, height: facts.height, takenAt: facts.takenAt ?? candidate.mtimeMs, durationMs: facts.durationMs, ...(facts.position === undefined ? {} : { position: facts.position }) };
   return { op: 'item', item, file: candidate.file };
 }
 

@@ -34,6 +34,13 @@ export interface ImageFacts {
   readonly takenAt: number | undefined;
   /** A Motion Photo's appended MP4: its length in bytes, at the end of the file (motion-photos.ts). */
   readonly motionBytes?: number;
+  /** Where it was taken, from EXIF GPS (shown only to keys whose location policy allows it). */
+  readonly position?: Position;
+}
+
+export interface Position {
+  readonly latitude: number;
+  readonly longitude: number;
 }
 
 export type ImageReader = (file: string) => Promise<ImageFacts>;
@@ -134,7 +141,8 @@ async function factsOf(bytes: Buffer): Promise<{ facts: ImageFacts; xmp: string 
   // Orientations 5–8 turn the picture a quarter turn, so what the viewer sees is transposed;
   // HEIF turns its pixels itself as they decode, and its size is already the upright one.
   const turned = !isSelfOrienting(metadata) && (metadata.orientation ?? 1) >= 5;
-  const facts = { width: turned ? height : width, height: turned ? width : height, takenAt: dateTakenFrom(metadata.exif) };
+  const position = positionFrom(metadata.exif);
+  const facts = { width: turned ? height : width, height: turned ? width : height, takenAt: dateTakenFrom(metadata.exif), ...(position === undefined ? {} : { position }) };
   return { facts, xmp: metadata.xmp?.toString('utf8') };
 }
 
@@ -199,4 +207,26 @@ function offsetMs(offset: unknown): number {
   if (match === null) return 0;
   const minutes = Number(match[2]) * 60 + Number(match[3]);
   return (match[1] === '-' ? -minutes : minutes) * 60_000;
+}
+
+function degreesOf(value: unknown, reference: unknown, negative: string): number | undefined {
+  const parts = Array.isArray(value) ? value.map(Number) : [];
+  if (parts.length !== 3 || parts.some((part) => !Number.isFinite(part))) return undefined;
+  const degrees = parts[0]! + parts[1]! / 60 + parts[2]! / 3600;
+  return reference === negative ? -degrees : degrees;
+}
+
+/** EXIF GPS as decimal degrees, when whole and plausible; broken GPS is no position, never an unreadable photo. */
+export function positionFrom(exif: Buffer | undefined): Position | undefined {
+  if (exif === undefined) return undefined;
+  let gps;
+  try {
+    gps = exifReader(exif).GPSInfo;
+  } catch {
+    return undefined;
+  }
+  const latitude = degreesOf(gps?.GPSLatitude, gps?.GPSLatitudeRef, 'S');
+  const longitude = degreesOf(gps?.GPSLongitude, gps?.GPSLongitudeRef, 'W');
+  if (latitude === undefined || longitude === undefined || Math.abs(latitude) > 90 || Math.abs(longitude) > 180) return undefined;
+  return { latitude, longitude };
 }

@@ -16,6 +16,8 @@ export interface MediaItem {
   readonly takenAt: number;
   /** A video's length in ms (0 when ffprobe could not read it); undefined for photos and unprobed videos. */
   readonly durationMs?: number;
+  /** Where it was taken (EXIF GPS, a video's location tag); shown only as a key's location policy allows. */
+  readonly position?: { readonly latitude: number; readonly longitude: number };
   /** A Motion Photo's appended MP4: its length at the end of the file (motion-photos.ts). */
   readonly motionBytes?: number;
   /** In an album's listing, a Live Photo's short video (companions.ts); never stored. */

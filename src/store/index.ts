@@ -1,5 +1,5 @@
 export { databaseFiles, openDatabase, isDatabaseUsable, type Db } from './database.js';
-export { createKeysTable, type KeysTable, type KeyRecord, type NewKeyRecord } from './keys-table.js';
+export { createKeysTable, type KeyLocation, type KeysTable, type KeyRecord, type NewKeyRecord } from './keys-table.js';
 export {
   createSessionsTable,
   type SessionsTable,

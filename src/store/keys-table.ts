@@ -1,5 +1,8 @@
 import type { Db } from './database.js';
 
+/** What a key may be told of where photos were taken (auth's location-policy.ts says what each means). */
+export type KeyLocation = 'none' | 'city' | 'exact';
+
 export interface KeyRecord {
   readonly id: number;
   readonly label: string;
@@ -10,6 +13,9 @@ export interface KeyRecord {
   readonly canDownloadOriginals: boolean;
   readonly expiresAt: number | null;
   readonly createdAt: number;
+  readonly location: KeyLocation;
+  /** Marked by the admin as the household's own: only such a key may have exact places. */
+  readonly household: boolean;
 }
 
 export type NewKeyRecord = Omit<KeyRecord, 'id'>;
@@ -23,6 +29,8 @@ interface KeyRow {
   can_download_originals: number;
   expires_at: number | null;
   created_at: number;
+  location: KeyLocation;
+  household: number;
 }
 
 function fromRow(row: KeyRow): KeyRecord {
@@ -35,6 +43,8 @@ function fromRow(row: KeyRow): KeyRecord {
     canDownloadOriginals: row.can_download_originals === 1,
     expiresAt: row.expires_at,
     createdAt: row.created_at,
+    location: row.location,
+    household: row.household === 1,
   };
 }
 
@@ -43,8 +53,8 @@ export type KeysTable = ReturnType<typeof createKeysTable>;
 /** The `keys` table: shared passwords (as hashes only), their grants and expiry. */
 export function createKeysTable(db: Db) {
   const insert = db.prepare(
-    `INSERT INTO keys (label, password_hash, lookup_tag, albums, can_download_originals, expires_at, created_at)
-     VALUES (@label, @passwordHash, @lookupTag, @albums, @canDownloadOriginals, @expiresAt, @createdAt)`,
+    `INSERT INTO keys (label, password_hash, lookup_tag, albums, can_download_originals, expires_at, created_at, location, household)
+     VALUES (@label, @passwordHash, @lookupTag, @albums, @canDownloadOriginals, @expiresAt, @createdAt, @location, @household)`,
   );
   const selectAll = db.prepare<[], KeyRow>('SELECT * FROM keys ORDER BY label');
   const selectByLabel = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE label = ?');
@@ -61,6 +71,7 @@ export function createKeysTable(db: Db) {
         ...key,
         albums: JSON.stringify(key.albums),
         canDownloadOriginals: key.canDownloadOriginals ? 1 : 0,
+        household: key.household ? 1 : 0,
       });
       return { ...key, id: Number(result.lastInsertRowid) };
     },

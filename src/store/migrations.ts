@@ -132,4 +132,14 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (sid, address)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Places: where a photo was taken (from its EXIF GPS, a video's ISO 6709 tag), for keys whose
+  -- location policy allows them; never in any image's bytes. A key's policy and whether it is
+  -- household (only household keys may have exact places); a session carries its key's policy.
+  ALTER TABLE media ADD COLUMN latitude REAL;
+  ALTER TABLE media ADD COLUMN longitude REAL;
+  ALTER TABLE keys ADD COLUMN location TEXT NOT NULL DEFAULT 'none';
+  ALTER TABLE keys ADD COLUMN household INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE sessions ADD COLUMN location TEXT NOT NULL DEFAULT 'none';
+  `,
 ];

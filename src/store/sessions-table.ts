@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import type { KeyLocation } from './keys-table.js';
 
 /** A live session as every request sees it: who, what they may see, and until when. */
 export interface SessionRecord {
@@ -16,6 +17,8 @@ export interface SessionRecord {
   readonly maxAge: number;
   /** The latest the session may ever last (key or share expiry); renewal never passes it. */
   readonly expiresCap: number | null;
+  /** Its key's location policy ('none' for a share link). */
+  readonly location: KeyLocation;
 }
 
 export type NewSessionRecord = Omit<SessionRecord, 'state'>;
@@ -34,6 +37,7 @@ interface SessionRow {
   expires_at: number;
   max_age: number;
   expires_cap: number | null;
+  location: KeyLocation;
 }
 
 function fromRow(row: SessionRow): SessionRecord {
@@ -51,6 +55,7 @@ function fromRow(row: SessionRow): SessionRecord {
     expiresAt: row.expires_at,
     maxAge: row.max_age,
     expiresCap: row.expires_cap,
+    location: row.location,
   };
 }
 
@@ -60,9 +65,9 @@ export type SessionsTable = ReturnType<typeof createSessionsTable>;
 export function createSessionsTable(db: Db) {
   const insert = db.prepare(
     `INSERT INTO sessions (sid, token, key_id, share_id, label, albums, can_download_originals, view, state,
-                           created_at, expires_at, max_age, expires_cap)
+                           created_at, expires_at, max_age, expires_cap, location)
      VALUES (@sid, @token, @keyId, @shareId, @label, @albums, @canDownloadOriginals, @view, 'pending',
-             @createdAt, @expiresAt, @maxAge, @expiresCap)`,
+             @createdAt, @expiresAt, @maxAge, @expiresCap, @location)`,
   );
   const activate = db.prepare<[string]>("UPDATE sessions SET state = 'active' WHERE sid = ? AND state = 'pending'");
   const selectLive = db.prepare<[string, number], SessionRow>(

@@ -1,0 +1,63 @@
+import type { Context } from 'koa';
+import { canSeeAlbum, placeFor, type Place } from '../../auth/index.js';
+import type { Library } from '../../library/index.js';
+import { CACHE_POLICY } from '../../media-contract.js';
+import { respondNotFound } from '../not-found.js';
+import { visitorOf } from '../session.js';
+
+/*
+ * `GET /api/places`: where the photos a key may see were taken, newest first, as much as its
+ * location policy allows (auth/location-policy.ts). A key with policy `none` (the default, and
+ * every share link) gets the uniform 404: it is told nothing, not even that places exist.
+ */
+
+interface PlaceGroup {
+  place: Place;
+  photoCount: number;
+  firstTakenAt: number;
+  lastTakenAt: number;
+  readonly albums: Set<string>;
+}
+
+export function placesApi(deps: { readonly library: Library }) {
+  return function places(ctx: Context): void {
+    const visitor = visitorOf(ctx);
+    ctx.set('Cache-Control', CACHE_POLICY.page);
+    if (visitor === undefined) {
+      ctx.status = 401;
+      ctx.body = { error: 'Not logged in' };
+      return;
+    }
+    if (visitor.location === 'none') return respondNotFound(ctx);
+    // Grouped on the coarse grid for every policy; an exact key sees the exact place of each group's latest photo.
+    const groups = new Map<string, PlaceGroup>();
+    for (const album of deps.library.albums()) {
+      if (!canSeeAlbum(visitor.albums, album)) continue;
+      for (const item of deps.library.listing(album.path)?.items ?? []) {
+        const coarse = placeFor('city', item.position);
+        const shown = placeFor(visitor.location, item.position);
+        if (coarse === undefined || shown === undefined) continue;
+        const key = `${coarse.latitude},${coarse.longitude}`;
+        let group = groups.get(key);
+        if (group === undefined) {
+          group = { place: shown, photoCount: 0, firstTakenAt: item.takenAt, lastTakenAt: item.takenAt, albums: new Set<string>() };
+          groups.set(key, group);
+        }
+        group.photoCount += 1;
+        group.firstTakenAt = Math.min(group.firstTakenAt, item.takenAt);
+        if (item.takenAt >= group.lastTakenAt) [group.place, group.lastTakenAt] = [shown, item.takenAt];
+        group.albums.add(album.path);
+      }
+    }
+    const list = [...groups.values()].sort((a, b) => b.lastTakenAt - a.lastTakenAt);
+    ctx.body = {
+      places: list.map((group) => ({
+        ...group.place,
+        photoCount: group.photoCount,
+        albums: [...group.albums].sort(),
+        firstTakenAt: new Date(group.firstTakenAt).toISOString(),
+        lastTakenAt: new Date(group.lastTakenAt).toISOString(),
+      })),
+    };
+  };
+}
