@@ -17,6 +17,8 @@ export interface Config {
   readonly port: number;
   readonly sessionTtlMs: number;
   readonly rememberTtlMs: number;
+  /** How long a device entered by its enrolment card stays in (renewed as it is used). */
+  readonly deviceTtlMs: number;
   /** How long a session's exposure receipt is kept after it was last seen and ended. */
   readonly receiptsKeptMs: number;
   readonly sweepInterval: string;
@@ -106,6 +108,7 @@ const SETTINGS: readonly Setting<unknown>[] = [
   },
   { key: 'sessionTtlMs', env: 'KEEPSAKE_SESSION_TTL', fallback: '12h', allowed: 'a duration of at least 1s, such as 30m, 12h or 7d', parse: duration },
   { key: 'rememberTtlMs', env: 'KEEPSAKE_REMEMBER_TTL', fallback: '30d', allowed: 'a duration of at least 1s, such as 7d or 30d', parse: duration },
+  { key: 'deviceTtlMs', env: 'KEEPSAKE_DEVICE_TTL', fallback: '365d', allowed: 'a duration of at least 1s, such as 90d or 365d', parse: duration },
   { key: 'receiptsKeptMs', env: 'KEEPSAKE_RECEIPTS_KEPT', fallback: '90d', allowed: 'a duration of at least 1s, such as 30d or 365d', parse: duration },
   {
     key: 'sweepInterval', env: 'KEEPSAKE_SWEEP_INTERVAL', fallback: '* * * * *',

@@ -459,6 +459,10 @@ export function shortToken(token: string): string {
 export const LOGGED_TOKEN_SOURCE = `^/([A-Za-z]{${LOGGED_SECRET_CHARACTERS}})[A-Za-z]{${TOKEN_MIN_LENGTH - LOGGED_SECRET_CHARACTERS},${TOKEN_MAX_LENGTH - LOGGED_SECRET_CHARACTERS}}(/.*)?$`;
 export const LOGGED_SHARE_SOURCE = `^/s/[^.]*(?:\\.([A-Za-z0-9_-]{0,${LOGGED_SECRET_CHARACTERS}}))?`;
 
+/** A device's enrolment card (`/enrol/<code>`): a secret in the URL too, logged by its first letters. */
+export const ENROL_PATH_PREFIX = '/enrol/';
+export const LOGGED_ENROL_SOURCE = `^/enrol/([A-Za-z0-9_-]{0,${LOGGED_SECRET_CHARACTERS}})`;
+
 function decodedOrAsIs(segment: string): string {
   try {
     return decodeURIComponent(segment);
@@ -475,6 +479,7 @@ function decodedOrAsIs(segment: string): string {
  */
 export function loggablePath(path: string): string {
   const segments = path.split('/').filter((segment) => segment !== '').map(decodedOrAsIs);
+  if (segments[0] === 'enrol') return `${ENROL_PATH_PREFIX}${(segments[1] ?? '').slice(0, LOGGED_SECRET_CHARACTERS)}…`;
   if (segments[0] === 's') {
     const signature = segments[1]?.includes('.') === true ? segments[1].slice(segments[1].indexOf('.') + 1) : '';
     return `${SHARE_PATH_PREFIX}….${signature.slice(0, LOGGED_SECRET_CHARACTERS)}…`;

@@ -174,7 +174,7 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     views,
     albums: () => library.albums(),
     shareSecret: secrets.guardKey,
-    ttl: { session: settings.sessionTtlMs, remember: settings.rememberTtlMs },
+    ttl: { session: settings.sessionTtlMs, remember: settings.rememberTtlMs, device: settings.deviceTtlMs },
     log: log.child({ module: 'access' }),
   });
 

@@ -6,6 +6,7 @@ import { keyViewName, keyViewSpec, shareViewName, shareViewSpec, syncGrantViews,
 import type { Logger } from '../log.js';
 import { isToken } from '../media-contract.js';
 import type { AccessStore, KeyRecord, Receipt, SessionRecord, ShareRecord } from '../store/index.js';
+import { createDevices } from './devices.js';
 import { createLiveSessions } from './live-sessions.js';
 
 /*
@@ -32,7 +33,8 @@ export interface AccessDeps {
   readonly albums: () => readonly AlbumPlace[];
   /** Signs share links (`<stateDir>/secrets/guard-key`). */
   readonly shareSecret: string;
-  readonly ttl: { readonly session: number; readonly remember: number };
+  /** How long sessions last: a login, a "remember me" login, a device entered by its card. */
+  readonly ttl: { readonly session: number; readonly remember: number; readonly device: number };
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -80,7 +82,10 @@ export function createAccess(deps: AccessDeps) {
   }
 
   async function openFor(key: KeyRecord, remember: boolean): Promise<OpenedSession> {
-    const maxAge = remember ? deps.ttl.remember : deps.ttl.session;
+    return openForKey(key, remember ? deps.ttl.remember : deps.ttl.session);
+  }
+
+  async function openForKey(key: KeyRecord, maxAge: number): Promise<OpenedSession> {
     const session = await sessionLinks.open({
       keyId: key.id,
       shareId: null,
@@ -112,6 +117,15 @@ export function createAccess(deps: AccessDeps) {
     const added = await keyring.add(input);
     await serially(() => views.sync(keyViewSpec(added.key), deps.albums()));
     return added;
+  }
+
+  async function removeKey(label: string): Promise<{ key: KeyRecord; ended: number }> {
+    const key = await keyring.byLabel(label);
+    if (key === undefined) throw new AccessError('NO_SUCH_KEY', `no key labelled "${label}"; see: keepsake key list`);
+    const ended = await sessionLinks.endAll(await store.sessions.byKey(key.id));
+    await keyring.remove(label);
+    await serially(() => views.remove(keyViewName(key.id)));
+    return { key, ended };
   }
 
   async function openShares(): Promise<ShareRecord[]> {
@@ -195,14 +209,19 @@ export function createAccess(deps: AccessDeps) {
     addKey,
 
     /** Removes a key, ending all its sessions and their links first. */
-    async removeKey(label: string): Promise<{ key: KeyRecord; ended: number }> {
-      const key = await keyring.byLabel(label);
-      if (key === undefined) throw new AccessError('NO_SUCH_KEY', `no key labelled "${label}"; see: keepsake key list`);
-      const ended = await sessionLinks.endAll(await store.sessions.byKey(key.id));
-      await keyring.remove(label);
-      await serially(() => views.remove(keyViewName(key.id)));
-      return { key, ended };
-    },
+    removeKey,
+
+    ...createDevices({
+      store,
+      addKey,
+      removeKey,
+      endAll: (sessions) => sessionLinks.endAll(sessions),
+      openFor: openForKey,
+      deviceTtl: deps.ttl.device,
+      now,
+      // A renamed session is read afresh: the remembered record holds its old name.
+      forgetSession: (sid) => live.forget(sid),
+    }),
 
     /** Every key, with how many live sessions it has now. */
     async listKeys(): Promise<Array<{ key: KeyRecord; liveSessions: number }>> {

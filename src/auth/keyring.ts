@@ -23,6 +23,8 @@ export interface KeyInput {
   /** What the key is told of where photos were taken (default none); `exact` needs `household`. */
   readonly location?: LocationPolicy | undefined;
   readonly household?: boolean | undefined;
+  /** A key for one named device (entered by enrolment link; its password is never shown). */
+  readonly device?: boolean | undefined;
 }
 
 export type LoginOutcome =
@@ -38,7 +40,7 @@ export interface KeyringOptions {
   readonly now?: () => number;
 }
 
-const LABEL = /^[\p{L}\p{N}][\p{L}\p{N} _.-]{0,63}$/u;
+const LABEL = /^[\p{L}\p{N}][\p{L}\p{N} _.'’-]{0,63}$/u;
 const MIN_PASSWORD_LENGTH = 8;
 
 /**
@@ -84,7 +86,7 @@ export function createKeyring(keys: KeyStore, options: KeyringOptions) {
       throw new KeyError('BAD_LOCATION', 'location exact: only a household key may see exact places; mark it with --household, or use --location city');
     }
     if (!LABEL.test(label)) {
-      throw new KeyError('BAD_LABEL', `label ${JSON.stringify(input.label)}: expected 1–64 letters, digits, spaces, _ . or -`);
+      throw new KeyError('BAD_LABEL', `label ${JSON.stringify(input.label)}: expected 1–64 letters, digits, spaces, _ . ' or -`);
     }
     if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
       throw new KeyError('WEAK_PASSWORD', `password: expected ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters, got ${password.length}`);
@@ -116,6 +118,7 @@ export function createKeyring(keys: KeyStore, options: KeyringOptions) {
         createdAt: now(),
         location: input.location ?? 'none',
         household: input.household ?? false,
+        device: input.device ?? false,
       };
       try {
         return { key: await keys.add(record), password };

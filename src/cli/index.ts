@@ -1,3 +1,4 @@
+import { deviceCommand } from './device.js';
 import { doctorCommand } from './doctor.js';
 import { keyCommand } from './key.js';
 import { nginxConfigCommand } from './nginx-config.js';
@@ -16,7 +17,8 @@ Usage: keepsake <command> [options]
 
   serve                          run the gallery (what npm start runs)
   key add|list|remove            manage shared passwords
-  sessions [revoke <token|label>] list or end live sessions
+  sessions [show|revoke <token|label>] list live sessions, what they fetched, or end them
+  device add|list|remove         named devices with a one-time enrolment card (QR code)
   sweep                          remove expired sessions and their links now
   pregenerate [album]            make every derivative ahead of time (resumable)
   share <album> --ttl 24h        print a signed, expiring link to one album; share list|revoke
@@ -28,6 +30,7 @@ Settings come from KEEPSAKE_* environment variables or keepsake.config.json (see
 
 const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<number>>> = {
   key: keyCommand,
+  device: deviceCommand,
   sessions: sessionsCommand,
   sweep: sweepCommand,
   doctor: doctorCommand,

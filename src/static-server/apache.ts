@@ -1,4 +1,4 @@
-import { extensionsOf, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, mediaTypeOf, SHARE_PATH_PREFIX, TEXT_TYPE } from '../media-contract.js';
+import { ENROL_PATH_PREFIX, extensionsOf, LOGGED_ENROL_SOURCE, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, mediaTypeOf, SHARE_PATH_PREFIX, TEXT_TYPE } from '../media-contract.js';
 import { LINK_SCRIPT_NAME } from './link-scripts.js';
 import { comment, quote, quoteRegex, renderFile, type Lines } from './config-text.js';
 import { refusalFileName, requireRefusalsDir } from './refusal-pages.js';
@@ -103,6 +103,7 @@ function accessLogRules(accessLog: string): Lines {
     ...comment('The access log: tokens and share links shortened, the query string left out.'),
     'RewriteRule ^(.*)$ - [E=KEEPSAKE_LOGGED_PATH:$1]',
     `RewriteRule ${rewriteArgument(LOGGED_SHARE_SOURCE)} - [E=KEEPSAKE_LOGGED_PATH:${SHARE_PATH_PREFIX}….$1…]`,
+    `RewriteRule ${rewriteArgument(LOGGED_ENROL_SOURCE)} - [E=KEEPSAKE_LOGGED_PATH:${ENROL_PATH_PREFIX}$1…]`,
     `RewriteRule ${rewriteArgument(LOGGED_TOKEN_SOURCE)} - [E=KEEPSAKE_LOGGED_PATH:/$1…$2]`,
   ].concat(comment(`Logged to ${accessLog}.`));
 }

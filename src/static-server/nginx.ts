@@ -1,6 +1,6 @@
 import { userAgentPolicyTag } from '../guard/index.js';
 import { ignoredNamesSource } from '../library/index.js';
-import { ACCEL_PREFIXES, LINK_COOKIE, linkCookieMaterial, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, SHARE_PATH_PREFIX, type VariantRule } from '../media-contract.js';
+import { ACCEL_PREFIXES, ENROL_PATH_PREFIX, LINK_COOKIE, linkCookieMaterial, LOGGED_ENROL_SOURCE, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, SHARE_PATH_PREFIX, type VariantRule } from '../media-contract.js';
 import { comment, quote, quoteWithNewlines, renderFile, type Lines } from './config-text.js';
 import { MEDIA_VERDICT, nginxGuardMaps } from './nginx-guard.js';
 import {
@@ -50,6 +50,7 @@ function accessLog(): Lines {
     [
       'default  $uri;',
       `${quote(`~${LOGGED_SHARE_SOURCE}`)}  ${quote(`${SHARE_PATH_PREFIX}….$1…`)};`,
+      `${quote(`~${LOGGED_ENROL_SOURCE}`)}  ${quote(`${ENROL_PATH_PREFIX}$1…`)};`,
       `${quote(`~${LOGGED_TOKEN_SOURCE}`)}  ${quote('/$1…$2')};`,
     ],
     '}',

@@ -16,6 +16,8 @@ export interface KeyRecord {
   readonly location: KeyLocation;
   /** Marked by the admin as the household's own: only such a key may have exact places. */
   readonly household: boolean;
+  /** Made for one named device (`keepsake device add`), entered through an enrolment link, never a password. */
+  readonly device: boolean;
 }
 
 export type NewKeyRecord = Omit<KeyRecord, 'id'>;
@@ -31,6 +33,7 @@ interface KeyRow {
   created_at: number;
   location: KeyLocation;
   household: number;
+  device: number;
 }
 
 function fromRow(row: KeyRow): KeyRecord {
@@ -45,6 +48,7 @@ function fromRow(row: KeyRow): KeyRecord {
     createdAt: row.created_at,
     location: row.location,
     household: row.household === 1,
+    device: row.device === 1,
   };
 }
 
@@ -53,8 +57,8 @@ export type KeysTable = ReturnType<typeof createKeysTable>;
 /** The `keys` table: shared passwords (as hashes only), their grants and expiry. */
 export function createKeysTable(db: Db) {
   const insert = db.prepare(
-    `INSERT INTO keys (label, password_hash, lookup_tag, albums, can_download_originals, expires_at, created_at, location, household)
-     VALUES (@label, @passwordHash, @lookupTag, @albums, @canDownloadOriginals, @expiresAt, @createdAt, @location, @household)`,
+    `INSERT INTO keys (label, password_hash, lookup_tag, albums, can_download_originals, expires_at, created_at, location, household, device)
+     VALUES (@label, @passwordHash, @lookupTag, @albums, @canDownloadOriginals, @expiresAt, @createdAt, @location, @household, @device)`,
   );
   const selectAll = db.prepare<[], KeyRow>('SELECT * FROM keys ORDER BY label');
   const selectByLabel = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE label = ?');
@@ -72,6 +76,7 @@ export function createKeysTable(db: Db) {
         albums: JSON.stringify(key.albums),
         canDownloadOriginals: key.canDownloadOriginals ? 1 : 0,
         household: key.household ? 1 : 0,
+        device: key.device ? 1 : 0,
       });
       return { ...key, id: Number(result.lastInsertRowid) };
     },

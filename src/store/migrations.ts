@@ -142,4 +142,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE keys ADD COLUMN household INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE sessions ADD COLUMN location TEXT NOT NULL DEFAULT 'none';
   `,
+  `
+  -- Named devices: a key made for one device, entered once through an enrolment link. The link's
+  -- code is kept only as its SHA-256; a second use finds used_at set. A visitor may also name the
+  -- device of a session they logged in with.
+  ALTER TABLE keys ADD COLUMN device INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE enrolments (
+    code_hash TEXT PRIMARY KEY,
+    key_id INTEGER NOT NULL REFERENCES keys(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+  ) WITHOUT ROWID;
+  ALTER TABLE sessions ADD COLUMN device_name TEXT;
+  `,
 ];

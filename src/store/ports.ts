@@ -1,3 +1,4 @@
+import type { EnrolmentRecord } from './enrolments-table.js';
 import type { KeyRecord, NewKeyRecord } from './keys-table.js';
 import type { NewSessionRecord, SessionRecord } from './sessions-table.js';
 import type { Receipt, ReceiptHit, ReceiptSession } from './receipts-table.js';
@@ -51,6 +52,18 @@ export interface SessionStore {
   setExpiry(sid: string, expiresAt: number): Promise<boolean>;
   delete(sid: string): Promise<boolean>;
   deleteMany(sids: readonly string[]): Promise<void>;
+  /** Names (or unnames) the device an active session is on. */
+  setDeviceName(sid: string, name: string | null): Promise<boolean>;
+  /** Live sessions whose device has a name, by name. */
+  named(now: number): Promise<SessionRecord[]>;
+}
+
+export interface EnrolmentStore {
+  add(record: Omit<EnrolmentRecord, 'usedAt'>): Promise<void>;
+  byHash(codeHash: string): Promise<EnrolmentRecord | undefined>;
+  byKey(keyId: number): Promise<EnrolmentRecord[]>;
+  /** Marks the card used when it is unused and unexpired at `now`, atomically; false otherwise. */
+  take(codeHash: string, now: number): Promise<boolean>;
 }
 
 export interface ShareStore {
@@ -82,4 +95,5 @@ export interface AccessStore {
   readonly sessions: SessionStore;
   readonly shares: ShareStore;
   readonly receipts: ReceiptStore;
+  readonly enrolments: EnrolmentStore;
 }

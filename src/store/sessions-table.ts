@@ -19,9 +19,11 @@ export interface SessionRecord {
   readonly expiresCap: number | null;
   /** Its key's location policy ('none' for a share link). */
   readonly location: KeyLocation;
+  /** What the visitor named the device this session is on ("remember this device as …"), or a device key's name. */
+  readonly deviceName: string | null;
 }
 
-export type NewSessionRecord = Omit<SessionRecord, 'state'>;
+export type NewSessionRecord = Omit<SessionRecord, 'state' | 'deviceName'> & { readonly deviceName?: string | null };
 
 interface SessionRow {
   sid: string;
@@ -38,6 +40,7 @@ interface SessionRow {
   max_age: number;
   expires_cap: number | null;
   location: KeyLocation;
+  device_name: string | null;
 }
 
 function fromRow(row: SessionRow): SessionRecord {
@@ -56,6 +59,7 @@ function fromRow(row: SessionRow): SessionRecord {
     maxAge: row.max_age,
     expiresCap: row.expires_cap,
     location: row.location,
+    deviceName: row.device_name,
   };
 }
 
@@ -65,9 +69,9 @@ export type SessionsTable = ReturnType<typeof createSessionsTable>;
 export function createSessionsTable(db: Db) {
   const insert = db.prepare(
     `INSERT INTO sessions (sid, token, key_id, share_id, label, albums, can_download_originals, view, state,
-                           created_at, expires_at, max_age, expires_cap, location)
+                           created_at, expires_at, max_age, expires_cap, location, device_name)
      VALUES (@sid, @token, @keyId, @shareId, @label, @albums, @canDownloadOriginals, @view, 'pending',
-             @createdAt, @expiresAt, @maxAge, @expiresCap, @location)`,
+             @createdAt, @expiresAt, @maxAge, @expiresCap, @location, @deviceName)`,
   );
   const activate = db.prepare<[string]>("UPDATE sessions SET state = 'active' WHERE sid = ? AND state = 'pending'");
   const selectLive = db.prepare<[string, number], SessionRow>(
@@ -91,6 +95,8 @@ export function createSessionsTable(db: Db) {
   const selectTokens = db.prepare<[], { token: string }>('SELECT token FROM sessions');
   const selectActiveTokens = db.prepare<[], { token: string }>("SELECT token FROM sessions WHERE state = 'active'");
   const deleteBySid = db.prepare<[string]>('DELETE FROM sessions WHERE sid = ?');
+  const setDeviceName = db.prepare<[string | null, string]>("UPDATE sessions SET device_name = ? WHERE sid = ? AND state = 'active'");
+  const selectNamed = db.prepare<[number], SessionRow>("SELECT * FROM sessions WHERE state = 'active' AND expires_at > ? AND device_name IS NOT NULL ORDER BY device_name");
   const updateExpiry = db.prepare<[number, string]>(
     "UPDATE sessions SET expires_at = ? WHERE sid = ? AND state = 'active'",
   );
@@ -111,8 +117,11 @@ export function createSessionsTable(db: Db) {
         ...session,
         albums: JSON.stringify(session.albums),
         canDownloadOriginals: session.canDownloadOriginals ? 1 : 0,
+        deviceName: session.deviceName ?? null,
       });
     },
+    setDeviceName: (sid: string, name: string | null): boolean => setDeviceName.run(name, sid).changes > 0,
+    named: (now: number): SessionRecord[] => selectNamed.all(now).map(fromRow),
     activate: (sid: string): boolean => activate.run(sid).changes > 0,
     /** The session behind a cookie, only while active and unexpired at `now`. */
     findLive(sid: string, now: number): SessionRecord | undefined {

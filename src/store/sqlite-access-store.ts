@@ -1,5 +1,6 @@
 import { KeepsakeError } from '../errors.js';
 import type { Db } from './database.js';
+import { createEnrolmentsTable } from './enrolments-table.js';
 import { createKeysTable } from './keys-table.js';
 import type { AccessStore } from './ports.js';
 import { createSessionsTable } from './sessions-table.js';
@@ -34,6 +35,7 @@ export function createSqliteAccessStore(db: Db): AccessStore {
   const sessions = createSessionsTable(db);
   const shares = createSharesTable(db);
   const receipts = createReceiptsTable(db);
+  const enrolments = createEnrolmentsTable(db);
   return {
     keys: {
       add: async (key) => conflictsAsStoreErrors(() => keys.add(key), 'a key with this label or password exists'),
@@ -64,6 +66,8 @@ export function createSqliteAccessStore(db: Db): AccessStore {
       setExpiry: async (sid, expiresAt) => sessions.setExpiry(sid, expiresAt),
       delete: async (sid) => sessions.delete(sid),
       deleteMany: async (sids) => sessions.deleteMany(sids),
+      setDeviceName: async (sid, name) => sessions.setDeviceName(sid, name),
+      named: async (now) => sessions.named(now),
     },
     shares: {
       add: async (share) => shares.add(share),
@@ -81,6 +85,12 @@ export function createSqliteAccessStore(db: Db): AccessStore {
       byShare: async (shareId) => receipts.byShare(shareId),
       byKey: async (keyId) => receipts.byKey(keyId),
       prune: async (before) => receipts.prune(before),
+    },
+    enrolments: {
+      add: async (record) => enrolments.add(record),
+      byHash: async (codeHash) => enrolments.byHash(codeHash),
+      byKey: async (keyId) => enrolments.byKey(keyId),
+      take: async (codeHash, now) => enrolments.take(codeHash, now),
     },
   };
 }

@@ -38,7 +38,7 @@ function dataAttributes(data: Readonly<Record<string, string>>): SafeHtml[] {
 /** The page shell: robots meta, fingerprinted CSS, a logout button on every logged-in page. */
 export function layout(assets: AssetCatalogue, options: LayoutOptions): string {
   const logout = options.loggedIn
-    ? html`<form class="logout" method="post" action="/logout"><button type="submit">Log out</button></form>`
+    ? html`<nav class="site-actions" aria-label="Account"><a class="device-link" href="/device">This device</a><form class="logout" method="post" action="/logout"><button type="submit">Log out</button></form></nav>`
     : '';
   const bodyClass = [options.bodyClass, options.deterrents === true ? 'deterrents' : undefined].filter(Boolean).join(' ');
   return `<!doctype html>${html`<html lang="en">

@@ -7,6 +7,8 @@ export interface SharePageOptions {
   readonly message: string;
   /** Where the "open" button posts; absent when the link cannot be opened. */
   readonly action?: string | undefined;
+  /** The button's words (default: Open the album). */
+  readonly button?: string | undefined;
 }
 
 /**
@@ -17,7 +19,7 @@ export function sharePage(assets: AssetCatalogue, options: SharePageOptions): st
   const body = html`<section class="login" aria-labelledby="share-title">
 <h1 id="share-title">${options.title}</h1>
 <p class="login-lead"${options.action === undefined ? html` role="alert"` : ''}>${options.message}</p>
-${options.action === undefined ? '' : html`<form method="post" action="${options.action}"><button type="submit">Open the album</button></form>`}
+${options.action === undefined ? '' : html`<form method="post" action="${options.action}"><button type="submit">${options.button ?? 'Open the album'}</button></form>`}
 </section>`;
   return layout(assets, { title: options.title, body, loggedIn: false, bodyClass: 'login-page' });
 }
