@@ -30,6 +30,8 @@ export interface Config {
   readonly deterrents: boolean;
   /** `nginx`: media answers carry X-Accel-Redirect and nginx sends the bytes. */
   readonly accel: 'none' | 'nginx';
+  /** `review`: albums that appear wait for \`keepsake publish\` before any key sees them. */
+  readonly publish: 'open' | 'review';
   /** Bytes of derivatives kept in memory (0: none). */
   readonly memoryCacheBytes: number;
 }
@@ -127,6 +129,7 @@ const SETTINGS: readonly Setting<unknown>[] = [
   },
   { key: 'deterrents', env: 'KEEPSAKE_DETERRENTS', fallback: true, allowed: 'true or false', parse: flag },
   { key: 'accel', env: 'KEEPSAKE_ACCEL', fallback: 'none', allowed: 'none or nginx', parse: z.enum(['none', 'nginx']) },
+  { key: 'publish', env: 'KEEPSAKE_PUBLISH', fallback: 'open', allowed: 'open or review', parse: z.enum(['open', 'review']) },
   {
     key: 'memoryCacheBytes', env: 'KEEPSAKE_MEMORY_CACHE', fallback: '64MB',
     allowed: 'a size such as 64MB, 256MB or 1GB (0 keeps no derivatives in memory)', parse: byteSize,

@@ -94,6 +94,8 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   // A video's both come from one frame, which costs an ffmpeg run: one job takes it once. A
   // playable copy (of a video, or a Motion Photo's motion) waits in the copies' own queue.
   const pregenerate = (item: MediaItem): void => {
+    // An album waiting for review gets none until it is published (then on demand).
+    if (library.publishing.isPending(item.albumPath)) return;
     const early = ['thumb', 'small'].filter((variant) => derivatives.variants.includes(variant));
     if (hasPlayableCopy(item) && derivatives.servedVariants.includes(PLAYABLE)) derivatives.pregenerate(services.sourceOf(item), [PLAYABLE], 'later');
     if (item.type === 'video') {

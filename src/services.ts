@@ -111,6 +111,7 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     db,
     mediaRoot,
     ignoredNames: settings.ignoredNames,
+    publish: settings.publish,
     log: log.child({ module: 'library' }),
     checkImage: (candidate) => proveDecodes(candidate),
   });
@@ -146,6 +147,8 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
    */
   async function proveDecodes(candidate: Candidate): Promise<void> {
     const { albumPath, name } = splitRelative(candidate.relativePath);
+    // An album waiting for review gets no derivative at all: the decode is proven without one.
+    if (library.publishing.isPending(albumPath)) return derivatives.inBackground(() => checkImageDecodes(candidate.file));
     const item = library.item(albumPath, name);
     if (item === undefined || item.size !== candidate.size || item.mtimeMs !== candidate.mtimeMs) return;
     if (!derivatives.variants.includes(PROOF_VARIANT)) return derivatives.inBackground(() => checkImageDecodes(candidate.file));

@@ -1,5 +1,6 @@
 import { deviceCommand } from './device.js';
 import { doctorCommand } from './doctor.js';
+import { publishCommand, reviewCommand } from './review.js';
 import { keyCommand } from './key.js';
 import { nginxConfigCommand } from './nginx-config.js';
 import { sessionsCommand } from './sessions.js';
@@ -19,6 +20,7 @@ Usage: keepsake <command> [options]
   key add|list|remove            manage shared passwords
   sessions [show|revoke <token|label>] list live sessions, what they fetched, or end them
   device add|list|remove         named devices with a one-time enrolment card (QR code)
+  review · publish <album>|--all with KEEPSAKE_PUBLISH=review: what waits, and releasing it
   sweep                          remove expired sessions and their links now
   pregenerate [album]            make every derivative ahead of time (resumable)
   share <album> --ttl 24h        print a signed, expiring link to one album; share list|revoke
@@ -31,6 +33,8 @@ Settings come from KEEPSAKE_* environment variables or keepsake.config.json (see
 const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<number>>> = {
   key: keyCommand,
   device: deviceCommand,
+  review: reviewCommand,
+  publish: publishCommand,
   sessions: sessionsCommand,
   sweep: sweepCommand,
   doctor: doctorCommand,

@@ -105,21 +105,28 @@ function newestFirst(a: { path: string; last: number | undefined }, b: { path: s
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
+/**
+ * The publish gate: an unpublished album (publish-gate.ts) and what it holds are in no answer
+ * here, so in no listing, count, date span, cover, view or media URL, for any key.
+ */
+const PUBLISHED = 'published = 1';
+const IN_PUBLISHED_ALBUM = 'album_path NOT IN (SELECT path FROM albums WHERE published = 0)';
+
 function prepareStatements(db: Db) {
   const spanColumns = 'MIN(taken_at) AS first, MAX(taken_at) AS last';
   return {
-    albumPaths: db.prepare('SELECT path FROM albums ORDER BY path').pluck(),
-    albumLocations: db.prepare('SELECT path, real_path FROM albums WHERE real_path IS NOT NULL ORDER BY path').raw(),
-    albumRealPath: db.prepare('SELECT real_path FROM albums WHERE path = ?').pluck(),
-    albumName: db.prepare('SELECT name FROM albums WHERE path = ?').pluck(),
-    childPaths: db.prepare('SELECT path FROM albums WHERE parent = ?').pluck(),
+    albumPaths: db.prepare(`SELECT path FROM albums WHERE ${PUBLISHED} ORDER BY path`).pluck(),
+    albumLocations: db.prepare(`SELECT path, real_path FROM albums WHERE real_path IS NOT NULL AND ${PUBLISHED} ORDER BY path`).raw(),
+    albumRealPath: db.prepare(`SELECT real_path FROM albums WHERE path = ? AND ${PUBLISHED}`).pluck(),
+    albumName: db.prepare(`SELECT name FROM albums WHERE path = ? AND ${PUBLISHED}`).pluck(),
+    childPaths: db.prepare(`SELECT path FROM albums WHERE parent = ? AND ${PUBLISHED}`).pluck(),
     // A Live Photo and a RAW+JPEG pair count once: the companion is part of its item (companions.ts).
     countItems: db.prepare(`SELECT COUNT(*) FROM media clip WHERE clip.album_path = ? AND NOT ${companionSql('clip')}`).pluck(),
-    countChildren: db.prepare('SELECT COUNT(*) FROM albums WHERE parent = ?').pluck(),
-    span: db.prepare(`SELECT ${spanColumns} FROM media WHERE album_path = ? OR (album_path > ? AND album_path < ?)`),
-    spanAll: db.prepare(`SELECT ${spanColumns} FROM media`),
-    firstItem: db.prepare(`SELECT ${MEDIA_COLUMNS} FROM media WHERE album_path = ? ORDER BY taken_at, name LIMIT 1`),
-    items: db.prepare(`SELECT ${MEDIA_COLUMNS} FROM media WHERE album_path = ? ORDER BY taken_at, name`),
-    item: db.prepare(`SELECT ${MEDIA_COLUMNS} FROM media WHERE album_path = ? AND name = ?`),
+    countChildren: db.prepare(`SELECT COUNT(*) FROM albums WHERE parent = ? AND ${PUBLISHED}`).pluck(),
+    span: db.prepare(`SELECT ${spanColumns} FROM media WHERE (album_path = ? OR (album_path > ? AND album_path < ?)) AND ${IN_PUBLISHED_ALBUM}`),
+    spanAll: db.prepare(`SELECT ${spanColumns} FROM media WHERE ${IN_PUBLISHED_ALBUM}`),
+    firstItem: db.prepare(`SELECT ${MEDIA_COLUMNS} FROM media WHERE album_path = ? AND ${IN_PUBLISHED_ALBUM} ORDER BY taken_at, name LIMIT 1`),
+    items: db.prepare(`SELECT ${MEDIA_COLUMNS} FROM media WHERE album_path = ? AND ${IN_PUBLISHED_ALBUM} ORDER BY taken_at, name`),
+    item: db.prepare(`SELECT ${MEDIA_COLUMNS} FROM media WHERE album_path = ? AND name = ? AND ${IN_PUBLISHED_ALBUM}`),
   };
 }

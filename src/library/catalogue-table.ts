@@ -89,8 +89,10 @@ export interface CatalogueTable {
   transaction(work: () => void): void;
 }
 
-export function createCatalogueTable(db: Db): CatalogueTable {
+/** `newAlbumsPublished: false` is the publish gate: an album catalogued from now on waits for `keepsake publish`. */
+export function createCatalogueTable(db: Db, options: { readonly newAlbumsPublished: boolean } = { newAlbumsPublished: true }): CatalogueTable {
   const sql = prepareStatements(db);
+  const published = options.newAlbumsPublished ? 1 : 0;
   const underArgs = (prefix: string) => {
     const { lower, upper } = belowBounds(prefix);
     return [prefix, lower, upper] as const;
@@ -136,7 +138,7 @@ export function createCatalogueTable(db: Db): CatalogueTable {
     },
     putAlbum(albumPath, realPath) {
       const { albumPath: parent, name } = splitRelative(albumPath);
-      sql.putAlbum.run(albumPath, parent, name, realPath);
+      sql.putAlbum.run(albumPath, parent, name, realPath, published);
     },
     putSkip: (record) => sql.putSkip.run(record.path, record.reason, record.size, record.mtimeMs),
     deleteItem: (item) => sql.deleteItem.run(item.albumPath, item.name),
@@ -190,7 +192,8 @@ function prepareStatements(db: Db) {
     skip: db.prepare('SELECT path, reason, size, mtime_ms FROM skipped_files WHERE path = ?'),
     putItem: db.prepare(`INSERT OR REPLACE INTO media (${MEDIA_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     putAlbum: db.prepare(
-      'INSERT INTO albums (path, parent, name, real_path) VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET real_path = excluded.real_path',
+      // An album already catalogued keeps whether it is published.
+      'INSERT INTO albums (path, parent, name, real_path, published) VALUES (?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET real_path = excluded.real_path',
     ),
     putSkip: db.prepare('INSERT OR REPLACE INTO skipped_files (path, reason, size, mtime_ms) VALUES (?, ?, ?, ?)'),
     deleteItem: db.prepare('DELETE FROM media WHERE album_path = ? AND name = ?'),

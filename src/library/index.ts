@@ -1,4 +1,5 @@
 export { createLibrary, type LibraryOptions, type LibraryService } from './library.js';
+export type { PendingAlbum, PublishGate } from './publish-gate.js';
 export type { AlbumListing, AlbumLocation, AlbumSummary, Library, MediaItem } from './types.js';
 export type { AlbumChange, ChangeListener, ItemChange, LibraryChange } from './events.js';
 export type { ScanReport } from './scanner.js';

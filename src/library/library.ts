@@ -3,6 +3,7 @@ import type { Db } from '../store/index.js';
 import { createAlbumQueries, type AlbumQueries } from './album-queries.js';
 import type { Library } from './types.js';
 import { createCatalogueTable } from './catalogue-table.js';
+import { createPublishGate, type PublishGate } from './publish-gate.js';
 import { createCatalogueWriter, realRelativePath } from './catalogue-writer.js';
 import { createLookupCache } from './lookup-cache.js';
 import { createChangeEmitter, type ChangeListener } from './events.js';
@@ -32,11 +33,15 @@ export interface LibraryOptions {
   readonly checkImage?: ImageChecker;
   /** Names that are never albums or photos; default DEFAULT_IGNORED_NAMES. */
   readonly ignoredNames?: readonly string[];
+  /** `review`: albums that appear wait for `keepsake publish` (publish-gate.ts); default `open`. */
+  readonly publish?: 'open' | 'review';
   /** Tuning for the watcher: write-settle threshold, polling, batching. */
   readonly watcher?: Pick<MediaWatcherOptions, 'stabilityThresholdMs' | 'pollIntervalMs' | 'settleMs' | 'maxBatchSize'>;
 }
 
 export interface LibraryService extends AlbumQueries, Pick<Library, 'openOriginal' | 'readOriginal'> {
+  /** The albums waiting for review, and releasing them. */
+  readonly publishing: PublishGate;
   /**
    * Full scan of the media root. Only one runs at a time: a call while one runs gets that
    * one's report. Serving goes on meanwhile; a progress line is logged every 2 seconds.
@@ -61,7 +66,7 @@ export function createLibrary(options: LibraryOptions): LibraryService {
   // The caller names the module (`log.child({ module: 'library' })`), as for every service.
   const log = options.log;
   const root = openMediaRoot(options.mediaRoot, log, options.ignoredNames);
-  const table = createCatalogueTable(options.db);
+  const table = createCatalogueTable(options.db, { newAlbumsPublished: options.publish !== 'review' });
   const emitter = createChangeEmitter(log);
   const stopping = new AbortController();
   const work = createWorkTracker();
@@ -107,6 +112,7 @@ export function createLibrary(options: LibraryOptions): LibraryService {
 
   const service: LibraryService = {
     ...queries,
+    publishing: createPublishGate(options.db),
     album: lookups.album,
     item: lookups.item,
     openOriginal,

@@ -156,4 +156,9 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   ALTER TABLE sessions ADD COLUMN device_name TEXT;
   `,
+  `
+  -- The publish gate (KEEPSAKE_PUBLISH=review): an album that appears is catalogued unpublished,
+  -- in no key's view, until \`keepsake publish\`. Albums there before the gate are published.
+  ALTER TABLE albums ADD COLUMN published INTEGER NOT NULL DEFAULT 1;
+  `,
 ];

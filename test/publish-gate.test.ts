@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { albumItems } from './helpers/albums.js';
+import { Client } from './helpers/client.js';
+import { runKeepsake } from './helpers/cli.js';
+import { makeJpeg, tempDir, waitUntil } from './helpers/fixtures.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+/*
+ * The publish gate (KEEPSAKE_PUBLISH=review): a phone backup dropped into the media root is
+ * catalogued but invisible to every key (API, pages, the views on disk, derivative URLs, and no
+ * derivative made) until `keepsake publish`.
+ */
+
+const FAMILY = 'publish gate family password';
+const DROP = 'Phone backup';
+
+describe('the publish gate', () => {
+  let server: TestServer;
+  let family: Client;
+
+  before(async () => {
+    const mediaRoot = await tempDir('keepsake-media-');
+    await makeJpeg(path.join(mediaRoot, 'Summer 2024', 'beach.jpg'));
+    server = await startTestServer({ mediaRoot, keys: [{ label: 'relatives', password: FAMILY }], env: { KEEPSAKE_PUBLISH: 'review' } });
+    // What was there when the gate was first used waits too: the admin releases it.
+    const released = await runKeepsake(['publish', '--all'], server.env);
+    assert.equal(released.code, 0, released.stderr);
+    family = new Client(server.url);
+    assert.equal((await family.login(FAMILY)).status, 303);
+    await makeJpeg(path.join(mediaRoot, DROP, '2024-06', 'IMG_0001.jpg'), { colour: '#a03050' });
+    await makeJpeg(path.join(mediaRoot, DROP, '2024-06', 'IMG_0002.jpg'));
+    await makeJpeg(path.join(mediaRoot, DROP, 'IMG_0000.jpg'));
+    await waitUntil(async () => server.services.library.publishing.pending().some((album) => album.path === DROP && album.photos === 3), 20_000, 'the drop is catalogued');
+  });
+  after(() => server?.close());
+
+  it('lists what waits for review, with counts and dates', async () => {
+    const review = await runKeepsake(['review'], server.env);
+    assert.equal(review.code, 0, review.stderr);
+    assert.match(review.stdout, /^ALBUM\s+ALBUMS\s+PHOTOS\s+TAKEN$/m);
+    assert.match(review.stdout, /^Phone backup\s+2\s+3\s+\d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d$/m);
+    assert.doesNotMatch(review.stdout, /Phone backup\/2024-06/, 'a dropped tree is one entry');
+    assert.doesNotMatch(review.stdout, /Summer 2024/);
+  });
+
+  it('shows a waiting album to no key: not in the API, the pages, the views on disk or by derivative URL', async () => {
+    const albums = ((await (await family.get('/api/albums')).json()) as { albums: { path: string }[] }).albums.map((album) => album.path);
+    assert.deepEqual(albums, ['Summer 2024']);
+    for (const url of [`/api/albums/${encodeURIComponent(DROP)}`, `/api/albums/${encodeURIComponent(DROP)}/2024-06`, `/albums/${encodeURIComponent(DROP)}`]) {
+      assert.equal((await family.get(url)).status, 404, url);
+    }
+    const views = path.join(server.stateDir, 'views');
+    for (const view of await readdir(views)) assert.equal(existsSync(path.join(views, view, 'thumb', DROP)), false, `${view} holds no link to it`);
+    const { token } = await family.me();
+    const file = path.join(server.mediaRoot, DROP, '2024-06', 'IMG_0001.jpg');
+    const { size, mtimeMs } = await stat(file);
+    const leaf = server.services.derivatives.leafFor({ albumPath: `${DROP}/2024-06`, name: 'IMG_0001.jpg', size, mtimeMs: Math.trunc(mtimeMs) }, 'thumb');
+    const guessed = `/${token}/thumb/${encodeURIComponent(DROP)}/2024-06/${encodeURIComponent(leaf)}`;
+    assert.equal((await family.get(guessed)).status, 404);
+    assert.equal((await family.get(`/${token}/original/${encodeURIComponent(DROP)}/IMG_0000.jpg`)).status, 404);
+    await delay(500); // pre-generation would have started by now
+    assert.equal(existsSync(path.join(server.services.cacheDir, 'thumb', DROP)), false, 'no derivative was made');
+  });
+
+  it('publishes an album and everything below it, to every key that grants it, at once', async () => {
+    const unknown = await runKeepsake(['publish', 'Nope'], server.env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /"Nope" is not waiting for review; waiting: Phone backup/);
+    const published = await runKeepsake(['publish', DROP], server.env);
+    assert.equal(published.code, 0, published.stderr);
+    assert.match(published.stdout, /Published "Phone backup" \(2 albums\)/);
+    const albums = ((await (await family.get('/api/albums')).json()) as { albums: { path: string; photoCount: number }[] }).albums;
+    assert.deepEqual(albums.map((album) => album.path).sort(), [DROP, 'Summer 2024']);
+    const [photo] = await albumItems(family, `${DROP}/2024-06`);
+    assert.equal((await family.get(photo!.urls['thumb']!)).status, 200);
+    assert.equal((await runKeepsake(['review'], server.env)).stdout.trim(), 'No album is waiting for review.');
+  });
+});
