@@ -479,6 +479,7 @@ function decodedOrAsIs(segment: string): string {
  */
 export function loggablePath(path: string): string {
   const segments = path.split('/').filter((segment) => segment !== '').map(decodedOrAsIs);
+  if (segments[0] === 'review') return `/review/${(segments[1] ?? '').slice(0, LOGGED_SECRET_CHARACTERS)}…`;
   if (segments[0] === 'enrol') return `${ENROL_PATH_PREFIX}${(segments[1] ?? '').slice(0, LOGGED_SECRET_CHARACTERS)}…`;
   if (segments[0] === 's') {
     const signature = segments[1]?.includes('.') === true ? segments[1].slice(segments[1].indexOf('.') + 1) : '';

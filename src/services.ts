@@ -115,9 +115,13 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     log: log.child({ module: 'library' }),
     checkImage: (candidate) => proveDecodes(candidate),
   });
+  // Derivatives are made only of items a request was authorised for (or of published albums, ahead
+  // of time): read through the catalogue that also knows albums waiting for review, so the admin's
+  // preview can see them.
+  const originals = library.preview;
   /** A video's derivatives are made from one frame of it, taken from the file openOriginal checked. */
   async function readPosterFrame(item: MediaItem): Promise<Buffer> {
-    const file = await library.openOriginal(item);
+    const file = await originals.openOriginal(item);
     try {
       return await videoTools().posterFrame(file.handle, item.name, item.durationMs ?? 0);
     } finally {
@@ -126,16 +130,16 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
   }
   /** What a playable copy is made from: a video as it is, or the video appended to a Motion Photo. */
   function videoOf(item: MediaItem): Pick<SourceImage, 'openVideo'> {
-    if (item.type === 'video') return { openVideo: async () => videoFile(await library.openOriginal(item), item.name) };
+    if (item.type === 'video') return { openVideo: async () => videoFile(await originals.openOriginal(item), item.name) };
     const { motionBytes } = item;
-    return motionBytes === undefined ? {} : { openVideo: async () => cutMotionVideo(await library.openOriginal(item), motionBytes) };
+    return motionBytes === undefined ? {} : { openVideo: async () => cutMotionVideo(await originals.openOriginal(item), motionBytes) };
   }
   const sourceOf = (item: MediaItem): SourceImage => ({
     albumPath: item.albumPath,
     name: item.name,
     size: item.size,
     mtimeMs: item.mtimeMs,
-    read: async () => (item.type === 'video' ? readPosterFrame(item) : pictureBytes(await library.readOriginal(item), item.name)),
+    read: async () => (item.type === 'video' ? readPosterFrame(item) : pictureBytes(await originals.readOriginal(item), item.name)),
     ...videoOf(item),
   });
 
@@ -176,6 +180,7 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     sessionLinks,
     views,
     albums: () => library.albums(),
+    previewAlbums: () => library.preview.albums(),
     shareSecret: secrets.guardKey,
     ttl: { session: settings.sessionTtlMs, remember: settings.rememberTtlMs, device: settings.deviceTtlMs },
     log: log.child({ module: 'access' }),

@@ -26,7 +26,7 @@ describe('the publish gate', () => {
   before(async () => {
     const mediaRoot = await tempDir('keepsake-media-');
     await makeJpeg(path.join(mediaRoot, 'Summer 2024', 'beach.jpg'));
-    server = await startTestServer({ mediaRoot, keys: [{ label: 'relatives', password: FAMILY }], env: { KEEPSAKE_PUBLISH: 'review' } });
+    server = await startTestServer({ mediaRoot, keys: [{ label: 'relatives', password: FAMILY }], env: { KEEPSAKE_PUBLISH: 'review', KEEPSAKE_TRUST_PROXY: '127.0.0.1' } });
     // What was there when the gate was first used waits too: the admin releases it.
     const released = await runKeepsake(['publish', '--all'], server.env);
     assert.equal(released.code, 0, released.stderr);
@@ -65,6 +65,30 @@ describe('the publish gate', () => {
     assert.equal((await family.get(`/${token}/original/${encodeURIComponent(DROP)}/IMG_0000.jpg`)).status, 404);
     await delay(500); // pre-generation would have started by now
     assert.equal(existsSync(path.join(server.services.cacheDir, 'thumb', DROP)), false, 'no derivative was made');
+  });
+
+  it('lets the admin preview what waits, once, on this machine only', async () => {
+    const served = await runKeepsake(['review', '--serve'], server.env);
+    assert.equal(served.code, 0, served.stderr);
+    const link = /^http:\/\/127\.0\.0\.1:\d+\/review\/[A-Za-z0-9_-]{43}$/m.exec(served.stdout)?.[0];
+    assert.ok(link, served.stdout);
+    const path = new URL(link).pathname;
+    const admin = new Client(server.url);
+    assert.match(await (await admin.get(path)).text(), /Preview the albums waiting for review/);
+    assert.equal(admin.cookies.size, 0, 'looking opens nothing');
+    assert.equal((await admin.request(path, { method: 'POST' })).status, 303);
+    assert.equal(admin.cookies.has('keepsake_link'), false, 'no link cookie: a static server never sends its media from disk');
+    const albums = ((await (await admin.get('/api/albums')).json()) as { albums: { path: string }[] }).albums.map((album) => album.path).sort();
+    assert.deepEqual(albums, [DROP, 'Summer 2024']);
+    const [photo] = await albumItems(admin, `${DROP}/2024-06`);
+    assert.equal((await admin.get(photo!.urls['thumb']!)).status, 200, 'the admin sees its photos');
+    assert.equal((await admin.get(photo!.urls['original']!)).status, 200);
+    assert.equal((await new Client(server.url).request(path, { method: 'POST' })).status, 410, 'the link works once');
+    assert.equal((await family.get(`/api/albums/${encodeURIComponent(DROP)}`)).status, 404, 'the family still sees nothing');
+    // From any other address (a copied cookie, a proxy in front) the preview ends.
+    const elsewhere = await admin.get('/api/albums', { 'x-forwarded-for': '203.0.113.5' });
+    assert.equal(elsewhere.status, 401);
+    assert.equal((await admin.get('/api/albums')).status, 401, 'and stays ended');
   });
 
   it('publishes an album and everything below it, to every key that grants it, at once', async () => {

@@ -1,8 +1,9 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { customAlphabet } from 'nanoid';
 import { normalisePattern, type AlbumPlace, type KeyInput, type Keyring } from '../auth/index.js';
 import { UserError } from '../errors.js';
 import { signShareLink, verifyShareLink } from '../guard/index.js';
-import { keyViewName, keyViewSpec, shareViewName, shareViewSpec, syncGrantViews, type SessionLinks, type Views } from '../links/index.js';
+import { keyViewName, keyViewSpec, PREVIEW_VIEW, PREVIEW_VIEW_SPEC, shareViewName, shareViewSpec, syncGrantViews, type SessionLinks, type Views } from '../links/index.js';
 import type { Logger } from '../log.js';
 import { isToken } from '../media-contract.js';
 import type { AccessStore, KeyRecord, Receipt, SessionRecord, ShareRecord } from '../store/index.js';
@@ -31,6 +32,8 @@ export interface AccessDeps {
   readonly views: Views;
   /** The catalogue's albums, with where each really is. */
   readonly albums: () => readonly AlbumPlace[];
+  /** The same with the albums waiting for review (the admin's preview). */
+  readonly previewAlbums: () => readonly AlbumPlace[];
   /** Signs share links (`<stateDir>/secrets/guard-key`). */
   readonly shareSecret: string;
   /** How long sessions last: a login, a "remember me" login, a device entered by its card. */
@@ -65,6 +68,10 @@ export interface NewShare {
 }
 
 const newShareId = customAlphabet('abcdefghijkmnpqrstuvwxyz23456789', 10);
+
+/** How long a preview link works, and how long the preview it opens lasts. */
+const PREVIEW_LINK_MS = 15 * 60_000;
+const PREVIEW_SESSION_MS = 3600_000;
 
 export type Access = ReturnType<typeof createAccess>;
 
@@ -271,9 +278,40 @@ export function createAccess(deps: AccessDeps) {
     /** At start-up, before listening: leftovers of a crash go. */
     reconcile: (): Promise<{ removed: number }> => sessionLinks.reconcile(),
 
-    /** Brings every key's and open share's view in line with the current albums. */
+    /** Brings every key's and open share's view (and a live preview's) in line with the current albums. */
     syncViews(): Promise<void> {
-      return serially(async () => syncGrantViews(views, async () => ({ keys: await keyring.list(), shares: await openShares() }), deps.albums()));
+      return serially(async () => {
+        const previewing = (await store.sessions.live(now())).some((session) => session.preview);
+        await syncGrantViews(views, async () => ({ keys: await keyring.list(), shares: await openShares() }), deps.albums(), previewing ? deps.previewAlbums() : undefined);
+      });
+    },
+
+    /** A one-time link to the admin's preview of albums waiting for review; its code, shown once. */
+    async createPreviewLink(): Promise<{ code: string; expiresAt: number }> {
+      const code = randomBytes(32).toString('base64url');
+      const expiresAt = now() + PREVIEW_LINK_MS;
+      await store.previewLinks.prune(now());
+      await store.previewLinks.add(createHash('sha256').update(code).digest('hex'), expiresAt);
+      return { code, expiresAt };
+    },
+
+    /** Uses a preview link once: an hour's session that sees every album, waiting ones too. */
+    async openPreview(code: string): Promise<OpenedSession | undefined> {
+      if (!(await store.previewLinks.take(createHash('sha256').update(code).digest('hex'), now()))) return undefined;
+      await serially(() => views.sync(PREVIEW_VIEW_SPEC, deps.previewAlbums()));
+      const session = await sessionLinks.open({
+        keyId: null,
+        shareId: null,
+        label: 'review preview',
+        albums: ['*'],
+        canDownloadOriginals: true,
+        view: PREVIEW_VIEW,
+        maxAge: PREVIEW_SESSION_MS,
+        expiresCap: now() + PREVIEW_SESSION_MS,
+        location: 'none',
+        preview: true,
+      });
+      return { session, maxAge: PREVIEW_SESSION_MS };
     },
 
     /** The first start: a key `family` that opens every album, with its password to show once. */

@@ -13,8 +13,24 @@ const PUBLISH_USAGE = `Usage:
   keepsake publish <album>   release an album waiting for review (and everything below it)
   keepsake publish --all     release everything waiting`;
 
+const REVIEW_USAGE = `Usage:
+  keepsake review            the albums waiting for review (release one with keepsake publish <album>)
+  keepsake review --serve    a one-time link to preview them in a browser on this machine (for an hour)`;
+
+async function servePreview(): Promise<number> {
+  return withServices(async (services) => {
+    const { code, expiresAt } = await services.access.createPreviewLink();
+    print('Open this on this machine, with keepsake running, within 15 minutes (it works once):');
+    print(`http://127.0.0.1:${services.settings.port}/review/${code}`);
+    print(`The preview shows every album, those waiting for review too, for an hour; it works only from 127.0.0.1. Until ${when(expiresAt)}.`);
+    return 0;
+  });
+}
+
 export async function reviewCommand(args: readonly string[]): Promise<number> {
-  if (args.length > 0) throw new UsageError('Usage: keepsake review   (lists the albums waiting for review; release one with keepsake publish <album>)');
+  const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { serve: { type: 'boolean', default: false } } });
+  if (positionals.length > 0) throw new UsageError(REVIEW_USAGE);
+  if (values.serve) return servePreview();
   return withServices(async (services) => {
     const pending = services.library.publishing.pending();
     const gate = services.settings.publish === 'review' ? '' : ' (the gate is off: set KEEPSAKE_PUBLISH=review to hold new albums back)';

@@ -16,7 +16,7 @@ import {
   type GuardConfig,
   type TrustedProxies,
 } from '../guard/index.js';
-import type { Library, MediaItem } from '../library/index.js';
+import type { MediaItem } from '../library/index.js';
 import type { Logger } from '../log.js';
 import { CACHE_POLICY } from '../media-contract.js';
 import type { ReceiptRecorder } from '../receipts/index.js';
@@ -26,6 +26,8 @@ import { handleErrors } from './errors.js';
 import { fastMedia } from './fast-media.js';
 import { guardMedia, guardMisses, guardRefusals, guardRequests } from './guard.js';
 import { securityHeaders } from './headers.js';
+import { previewOnLoopback } from './preview-session.js';
+import type { GatedLibrary } from './visible-library.js';
 import { createCookieSigner } from './cookie-keys.js';
 import { createLinkCookies } from './link-cookie.js';
 import type { DerivativeNaming } from './media-urls.js';
@@ -36,6 +38,7 @@ import { authRoutes } from './routes/auth.js';
 import { health, robots } from './routes/health.js';
 import { mediaRoute } from './routes/media.js';
 import { deviceRoutes } from './routes/devices.js';
+import { reviewRoutes } from './routes/review.js';
 import { pages } from './routes/pages.js';
 import { placesApi } from './routes/places-api.js';
 import { shareRoutes } from './routes/shares.js';
@@ -48,7 +51,7 @@ export interface AppDeps {
   readonly trustProxy: TrustedProxies;
   readonly log: Logger;
   readonly access: Access;
-  readonly library: Library;
+  readonly library: GatedLibrary;
   readonly derivatives: Derivatives;
   readonly sourceOf: (item: MediaItem) => SourceImage;
   readonly ui: Ui;
@@ -138,6 +141,9 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
   const devices = deviceRoutes({ publicUrl: config.publicUrl, log, ui: deps.ui, access });
   router.get(/^\/enrol\/[^/]+$/, devices.showCard);
   router.post(/^\/enrol\/[^/]+$/, devices.useCard);
+  const review = reviewRoutes({ publicUrl: config.publicUrl, log, ui: deps.ui, access });
+  router.get(/^\/review\/[A-Za-z0-9_-]{43}$/, review.show);
+  router.post(/^\/review\/[A-Za-z0-9_-]{43}$/, review.open);
   router.get('/device', devices.showDevice);
   router.post('/device', loginBody, devices.nameDevice);
   router.get(/^\/s\/[^/]+$/, share.show);
@@ -151,6 +157,7 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
   app.use(guardRequests(guardDeps));
   app.use(serveAssets(deps.ui));
   app.use(sessionMiddleware(app, store, config.sessionTtlMs, linkCookies));
+  app.use(previewOnLoopback(log, access.endSession));
   app.use(renewOnArrival(access));
   app.use(commitAfter);
   app.use(guardMedia(guardDeps));

@@ -9,6 +9,7 @@ import { logRequest } from './errors.js';
 import { carryBudgetRefusal, requestFacts } from './guard.js';
 import { securityHeaderList } from './headers.js';
 import { settleForwarding } from './proxy.js';
+import { isLoopbackAddress } from './preview-session.js';
 import { authorise, derivativeAccelPath, derivativeInMemory, noteReceipt, type MediaDeps } from './routes/media.js';
 import { dueForRenewal, SESSION_COOKIE } from './session.js';
 
@@ -85,6 +86,8 @@ export function fastMedia(deps: FastMediaDeps, fallback: (request: IncomingMessa
     if (sid === undefined) return false;
     const session = await deps.access.liveSession(sid);
     if (session === undefined || dueForRenewal(session.expiresAt, session.maxAge, Date.now())) return false;
+    // The admin's preview answers only on this machine; the chain ends it otherwise (preview-session.ts).
+    if (session.preview && !isLoopbackAddress(address)) return false;
     const url = parseMediaUrl(path);
     if (url === undefined) return false;
     if (deps.guard.honeypot.enabled && isHoneypot(path, session.token, deps.guardSecret)) return false;

@@ -46,7 +46,8 @@ export function sessionMiddleware(app: Koa, store: SessionStore, maxAge: number,
       },
       genid: (ctx: Context) => (typeof ctx.state['newSessionId'] === 'string' ? ctx.state['newSessionId'] : randomUUID()),
       beforeSave(ctx: Context, saved: Partial<Visitor> & { readonly maxAge?: unknown }) {
-        if (typeof saved.token !== 'string' || typeof saved.maxAge !== 'number') return;
+        // The admin's preview never gets one: a static server must never send its media from disk (preview-session.ts).
+        if (typeof saved.token !== 'string' || typeof saved.maxAge !== 'number' || saved.preview === true) return;
         linkCookies.set(ctx, saved.token, linkCookieMaxAge(saved.maxAge, saved.expiresCap));
       },
     },
@@ -68,10 +69,10 @@ export async function commitSession(ctx: Context): Promise<void> {
  * Binds a freshly opened session to this browser: a new session id (never the one the
  * browser came with, against fixation), its lifetime, and both cookies written now.
  */
-export async function startSession(ctx: Context, opened: { sid: string; token: string; expiresCap: number | null }, maxAge: number): Promise<void> {
+export async function startSession(ctx: Context, opened: { sid: string; token: string; expiresCap: number | null; preview?: boolean }, maxAge: number): Promise<void> {
   ctx.state['newSessionId'] = opened.sid;
   const session = ctx.session!;
-  Object.assign(session, { sid: opened.sid, token: opened.token, expiresCap: opened.expiresCap });
+  Object.assign(session, { sid: opened.sid, token: opened.token, expiresCap: opened.expiresCap, preview: opened.preview === true });
   session.maxAge = maxAge;
   await session.regenerate();
   ctx.state['sessionCommitted'] = true;

@@ -22,8 +22,9 @@ interface Span {
  * a lookup or a range scan on an index: an album's date span over its sub-albums is a
  * prefix range (`album_path > 'a/' AND album_path < 'a0'`), not a recursive walk.
  */
-export function createAlbumQueries(db: Db): AlbumQueries {
-  const sql = prepareStatements(db);
+/** `includePending`: also the albums waiting for review, for the admin's preview (review --serve). */
+export function createAlbumQueries(db: Db, options: { readonly includePending?: boolean } = {}): AlbumQueries {
+  const sql = prepareStatements(db, options.includePending === true);
 
   function spanOf(albumPath: string): Span {
     const { lower, upper } = belowBounds(albumPath);
@@ -109,10 +110,9 @@ function newestFirst(a: { path: string; last: number | undefined }, b: { path: s
  * The publish gate: an unpublished album (publish-gate.ts) and what it holds are in no answer
  * here, so in no listing, count, date span, cover, view or media URL, for any key.
  */
-const PUBLISHED = 'published = 1';
-const IN_PUBLISHED_ALBUM = 'album_path NOT IN (SELECT path FROM albums WHERE published = 0)';
-
-function prepareStatements(db: Db) {
+function prepareStatements(db: Db, includePending: boolean) {
+  const PUBLISHED = includePending ? '1' : 'published = 1';
+  const IN_PUBLISHED_ALBUM = includePending ? '1' : 'album_path NOT IN (SELECT path FROM albums WHERE published = 0)';
   const spanColumns = 'MIN(taken_at) AS first, MAX(taken_at) AS last';
   return {
     albumPaths: db.prepare(`SELECT path FROM albums WHERE ${PUBLISHED} ORDER BY path`).pluck(),

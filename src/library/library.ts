@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import type { Db } from '../store/index.js';
 import { createAlbumQueries, type AlbumQueries } from './album-queries.js';
-import type { Library } from './types.js';
+import type { AlbumLocation, Library } from './types.js';
 import { createCatalogueTable } from './catalogue-table.js';
 import { createPublishGate, type PublishGate } from './publish-gate.js';
 import { createCatalogueWriter, realRelativePath } from './catalogue-writer.js';
@@ -42,6 +42,8 @@ export interface LibraryOptions {
 export interface LibraryService extends AlbumQueries, Pick<Library, 'openOriginal' | 'readOriginal'> {
   /** The albums waiting for review, and releasing them. */
   readonly publishing: PublishGate;
+  /** The catalogue with the albums waiting for review too: only for the admin's preview session. */
+  readonly preview: AlbumQueries & Pick<Library, 'openOriginal' | 'readOriginal'>;
   /**
    * Full scan of the media root. Only one runs at a time: a call while one runs gets that
    * one's report. Serving goes on meanwhile; a progress line is logged every 2 seconds.
@@ -104,26 +106,34 @@ export function createLibrary(options: LibraryOptions): LibraryService {
   const queries = createAlbumQueries(options.db);
   const lookups = createLookupCache(queries, emitter.subscribe);
 
-  async function openOriginal(item: { albumPath: string; name: string }): Promise<VerifiedFile> {
-    const album = item.albumPath === '' ? undefined : lookups.album(item.albumPath);
-    if (album === undefined) throw new PathRejectedError('not in a catalogued album');
-    return openVerified(root.realPath, [...item.albumPath.split('/'), item.name], toAbsolute(root.realPath, album.realPath));
+  /** Opening and reading originals, of the albums `albumOf` knows (published ones, or with the preview every one). */
+  function originalsOf(albumOf: (albumPath: string) => AlbumLocation | undefined): Pick<Library, 'openOriginal' | 'readOriginal'> {
+    async function openOriginal(item: { albumPath: string; name: string }): Promise<VerifiedFile> {
+      const album = item.albumPath === '' ? undefined : albumOf(item.albumPath);
+      if (album === undefined) throw new PathRejectedError('not in a catalogued album');
+      return openVerified(root.realPath, [...item.albumPath.split('/'), item.name], toAbsolute(root.realPath, album.realPath));
+    }
+    return {
+      openOriginal,
+      async readOriginal(item) {
+        const { handle } = await openOriginal(item);
+        try {
+          return await handle.readFile();
+        } finally {
+          await handle.close();
+        }
+      },
+    };
   }
+  const previewQueries = createAlbumQueries(options.db, { includePending: true });
 
   const service: LibraryService = {
     ...queries,
     publishing: createPublishGate(options.db),
+    preview: { ...previewQueries, ...originalsOf(previewQueries.album) },
     album: lookups.album,
     item: lookups.item,
-    openOriginal,
-    async readOriginal(item) {
-      const { handle } = await openOriginal(item);
-      try {
-        return await handle.readFile();
-      } finally {
-        await handle.close();
-      }
-    },
+    ...originalsOf(lookups.album),
     scan() {
       fullScan ??= work.track(scanTree(deps, rootFolder(root))).finally(() => {
         fullScan = undefined;

@@ -6,6 +6,10 @@ export function keyViewName(keyId: number): string {
   return `key-${keyId}`;
 }
 
+/** The view of the admin's preview session: every album, those waiting for review included. */
+export const PREVIEW_VIEW = 'review-admin';
+export const PREVIEW_VIEW_SPEC: ViewSpec = Object.freeze({ name: PREVIEW_VIEW, albums: ['*'], canDownloadOriginals: true });
+
 export function shareViewName(shareId: string): string {
   return `share-${shareId}`;
 }
@@ -32,11 +36,14 @@ function viewNames(grants: Grants): Set<string> {
  * the views of keys and shares that are gone. The grants are read again just before anything is
  * removed (`current`), so a key added meanwhile (by the command line, say) keeps its new view.
  */
-export async function syncGrantViews(views: Views, current: () => Promise<Grants>, albums: readonly AlbumPlace[]): Promise<void> {
+export async function syncGrantViews(views: Views, current: () => Promise<Grants>, albums: readonly AlbumPlace[], previewAlbums?: readonly AlbumPlace[]): Promise<void> {
   const grants = await current();
   for (const spec of [...grants.keys.map(keyViewSpec), ...grants.shares.map(shareViewSpec)]) await views.sync(spec, albums);
-  const unwanted = (await views.names()).filter((name) => !viewNames(grants).has(name));
+  // While an admin's preview session lives, its view holds the albums waiting for review too.
+  if (previewAlbums !== undefined) await views.sync(PREVIEW_VIEW_SPEC, previewAlbums);
+  const kept = previewAlbums === undefined ? viewNames(grants) : new Set([...viewNames(grants), PREVIEW_VIEW]);
+  const unwanted = (await views.names()).filter((name) => !kept.has(name));
   if (unwanted.length === 0) return;
-  const wanted = viewNames(await current());
+  const wanted = new Set([...viewNames(await current()), ...(previewAlbums === undefined ? [] : [PREVIEW_VIEW])]);
   for (const name of unwanted) if (!wanted.has(name)) await views.remove(name);
 }

@@ -125,7 +125,7 @@ export function createSessionLinks(options: SessionLinksOptions) {
             throw new Error('the session was removed while it was being created');
           }
           step('row-active');
-          return { ...record, deviceName: record.deviceName ?? null, state: 'active' };
+          return { ...record, deviceName: record.deviceName ?? null, preview: record.preview ?? false, state: 'active' };
         } finally {
           loginsInFlight.delete(record.sid);
         }

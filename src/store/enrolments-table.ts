@@ -38,3 +38,15 @@ export function createEnrolmentsTable(db: Db) {
     take: (codeHash: string, now: number): boolean => use.run(now, codeHash, now).changes > 0,
   };
 }
+
+/** The admin's one-time preview links (keepsake review --serve), by the SHA-256 of their code. */
+export function createPreviewLinksTable(db: Db) {
+  const insert = db.prepare('INSERT INTO preview_links (code_hash, expires_at) VALUES (?, ?)');
+  const use = db.prepare<[number, string, number]>('UPDATE preview_links SET used_at = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?');
+  const prune = db.prepare<[number]>('DELETE FROM preview_links WHERE expires_at <= ?');
+  return {
+    add: (codeHash: string, expiresAt: number): void => void insert.run(codeHash, expiresAt),
+    take: (codeHash: string, now: number): boolean => use.run(now, codeHash, now).changes > 0,
+    prune: (now: number): number => prune.run(now).changes,
+  };
+}

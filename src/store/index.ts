@@ -6,7 +6,7 @@ export {
   type SessionRecord,
   type NewSessionRecord,
 } from './sessions-table.js';
-export type { AccessStore, EnrolmentStore, KeyStore, ReceiptStore, SessionStore, ShareStore } from './ports.js';
+export type { AccessStore, EnrolmentStore, KeyStore, PreviewLinkStore, ReceiptStore, SessionStore, ShareStore } from './ports.js';
 export type { EnrolmentRecord } from './enrolments-table.js';
 export { RECEIPT_ADDRESSES, RECEIPT_PHOTOS, type Receipt, type ReceiptHit, type ReceiptSession } from './receipts-table.js';
 export { createSqliteAccessStore, StoreConflictError } from './sqlite-access-store.js';

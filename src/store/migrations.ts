@@ -161,4 +161,14 @@ export const MIGRATIONS: readonly string[] = [
   -- in no key's view, until \`keepsake publish\`. Albums there before the gate are published.
   ALTER TABLE albums ADD COLUMN published INTEGER NOT NULL DEFAULT 1;
   `,
+  `
+  -- The admin's preview of albums waiting for review (keepsake review --serve): a one-time link,
+  -- kept as its SHA-256, and the session it opens, which answers only on the loopback interface.
+  CREATE TABLE preview_links (
+    code_hash TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+  ) WITHOUT ROWID;
+  ALTER TABLE sessions ADD COLUMN preview INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

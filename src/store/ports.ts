@@ -90,10 +90,18 @@ export interface ReceiptStore {
   prune(before: number): Promise<number>;
 }
 
+export interface PreviewLinkStore {
+  add(codeHash: string, expiresAt: number): Promise<void>;
+  /** Uses the link when unused and unexpired at `now`, atomically; false otherwise. */
+  take(codeHash: string, now: number): Promise<boolean>;
+  prune(now: number): Promise<number>;
+}
+
 export interface AccessStore {
   readonly keys: KeyStore;
   readonly sessions: SessionStore;
   readonly shares: ShareStore;
   readonly receipts: ReceiptStore;
   readonly enrolments: EnrolmentStore;
+  readonly previewLinks: PreviewLinkStore;
 }

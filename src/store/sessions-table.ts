@@ -21,9 +21,11 @@ export interface SessionRecord {
   readonly location: KeyLocation;
   /** What the visitor named the device this session is on ("remember this device as …"), or a device key's name. */
   readonly deviceName: string | null;
+  /** The admin's preview of albums waiting for review: sees them, answers only on loopback. */
+  readonly preview: boolean;
 }
 
-export type NewSessionRecord = Omit<SessionRecord, 'state' | 'deviceName'> & { readonly deviceName?: string | null };
+export type NewSessionRecord = Omit<SessionRecord, 'state' | 'deviceName' | 'preview'> & { readonly deviceName?: string | null; readonly preview?: boolean };
 
 interface SessionRow {
   sid: string;
@@ -41,6 +43,7 @@ interface SessionRow {
   expires_cap: number | null;
   location: KeyLocation;
   device_name: string | null;
+  preview: number;
 }
 
 function fromRow(row: SessionRow): SessionRecord {
@@ -60,6 +63,7 @@ function fromRow(row: SessionRow): SessionRecord {
     expiresCap: row.expires_cap,
     location: row.location,
     deviceName: row.device_name,
+    preview: row.preview === 1,
   };
 }
 
@@ -69,9 +73,9 @@ export type SessionsTable = ReturnType<typeof createSessionsTable>;
 export function createSessionsTable(db: Db) {
   const insert = db.prepare(
     `INSERT INTO sessions (sid, token, key_id, share_id, label, albums, can_download_originals, view, state,
-                           created_at, expires_at, max_age, expires_cap, location, device_name)
+                           created_at, expires_at, max_age, expires_cap, location, device_name, preview)
      VALUES (@sid, @token, @keyId, @shareId, @label, @albums, @canDownloadOriginals, @view, 'pending',
-             @createdAt, @expiresAt, @maxAge, @expiresCap, @location, @deviceName)`,
+             @createdAt, @expiresAt, @maxAge, @expiresCap, @location, @deviceName, @preview)`,
   );
   const activate = db.prepare<[string]>("UPDATE sessions SET state = 'active' WHERE sid = ? AND state = 'pending'");
   const selectLive = db.prepare<[string, number], SessionRow>(
@@ -118,6 +122,7 @@ export function createSessionsTable(db: Db) {
         albums: JSON.stringify(session.albums),
         canDownloadOriginals: session.canDownloadOriginals ? 1 : 0,
         deviceName: session.deviceName ?? null,
+        preview: session.preview === true ? 1 : 0,
       });
     },
     setDeviceName: (sid: string, name: string | null): boolean => setDeviceName.run(name, sid).changes > 0,

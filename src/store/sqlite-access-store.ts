@@ -1,6 +1,6 @@
 import { KeepsakeError } from '../errors.js';
 import type { Db } from './database.js';
-import { createEnrolmentsTable } from './enrolments-table.js';
+import { createEnrolmentsTable, createPreviewLinksTable } from './enrolments-table.js';
 import { createKeysTable } from './keys-table.js';
 import type { AccessStore } from './ports.js';
 import { createSessionsTable } from './sessions-table.js';
@@ -36,6 +36,7 @@ export function createSqliteAccessStore(db: Db): AccessStore {
   const shares = createSharesTable(db);
   const receipts = createReceiptsTable(db);
   const enrolments = createEnrolmentsTable(db);
+  const previewLinks = createPreviewLinksTable(db);
   return {
     keys: {
       add: async (key) => conflictsAsStoreErrors(() => keys.add(key), 'a key with this label or password exists'),
@@ -91,6 +92,11 @@ export function createSqliteAccessStore(db: Db): AccessStore {
       byHash: async (codeHash) => enrolments.byHash(codeHash),
       byKey: async (keyId) => enrolments.byKey(keyId),
       take: async (codeHash, now) => enrolments.take(codeHash, now),
+    },
+    previewLinks: {
+      add: async (codeHash, expiresAt) => previewLinks.add(codeHash, expiresAt),
+      take: async (codeHash, now) => previewLinks.take(codeHash, now),
+      prune: async (now) => previewLinks.prune(now),
     },
   };
 }

@@ -5,9 +5,10 @@ import { CACHE_POLICY, decodeSegments } from '../../media-contract.js';
 import { presentAlbum, presentItem, type DerivativeNaming } from '../media-urls.js';
 import { respondNotFound } from '../not-found.js';
 import { visitorOf, type Visitor } from '../session.js';
+import { libraryFor, type GatedLibrary } from '../visible-library.js';
 
 export interface AlbumsDeps {
-  readonly library: Library;
+  readonly library: GatedLibrary;
   readonly naming?: DerivativeNaming | undefined;
 }
 
@@ -52,12 +53,12 @@ export function albumsApi(deps: AlbumsDeps) {
     list(ctx: Context): void {
       const visitor = requireVisitor(ctx);
       if (visitor === undefined) return;
-      ctx.body = { albums: visibleTopAlbums(library, visitor).map((album) => presentAlbum(visitor, album, naming)) };
+      ctx.body = { albums: visibleTopAlbums(libraryFor(library, visitor), visitor).map((album) => presentAlbum(visitor, album, naming)) };
     },
     show(ctx: Context): void {
       const visitor = requireVisitor(ctx);
       if (visitor === undefined) return;
-      const listing = visibleListing(library, visitor, ctx.path.slice('/api/albums/'.length));
+      const listing = visibleListing(libraryFor(library, visitor), visitor, ctx.path.slice('/api/albums/'.length));
       if (listing === undefined) {
         respondNotFound(ctx);
         return;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Context, Next } from 'koa';
 import { canSeeAlbum } from '../../auth/index.js';
 import type { Derivatives, SourceImage } from '../../derivatives/index.js';
-import type { AlbumLocation, Library, MediaItem } from '../../library/index.js';
+import type { AlbumLocation, MediaItem } from '../../library/index.js';
 import {
   ACCEL_PREFIXES,
   CACHE_POLICY,
@@ -26,9 +26,10 @@ import { respondNotFound } from '../not-found.js';
 import { accelPathOf, readSmallFile, sendBytes, sendFile } from '../send-file.js';
 import { clearLinkCookie, type LinkCookies } from '../link-cookie.js';
 import { visitorOf, type Visitor } from '../session.js';
+import { libraryFor, type GatedLibrary } from '../visible-library.js';
 
 export interface MediaDeps {
-  readonly library: Library;
+  readonly library: GatedLibrary;
   readonly derivatives: Derivatives;
   /** Real paths of where media bytes live. */
   readonly mediaRoot: string;
@@ -72,22 +73,23 @@ const no = (refused: string): Verdict => ({ refused });
  * really is → the file is in the catalogue and is a kind this variant serves (a derivative: the
  * current one). Each "no" names itself for the log; the visitor sees the one uniform 404.
  */
-export function authorise(url: MediaUrl, visitor: Pick<Visitor, 'token' | 'canDownloadOriginals' | 'albums'> | undefined, method: string, deps: MediaDeps): Verdict {
+export function authorise(url: MediaUrl, visitor: Pick<Visitor, 'token' | 'canDownloadOriginals' | 'albums' | 'preview'> | undefined, method: string, deps: MediaDeps): Verdict {
   if (method !== 'GET' && method !== 'HEAD') return no('method');
   if (visitor === undefined || visitor.token !== url.token) return no('not this session\'s token');
   const rule = variantRule(url.variant, deps.derivatives.servedVariants);
   if (rule === undefined) return no('unknown variant');
   if (!mayFetch(rule, visitor.canDownloadOriginals)) return no('variant not granted');
-  const album = deps.library.album(url.albumPath);
+  const library = libraryFor(deps.library, visitor);
+  const album = library.album(url.albumPath);
   if (album === undefined || !canSeeAlbum(visitor.albums, album)) return no('album not granted');
   if (!servesFile(rule, url.name)) return no('not a kind of file this variant serves');
   if (rule.source === 'media-root') {
-    const item = deps.library.item(url.albumPath, url.name);
+    const item = library.item(url.albumPath, url.name);
     if (item === undefined || !servesItem(rule, item)) return no('not in the catalogue');
     return { rule, album, item };
   }
   const leaf = deps.derivatives.parseLeaf(url.name);
-  const item = leaf === undefined ? undefined : deps.library.item(url.albumPath, leaf.sourceName);
+  const item = leaf === undefined ? undefined : library.item(url.albumPath, leaf.sourceName);
   if (item === undefined || !servesItem(rule, item) || deps.derivatives.leafFor(item, rule.name) !== url.name) return no('not a current derivative');
   return { rule, album, item };
 }
@@ -201,11 +203,11 @@ export function mediaRoute(deps: MediaDeps) {
     if ('refused' in verdict) return refuse(ctx, visitor?.token === url.token ? undefined : url.token, verdict.refused);
     // A static server in front sends here what its link cookie no longer proves (a browser updated
     // mid-session): a fresh one lets it send the rest from disk again.
-    if (!deps.linkCookies.proves(ctx.req, url.token)) deps.linkCookies.set(ctx, url.token, visitor!.expiresAt - Date.now());
+    if (!visitor!.preview && !deps.linkCookies.proves(ctx.req, url.token)) deps.linkCookies.set(ctx, url.token, visitor!.expiresAt - Date.now());
     const fromCache = verdict.rule.source === 'cache';
     let file: CachedFile | VerifiedFile | undefined;
     try {
-      file = fromCache ? await derivative(ctx, verdict, deps) : await deps.library.openOriginal(verdict.item);
+      file = fromCache ? await derivative(ctx, verdict, deps) : await libraryFor(deps.library, visitor).openOriginal(verdict.item);
     } catch (error) {
       if (error instanceof PathRejectedError) return refuse(ctx, undefined, error.reason);
       throw error;

@@ -1,17 +1,17 @@
 import type { Context } from 'koa';
-import type { Library } from '../../library/index.js';
 import type { Ui } from '../../ui/index.js';
 import type { DerivativeNaming } from '../media-urls.js';
 import { presentAlbum, presentItem } from '../media-urls.js';
 import { respondNotFound } from '../not-found.js';
 import { safeNextPath } from '../same-origin.js';
 import { visitorOf, type Visitor } from '../session.js';
+import { libraryFor, type GatedLibrary } from '../visible-library.js';
 import { honeypotPath } from '../../guard/index.js';
 import { CACHE_POLICY, parseMediaUrl } from '../../media-contract.js';
 import { visibleListing, visibleTopAlbums } from './albums-api.js';
 
 export interface PagesDeps {
-  readonly library: Library;
+  readonly library: GatedLibrary;
   readonly naming?: DerivativeNaming | undefined;
   readonly ui: Ui;
   readonly guardSecret: string;
@@ -44,7 +44,7 @@ export function pages(deps: PagesDeps) {
         html(ctx, ui.renderLoginPage({ next: safeNextPath(ctx.query['next']) }));
         return;
       }
-      const albums = visibleTopAlbums(library, visitor).map((album) => presentAlbum(visitor, album, naming));
+      const albums = visibleTopAlbums(libraryFor(library, visitor), visitor).map((album) => presentAlbum(visitor, album, naming));
       html(ctx, ui.renderAlbumIndex({ visitor, albums, deterrents, honeypotHref: honeypotFor(visitor) }));
     },
     album(ctx: Context): void {
@@ -54,7 +54,7 @@ export function pages(deps: PagesDeps) {
         ctx.redirect(`/?next=${encodeURIComponent(ctx.path)}`);
         return;
       }
-      const listing = visibleListing(library, visitor, ctx.path.slice('/albums/'.length));
+      const listing = visibleListing(libraryFor(library, visitor), visitor, ctx.path.slice('/albums/'.length));
       if (listing === undefined) {
         respondNotFound(ctx);
         return;

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { canSeeAlbum, placeFor, type Place } from '../../auth/index.js';
-import type { Library } from '../../library/index.js';
+import { libraryFor, type GatedLibrary } from '../visible-library.js';
 import { CACHE_POLICY } from '../../media-contract.js';
 import { respondNotFound } from '../not-found.js';
 import { visitorOf } from '../session.js';
@@ -19,7 +19,7 @@ interface PlaceGroup {
   readonly albums: Set<string>;
 }
 
-export function placesApi(deps: { readonly library: Library }) {
+export function placesApi(deps: { readonly library: GatedLibrary }) {
   return function places(ctx: Context): void {
     const visitor = visitorOf(ctx);
     ctx.set('Cache-Control', CACHE_POLICY.page);
@@ -31,9 +31,10 @@ export function placesApi(deps: { readonly library: Library }) {
     if (visitor.location === 'none') return respondNotFound(ctx);
     // Grouped on the coarse grid for every policy; an exact key sees the exact place of each group's latest photo.
     const groups = new Map<string, PlaceGroup>();
-    for (const album of deps.library.albums()) {
+    const library = libraryFor(deps.library, visitor);
+    for (const album of library.albums()) {
       if (!canSeeAlbum(visitor.albums, album)) continue;
-      for (const item of deps.library.listing(album.path)?.items ?? []) {
+      for (const item of library.listing(album.path)?.items ?? []) {
         const coarse = placeFor('city', item.position);
         const shown = placeFor(visitor.location, item.position);
         if (coarse === undefined || shown === undefined) continue;

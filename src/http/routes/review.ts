@@ -1,0 +1,44 @@
+import type { Context } from 'koa';
+import type { Access } from '../../access/index.js';
+import type { Logger } from '../../log.js';
+import { CACHE_POLICY } from '../../media-contract.js';
+import type { Ui } from '../../ui/index.js';
+import { isLoopbackAddress } from '../preview-session.js';
+import { isSameOriginRequest } from '../same-origin.js';
+import { startSession } from '../session.js';
+
+export const REVIEW_PATH_PREFIX = '/review/';
+
+/**
+ * `/review/<code>`: the admin's one-time preview link (keepsake review --serve), good on this
+ * machine only. GET shows a button; POST, from loopback and this site, opens an hour's session
+ * that sees every album, those waiting for review too.
+ */
+export function reviewRoutes(deps: { readonly publicUrl: string | undefined; readonly log: Logger; readonly ui: Ui; readonly access: Access }) {
+  function page(ctx: Context, status: number, title: string, message: string, action?: string): void {
+    ctx.status = status;
+    ctx.set('Cache-Control', CACHE_POLICY.page);
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.type = 'html';
+    ctx.body = deps.ui.renderSharePage({ title, message, action, button: 'Preview the albums waiting for review' });
+  }
+  const onThisMachine = (ctx: Context): boolean => isLoopbackAddress(ctx.ip);
+  const NOT_HERE = 'A preview opens only on the machine keepsake runs on (127.0.0.1).';
+
+  return {
+    show(ctx: Context): void {
+      if (!onThisMachine(ctx)) return page(ctx, 403, 'Not here', NOT_HERE);
+      page(ctx, 200, 'Review new albums', 'This link opens a preview of every album, those waiting for review too, for an hour, once.', ctx.path);
+    },
+    async open(ctx: Context): Promise<void> {
+      if (!onThisMachine(ctx) || !isSameOriginRequest(ctx, deps.publicUrl)) return page(ctx, 403, 'Not here', NOT_HERE);
+      const opened = await deps.access.openPreview(ctx.path.slice(REVIEW_PATH_PREFIX.length));
+      if (opened === undefined) return page(ctx, 410, 'This preview link has closed', 'It works once, for 15 minutes. Run keepsake review --serve for a new one.');
+      await startSession(ctx, opened.session, opened.maxAge);
+      deps.log.info({ address: ctx.ip }, 'review preview opened');
+      ctx.set('Cache-Control', CACHE_POLICY.page);
+      ctx.status = 303;
+      ctx.redirect('/');
+    },
+  };
+}
