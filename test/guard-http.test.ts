@@ -260,8 +260,8 @@ describe('share links', () => {
     assert.equal((await revoking.get('/api/me')).status, 401, 'revoking ends the sessions it opened');
     await assert.rejects(lstat(path.join(server.webRoot, revokedToken)), { code: 'ENOENT' });
     const listed = await runKeepsake(['share', 'list'], server.env);
-    assert.match(listed.stdout, new RegExp(`^${revoked.id}\\s.*revoked$`, 'm'));
-    assert.match(listed.stdout, /1\/1\s+used up$/m);
+    assert.match(listed.stdout, new RegExp(`^${revoked.id}\\s.*\\srevoked\\s`, 'm'));
+    assert.match(listed.stdout, /1\/1\s+used up\s/m);
     await sleep(1600);
 
     for (const [link, status, text] of [

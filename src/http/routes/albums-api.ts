@@ -37,7 +37,8 @@ export function visibleListing(library: Library, visitor: Visitor, encodedPath: 
   return listing === undefined ? undefined : { ...listing, albums: [...listing.albums].sort(newestFirst) };
 }
 
-function requireVisitor(ctx: Context): Visitor | undefined {
+/** The visitor, or a 401 answered; API answers are never cached. */
+export function requireVisitor(ctx: Context): Visitor | undefined {
   const visitor = visitorOf(ctx);
   ctx.set('Cache-Control', CACHE_POLICY.page);
   if (visitor === undefined) {

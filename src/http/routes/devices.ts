@@ -4,6 +4,7 @@ import type { Logger } from '../../log.js';
 import { CACHE_POLICY, ENROL_PATH_PREFIX } from '../../media-contract.js';
 import type { Ui } from '../../ui/index.js';
 import { isSameOriginRequest } from '../same-origin.js';
+import { answerCardPage } from './card-page.js';
 import { startSession, visitorOf } from '../session.js';
 
 export interface DeviceRouteDeps {
@@ -25,14 +26,8 @@ const CLOSED: Readonly<Record<Exclude<EnrolmentCheck['state'], 'open'>, { status
  * the device's long-lived session. `/device`: a logged-in visitor names the device they are on.
  */
 export function deviceRoutes(deps: DeviceRouteDeps) {
-  function page(ctx: Context, status: number, title: string, message: string, action?: string): void {
-    ctx.status = status;
-    ctx.set('Cache-Control', CACHE_POLICY.page);
-    // The card's code is in the URL: it must not leave in a Referer.
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.type = 'html';
-    ctx.body = deps.ui.renderSharePage({ title, message, action, button: 'Open the gallery on this device' });
-  }
+  const page = (ctx: Context, status: number, title: string, message: string, action?: string): void =>
+    answerCardPage(ctx, deps.ui, { status, title, message, action, button: 'Open the gallery on this device' });
   const codeOf = (ctx: Context): string => ctx.path.slice(ENROL_PATH_PREFIX.length);
 
   function devicePage(ctx: Context, status: number, options: { name: string | null; error?: string; saved?: boolean }): void {

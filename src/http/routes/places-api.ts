@@ -1,9 +1,8 @@
 import type { Context } from 'koa';
 import { canSeeAlbum, placeFor, type Place } from '../../auth/index.js';
 import { libraryFor, type GatedLibrary } from '../visible-library.js';
-import { CACHE_POLICY } from '../../media-contract.js';
 import { respondNotFound } from '../not-found.js';
-import { visitorOf } from '../session.js';
+import { requireVisitor } from './albums-api.js';
 
 /*
  * `GET /api/places`: where the photos a key may see were taken, newest first, as much as its
@@ -21,13 +20,8 @@ interface PlaceGroup {
 
 export function placesApi(deps: { readonly library: GatedLibrary }) {
   return function places(ctx: Context): void {
-    const visitor = visitorOf(ctx);
-    ctx.set('Cache-Control', CACHE_POLICY.page);
-    if (visitor === undefined) {
-      ctx.status = 401;
-      ctx.body = { error: 'Not logged in' };
-      return;
-    }
+    const visitor = requireVisitor(ctx);
+    if (visitor === undefined) return;
     if (visitor.location === 'none') return respondNotFound(ctx);
     // Grouped on the coarse grid for every policy; an exact key sees the exact place of each group's latest photo.
     const groups = new Map<string, PlaceGroup>();

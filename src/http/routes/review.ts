@@ -5,6 +5,7 @@ import { CACHE_POLICY } from '../../media-contract.js';
 import type { Ui } from '../../ui/index.js';
 import { isLoopbackAddress } from '../preview-session.js';
 import { isSameOriginRequest } from '../same-origin.js';
+import { answerCardPage } from './card-page.js';
 import { startSession } from '../session.js';
 
 export const REVIEW_PATH_PREFIX = '/review/';
@@ -15,13 +16,8 @@ export const REVIEW_PATH_PREFIX = '/review/';
  * that sees every album, those waiting for review too.
  */
 export function reviewRoutes(deps: { readonly publicUrl: string | undefined; readonly log: Logger; readonly ui: Ui; readonly access: Access }) {
-  function page(ctx: Context, status: number, title: string, message: string, action?: string): void {
-    ctx.status = status;
-    ctx.set('Cache-Control', CACHE_POLICY.page);
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.type = 'html';
-    ctx.body = deps.ui.renderSharePage({ title, message, action, button: 'Preview the albums waiting for review' });
-  }
+  const page = (ctx: Context, status: number, title: string, message: string, action?: string): void =>
+    answerCardPage(ctx, deps.ui, { status, title, message, action, button: 'Preview the albums waiting for review' });
   const onThisMachine = (ctx: Context): boolean => isLoopbackAddress(ctx.ip);
   const NOT_HERE = 'A preview opens only on the machine keepsake runs on (127.0.0.1).';
 

@@ -4,6 +4,7 @@ import type { Logger } from '../../log.js';
 import { CACHE_POLICY, encodePath } from '../../media-contract.js';
 import type { Ui } from '../../ui/index.js';
 import { isSameOriginRequest } from '../same-origin.js';
+import { answerCardPage } from './card-page.js';
 import { startSession } from '../session.js';
 
 export interface ShareDeps {
@@ -22,12 +23,7 @@ const NOT_OPEN = { status: 410, title: 'This link has closed', message: 'It has 
  * expired, revoked or used-up link gets a clear page and no session.
  */
 export function shareRoutes(deps: ShareDeps) {
-  function page(ctx: Context, status: number, title: string, message: string, action?: string): void {
-    ctx.status = status;
-    ctx.set('Cache-Control', CACHE_POLICY.page);
-    ctx.type = 'html';
-    ctx.body = deps.ui.renderSharePage({ title, message, action });
-  }
+  const page = (ctx: Context, status: number, title: string, message: string, action?: string): void => answerCardPage(ctx, deps.ui, { status, title, message, action });
 
   async function check(ctx: Context): Promise<ShareCheck> {
     const checked = await deps.access.checkShareLink(ctx.path);
