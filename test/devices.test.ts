@@ -85,12 +85,16 @@ describe('named devices', () => {
     assert.equal(named.status, 200);
     assert.match(await named.text(), /This device is now “Kitchen tablet”/);
     assert.match(await (await kitchen.get('/device')).text(), /value="Kitchen tablet"/);
+    const [beach] = await albumItems(kitchen, 'Summer 2024');
+    assert.equal((await kitchen.get(beach!.urls['small']!)).status, 200);
     await delay(1300); // receipts are written once a second
+    const shown = await runKeepsake(['sessions', 'show', 'Kitchen tablet'], server.env);
+    assert.match(shown.stdout, /household \(token \w{3}…, live\): saw 1 photo of Summer 2024/, 'a named device is found by its name');
     const listed = await runKeepsake(['device', 'list'], server.env);
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /^DEVICE\s+HOW\s+ALBUMS\s+ORIGINALS\s+LAST SEEN\s+ONLINE$/m);
     assert.match(listed.stdout, new RegExp(`^${DEVICE}\\s+card\\s+Summer 2024\\s+no\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+yes$`, 'm'));
-    assert.match(listed.stdout, /^Kitchen tablet\s+named by visitor\s+\*\s+yes\s+never\s+no$/m);
+    assert.match(listed.stdout, /^Kitchen tablet\s+named by visitor\s+\*\s+yes\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+yes$/m);
   });
 
   it('ends a device at once, saying what it had fetched', async () => {

@@ -90,6 +90,19 @@ describe('location policy over HTTP', () => {
     assert.equal(places.places[0]!['photoCount'], VIDEO_TOOLS_MISSING === undefined ? 2 : 1);
   });
 
+  it('shows places on their page and in the viewer\'s captions, only to keys that may see them', async () => {
+    const page = await clients.friends!.get('/places');
+    assert.equal(page.status, 200);
+    const text = await page.text();
+    assert.match(text, /<h2>near 48\.9° N, 2\.3° E<\/h2>/);
+    assert.match(text, /<a href="\/albums\/Paris">Paris<\/a>/);
+    assert.match(await (await clients.friends!.get('/albums/Paris')).text(), /data-caption="tower · [^"]+ · near 48\.9° N, 2\.3° E"/);
+    assert.match(await (await clients.friends!.get('/')).text(), /href="\/places">Places</);
+    assert.equal((await clients.viewer!.get('/places')).status, 404);
+    const viewerPage = await (await clients.viewer!.get('/albums/Paris')).text();
+    assert.doesNotMatch(viewerPage, /°|href="\/places"/);
+  });
+
   it('tells a household key the exact place', async () => {
     const { items } = await listing('household');
     const place = items.find((item) => item.name === 'tower.jpg')?.place;

@@ -199,14 +199,20 @@ export function createAccess(deps: AccessDeps) {
     liveSessions: (): Promise<SessionRecord[]> => store.sessions.live(now()),
 
     /**
-     * The exposure receipts of a token or a label (a key's, a device's, a share's `share <album>`),
+     * The exposure receipts of a token, a label (a key's, a device card's, a share's `share <album>`)
+     * or the name a visitor gave their device,
      * oldest first, each with whether its session is still live.
      */
     async receiptsOf(target: string): Promise<Array<{ receipt: Receipt; live: boolean }>> {
       // A label may be shaped like a token ("grandparents"): a token's receipt first, else the label's.
       const byToken = isToken(target) ? await store.receipts.byToken(target) : [];
-      const receipts = byToken.length > 0 ? byToken : await store.receipts.byLabel(target);
-      const live = new Set((await store.sessions.live(now())).map((session) => session.sid));
+      const byLabel = byToken.length > 0 ? byToken : await store.receipts.byLabel(target);
+      const liveSessions = await store.sessions.live(now());
+      // A device a visitor named goes by that name: its live sessions' receipts.
+      const named = liveSessions.filter((session) => session.deviceName === target).map((session) => session.sid);
+      const byDevice = byLabel.length > 0 || named.length === 0 ? [] : (await Promise.all(named.map((sid) => store.receipts.bySid(sid)))).filter((receipt): receipt is Receipt => receipt !== undefined);
+      const receipts = byLabel.length > 0 ? byLabel : byDevice;
+      const live = new Set(liveSessions.map((session) => session.sid));
       return receipts.map((receipt) => ({ receipt, live: live.has(receipt.sid) }));
     },
 

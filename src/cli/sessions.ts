@@ -4,7 +4,7 @@ import { print, printTable, UsageError, withServices } from './context.js';
 
 const USAGE = `Usage:
   keepsake sessions                       list live sessions
-  keepsake sessions show <token|label>    what they fetched: albums, photos, originals, addresses, when
+  keepsake sessions show <token|label|device>  what they fetched: albums, photos, originals, addresses, when
   keepsake sessions revoke <token|label>  end them and remove their links, saying what they fetched`;
 
 function ago(time: number, now: number): string {

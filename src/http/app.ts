@@ -137,7 +137,9 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
   router.get('/api/me', auth.me);
   router.get('/api/albums', api.list);
   router.get(/^\/api\/albums\/.+$/, api.show);
-  router.get('/api/places', placesApi({ library: deps.library }));
+  const places = placesApi({ library: deps.library, ui: deps.ui });
+  router.get('/api/places', places.api);
+  router.get('/places', places.page);
   const devices = deviceRoutes({ publicUrl: config.publicUrl, log, ui: deps.ui, access });
   router.get(/^\/enrol\/[^/]+$/, devices.showCard);
   router.post(/^\/enrol\/[^/]+$/, devices.useCard);

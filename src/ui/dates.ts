@@ -30,3 +30,11 @@ export function formatDay(iso: string): string {
   const date = parse(iso);
   return date === undefined ? '' : DAY.format(date);
 }
+
+/** A place as a caption shows it: "near 48.9° N, 2.3° E" (city) or "48.85833° N, 2.29450° E" (exact). */
+export function placeText(place: { readonly latitude: number; readonly longitude: number; readonly precision: 'city' | 'exact' }): string {
+  const digits = place.precision === 'city' ? 1 : 5;
+  const latitude = `${Math.abs(place.latitude).toFixed(digits)}° ${place.latitude < 0 ? 'S' : 'N'}`;
+  const longitude = `${Math.abs(place.longitude).toFixed(digits)}° ${place.longitude < 0 ? 'W' : 'E'}`;
+  return `${place.precision === 'city' ? 'near ' : ''}${latitude}, ${longitude}`;
+}

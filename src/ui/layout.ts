@@ -14,6 +14,8 @@ export interface LayoutOptions {
   readonly data?: Readonly<Record<string, string>>;
   /** Right-click and drag saving made harder (CSS always; script where `scripts` load). */
   readonly deterrents?: boolean;
+  /** The key may be told places: the header links the Places page. */
+  readonly placesLink?: boolean;
   /** A link only a scraper follows; see honeypotLink. */
   readonly honeypotHref?: string | undefined;
 }
@@ -38,7 +40,7 @@ function dataAttributes(data: Readonly<Record<string, string>>): SafeHtml[] {
 /** The page shell: robots meta, fingerprinted CSS, a logout button on every logged-in page. */
 export function layout(assets: AssetCatalogue, options: LayoutOptions): string {
   const logout = options.loggedIn
-    ? html`<nav class="site-actions" aria-label="Account"><a class="device-link" href="/device">This device</a><form class="logout" method="post" action="/logout"><button type="submit">Log out</button></form></nav>`
+    ? html`<nav class="site-actions" aria-label="Account">${options.placesLink === true ? html`<a class="device-link" href="/places">Places</a>` : ''}<a class="device-link" href="/device">This device</a><form class="logout" method="post" action="/logout"><button type="submit">Log out</button></form></nav>`
     : '';
   const bodyClass = [options.bodyClass, options.deterrents === true ? 'deterrents' : undefined].filter(Boolean).join(' ');
   return `<!doctype html>${html`<html lang="en">

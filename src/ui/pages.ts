@@ -52,6 +52,7 @@ export function albumIndexPage(assets: AssetCatalogue, options: AlbumIndexOption
     title: 'Albums',
     body,
     loggedIn: true,
+    placesLink: (options.visitor.location ?? 'none') !== 'none',
     deterrents,
     honeypotHref: options.honeypotHref,
     // The index needs script only to stop right-click saving of covers.
@@ -99,6 +100,7 @@ ${albumContent(albums, items)}`;
     title: album.title,
     body,
     loggedIn: true,
+    placesLink: (options.visitor.location ?? 'none') !== 'none',
     bodyClass: 'album-page',
     deterrents: options.deterrents ?? true,
     honeypotHref: options.honeypotHref,

@@ -1,5 +1,5 @@
 import { playUrlOf } from '../media-contract.js';
-import { formatDay } from './dates.js';
+import { formatDay, placeText } from './dates.js';
 import { html, type SafeHtml } from './html.js';
 import type { ItemView } from './view-models.js';
 
@@ -135,6 +135,6 @@ function videoTile(item: ItemView, alt: string, caption: string): SafeHtml {
 export function photoTile(item: ItemView): SafeHtml {
   const alt = altText(item.name);
   const day = formatDay(item.takenAt);
-  const caption = day === '' ? alt : `${alt} · ${day}`;
+  const caption = [alt, day, item.place === undefined ? '' : placeText(item.place)].filter((part) => part !== '').join(' · ');
   return item.type === 'video' ? videoTile(item, alt, caption) : imageTile(item, alt, caption);
 }

@@ -18,10 +18,28 @@ export interface ItemView {
   /** A video's length (null when unknown); absent for photos. */
   readonly durationSeconds?: number | null;
   readonly urls: Readonly<Record<string, string>>;
+  /** Where it was taken, as much as the key may know (absent for most keys). */
+  readonly place?: PlaceView;
+}
+
+export interface PlaceView {
+  readonly latitude: number;
+  readonly longitude: number;
+  readonly precision: 'city' | 'exact';
+}
+
+/** One entry of the places list: where, how many photos, in which albums, when. */
+export interface PlaceEntryView extends PlaceView {
+  readonly photoCount: number;
+  readonly albums: readonly string[];
+  readonly firstTakenAt: string;
+  readonly lastTakenAt: string;
 }
 
 export interface VisitorView {
   readonly label: string;
   readonly token: string;
   readonly canDownloadOriginals: boolean;
+  /** What the key may be told of places; anything but `none` shows the Places page. */
+  readonly location?: string;
 }
