@@ -1,14 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { customAlphabet } from 'nanoid';
 import { normalisePattern, type AlbumPlace, type KeyInput, type Keyring } from '../auth/index.js';
 import { UserError } from '../errors.js';
 import { signShareLink, verifyShareLink } from '../guard/index.js';
-import { keyViewName, keyViewSpec, PREVIEW_VIEW, PREVIEW_VIEW_SPEC, shareViewName, shareViewSpec, syncGrantViews, type SessionLinks, type Views } from '../links/index.js';
+import { keyViewName, keyViewSpec, PREVIEW_VIEW_SPEC, shareViewName, shareViewSpec, syncGrantViews, type SessionLinks, type Views } from '../links/index.js';
 import type { Logger } from '../log.js';
 import { isToken } from '../media-contract.js';
 import type { AccessStore, KeyRecord, Receipt, SessionRecord, ShareRecord } from '../store/index.js';
 import { createDevices } from './devices.js';
 import { createLiveSessions } from './live-sessions.js';
+import { createPreviews } from './previews.js';
 
 /*
  * Every way in and out, in one place: logging in, opening a share link, ending a session,
@@ -69,9 +69,6 @@ export interface NewShare {
 
 const newShareId = customAlphabet('abcdefghijkmnpqrstuvwxyz23456789', 10);
 
-/** How long a preview link works, and how long the preview it opens lasts. */
-const PREVIEW_LINK_MS = 15 * 60_000;
-const PREVIEW_SESSION_MS = 3600_000;
 
 export type Access = ReturnType<typeof createAccess>;
 
@@ -292,33 +289,12 @@ export function createAccess(deps: AccessDeps) {
       });
     },
 
-    /** A one-time link to the admin's preview of albums waiting for review; its code, shown once. */
-    async createPreviewLink(): Promise<{ code: string; expiresAt: number }> {
-      const code = randomBytes(32).toString('base64url');
-      const expiresAt = now() + PREVIEW_LINK_MS;
-      await store.previewLinks.prune(now());
-      await store.previewLinks.add(createHash('sha256').update(code).digest('hex'), expiresAt);
-      return { code, expiresAt };
-    },
-
-    /** Uses a preview link once: an hour's session that sees every album, waiting ones too. */
-    async openPreview(code: string): Promise<OpenedSession | undefined> {
-      if (!(await store.previewLinks.take(createHash('sha256').update(code).digest('hex'), now()))) return undefined;
-      await serially(() => views.sync(PREVIEW_VIEW_SPEC, deps.previewAlbums()));
-      const session = await sessionLinks.open({
-        keyId: null,
-        shareId: null,
-        label: 'review preview',
-        albums: ['*'],
-        canDownloadOriginals: true,
-        view: PREVIEW_VIEW,
-        maxAge: PREVIEW_SESSION_MS,
-        expiresCap: now() + PREVIEW_SESSION_MS,
-        location: 'none',
-        preview: true,
-      });
-      return { session, maxAge: PREVIEW_SESSION_MS };
-    },
+    ...createPreviews({
+      store,
+      sessionLinks,
+      syncPreviewView: () => serially(() => views.sync(PREVIEW_VIEW_SPEC, deps.previewAlbums())),
+      now,
+    }),
 
     /** The first start: a key `family` that opens every album, with its password to show once. */
     async ensureFirstKey(): Promise<string | undefined> {
