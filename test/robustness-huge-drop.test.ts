@@ -60,6 +60,8 @@ async function syncInto(folder: string, names: readonly string[], template: stri
 
 /** Writes `bytes` in eight pieces with pauses in between (well under the watcher's 1 s settle time). */
 async function copySlowly(file: string, bytes: Buffer): Promise<void> {
+  // As a copy does: its folder first (the drop's own links may not have reached that folder yet).
+  await mkdir(path.dirname(file), { recursive: true });
   const handle = await open(file, 'wx');
   try {
     const piece = Math.ceil(bytes.length / 8);
