@@ -107,8 +107,13 @@ function exifDate(date: unknown): string | undefined {
 export function rawFactsFrom(bytes: Buffer): RawFacts {
   const order = bytes.toString('latin1', 0, 2);
   if (bytes.length < 16 || (order !== 'II' && order !== 'MM')) return NO_FACTS;
-  const tiff = Buffer.from(bytes.subarray(0, Math.min(bytes.length, 4 * 1024 * 1024)));
-  tiff.writeUInt16LE(order === 'II' ? 0x2a : 0x2a00, 2); // 'IIRO' / 'IIRS' / 'MMOR' read as plain TIFF
+  const magic = order === 'II' ? 0x2a : 0x2a00;
+  let tiff = bytes.subarray(0, Math.min(bytes.length, 4 * 1024 * 1024));
+  if (tiff.readUInt16LE(2) !== magic) {
+    // Olympus's 'IIRO' / 'IIRS' / 'MMOR': a copy of the directory's part, read as plain TIFF.
+    tiff = Buffer.from(tiff);
+    tiff.writeUInt16LE(magic, 2);
+  }
   try {
     const { Image, Photo } = exifReader(tiff);
     const orientation = Number(Image?.Orientation);

@@ -27,8 +27,8 @@ export function isDeviceName(name: string): boolean {
   return DEVICE_NAME.test(name);
 }
 
-/** The enrolment link's secret: 32 random bytes; only its SHA-256 is kept. */
-function newCode(): string {
+/** A one-time link's secret (an enrolment card, the admin's preview): 32 random bytes; only its SHA-256 is kept. */
+export function newOneTimeCode(): string {
   return randomBytes(32).toString('base64url');
 }
 
@@ -83,16 +83,14 @@ export function createDevices(deps: DeviceDeps) {
     return { state: 'open', key, expiresAt: enrolment.expiresAt };
   }
 
-  async function lastSeenOf(receipts: readonly Receipt[]): Promise<number | undefined> {
-    return receipts.length === 0 ? undefined : Math.max(...receipts.map((receipt) => receipt.lastSeen));
-  }
+  const lastSeenOf = (receipts: readonly Receipt[]): number | undefined => (receipts.length === 0 ? undefined : Math.max(...receipts.map((receipt) => receipt.lastSeen)));
 
   return {
     /** A device key and its one-time enrolment link's code (shown once, kept only as a hash). */
     async addDevice(input: Omit<KeyInput, 'password' | 'device'> & { readonly validForMs: number }): Promise<{ key: KeyRecord; code: string; enrolUntil: number }> {
       if (!isDeviceName(input.label)) throw new DeviceError('BAD_DEVICE_NAME', `device name ${JSON.stringify(input.label)}: expected 1–64 letters, digits, spaces, ' . _ or -`);
       const { key } = await deps.addKey({ ...input, device: true });
-      const code = newCode();
+      const code = newOneTimeCode();
       const enrolUntil = Math.min(now() + input.validForMs, key.expiresAt ?? Number.POSITIVE_INFINITY);
       await store.enrolments.add({ codeHash: codeHashOf(code), keyId: key.id, createdAt: now(), expiresAt: enrolUntil });
       return { key, code, enrolUntil };
@@ -126,7 +124,7 @@ export function createDevices(deps: DeviceDeps) {
       const entries: DeviceEntry[] = [];
       for (const key of (await store.keys.all()).filter((candidate) => candidate.device)) {
         const sessions = live.filter((session) => session.keyId === key.id);
-        const lastSeen = await lastSeenOf(await store.receipts.byKey(key.id));
+        const lastSeen = lastSeenOf(await store.receipts.byKey(key.id));
         const unused = (await store.enrolments.byKey(key.id)).find((card) => card.usedAt === null && card.expiresAt > at);
         entries.push({ name: key.label, kind: 'card', albums: key.albums, canDownloadOriginals: key.canDownloadOriginals, enrolUntil: unused?.expiresAt, lastSeen, online: sessions.length > 0 && lastSeen !== undefined && at - lastSeen < ONLINE_WITHIN_MS });
       }

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { PREVIEW_VIEW, type SessionLinks } from '../links/index.js';
 import type { AccessStore } from '../store/index.js';
-import { codeHashOf } from './devices.js';
+import { codeHashOf, newOneTimeCode } from './devices.js';
 
 /*
  * The admin's preview of albums waiting for review (keepsake review --serve): a one-time link,
@@ -26,7 +25,7 @@ export function createPreviews(deps: PreviewDeps) {
   return {
     /** A one-time link to the admin's preview; its code, shown once. */
     async createPreviewLink(): Promise<{ code: string; expiresAt: number }> {
-      const code = randomBytes(32).toString('base64url');
+      const code = newOneTimeCode();
       const expiresAt = now() + PREVIEW_LINK_MS;
       await store.previewLinks.prune(now());
       await store.previewLinks.add(codeHashOf(code), expiresAt);

@@ -34,8 +34,6 @@ const FORMAT_DEFAULTS: Readonly<Record<OutputFormat, EncoderSettings>> = {
   jpeg: { format: 'jpeg', extension: DERIVATIVE_FORMATS.jpeg.extension, quality: 80, effort: undefined },
 };
 
-export const OUTPUT_EXTENSIONS: readonly string[] = OUTPUT_FORMATS.map((format) => FORMAT_DEFAULTS[format].extension);
-
 /** The encoder for `format`, with `quality` (1–100) overriding the format's own default. */
 export function encoderFor(format: unknown = 'webp', quality?: unknown): EncoderSettings {
   if (!OUTPUT_FORMATS.includes(format as OutputFormat)) {

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { DERIVATIVE_HASH_LENGTH, isPlainSegment, PLAYABLE_FORMAT } from '../media-contract.js';
+import { DERIVATIVE_HASH_LENGTH, derivativeExtensions, isPlainSegment } from '../media-contract.js';
 import { isWithin } from '../paths.js';
 import type { EncoderSettings } from './formats.js';
-import { OUTPUT_EXTENSIONS } from './formats.js';
 import type { Preset } from './presets.js';
 import { invalidParameter } from './presets.js';
 
@@ -37,8 +36,8 @@ export interface ParsedLeaf {
 
 /** A file name is at most 255 bytes on every file system keepsake runs on. */
 const MAX_NAME_BYTES = 255;
-/** Pictures in any format keepsake writes, and the video copies. */
-const LEAF_PATTERN = new RegExp(`^(.+)\\.([0-9a-f]{${HASH_LENGTH}})\\.(${[...OUTPUT_EXTENSIONS, PLAYABLE_FORMAT.extension].join('|')})$`);
+/** Pictures in any format keepsake writes, and the video copies: the media contract's extensions. */
+const LEAF_PATTERN = new RegExp(`^(.+)\\.([0-9a-f]{${HASH_LENGTH}})\\.(${[...derivativeExtensions('image'), ...derivativeExtensions('video')].join('|')})$`);
 
 export function isAlbumPath(albumPath: string): boolean {
   return albumPath === '' || albumPath.split('/').every(isPlainSegment);

@@ -1,9 +1,9 @@
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import exifReader from 'exif-reader';
 import { DECODABLE_FORMATS, isSelfOrienting, needsHeicDecoder, NoRawPreviewError, openPhoto, pictureBytes, sharp, type SharpOptions } from '../decoders.js';
 import { isRawPhoto } from '../media-contract.js';
 import { motionVideoLength, startsLikeMp4 } from '../motion-photos.js';
+import { exifFacts, type Position } from './exif-facts.js';
 import { KeepsakeError } from '../errors.js';
 import { openVerified, readVerified } from '../paths.js';
 import type { SkipReason } from './skip-reasons.js';
@@ -23,8 +23,6 @@ const DECODE_CHECK_SIZE = 64;
 /** Like a derivative job's: a hostile file cannot hold a catalogue read for longer than this. */
 export const DECODE_CHECK_TIME_LIMIT_MS = 30_000;
 
-/** The earliest date taken we believe: cameras with an unset clock write 0000:00:00. */
-const EARLIEST_TAKEN_AT = Date.UTC(1900, 0, 1);
 
 export interface ImageFacts {
   /** Pixel size after EXIF orientation. */
@@ -38,10 +36,6 @@ export interface ImageFacts {
   readonly position?: Position;
 }
 
-export interface Position {
-  readonly latitude: number;
-  readonly longitude: number;
-}
 
 export type ImageReader = (file: string) => Promise<ImageFacts>;
 
@@ -141,8 +135,8 @@ async function factsOf(bytes: Buffer): Promise<{ facts: ImageFacts; xmp: string 
   // Orientations 5–8 turn the picture a quarter turn, so what the viewer sees is transposed;
   // HEIF turns its pixels itself as they decode, and its size is already the upright one.
   const turned = !isSelfOrienting(metadata) && (metadata.orientation ?? 1) >= 5;
-  const position = positionFrom(metadata.exif);
-  const facts = { width: turned ? height : width, height: turned ? width : height, takenAt: dateTakenFrom(metadata.exif), ...(position === undefined ? {} : { position }) };
+  const { takenAt, position } = exifFacts(metadata.exif);
+  const facts = { width: turned ? height : width, height: turned ? width : height, takenAt, ...(position === undefined ? {} : { position }) };
   return { facts, xmp: metadata.xmp?.toString('utf8') };
 }
 
@@ -181,52 +175,4 @@ function unreadable(error: unknown): UnreadableImageError {
       ? 'not-a-photo'
       : 'unreadable-image';
   return new UnreadableImageError(reason, message, { cause: error });
-}
-
-/**
- * EXIF DateTimeOriginal is a wall-clock time without a zone; exif-reader reads it as UTC.
- * When the camera also wrote OffsetTimeOriginal ('+02:00') the true instant is used.
- * Broken EXIF never makes the photo unreadable: it only loses its date.
- */
-export function dateTakenFrom(exif: Buffer | undefined): number | undefined {
-  if (exif === undefined) return undefined;
-  let photo;
-  try {
-    photo = exifReader(exif).Photo;
-  } catch {
-    return undefined; // malformed EXIF block: fall back to the file's mtime
-  }
-  const original = photo?.DateTimeOriginal;
-  if (!(original instanceof Date)) return undefined;
-  const takenAt = original.getTime() - offsetMs(photo?.OffsetTimeOriginal);
-  return Number.isFinite(takenAt) && takenAt >= EARLIEST_TAKEN_AT ? takenAt : undefined;
-}
-
-function offsetMs(offset: unknown): number {
-  const match = typeof offset === 'string' ? /^([+-])(\d{2}):(\d{2})$/.exec(offset.trim()) : null;
-  if (match === null) return 0;
-  const minutes = Number(match[2]) * 60 + Number(match[3]);
-  return (match[1] === '-' ? -minutes : minutes) * 60_000;
-}
-
-function degreesOf(value: unknown, reference: unknown, negative: string): number | undefined {
-  const parts = Array.isArray(value) ? value.map(Number) : [];
-  if (parts.length !== 3 || parts.some((part) => !Number.isFinite(part))) return undefined;
-  const degrees = parts[0]! + parts[1]! / 60 + parts[2]! / 3600;
-  return reference === negative ? -degrees : degrees;
-}
-
-/** EXIF GPS as decimal degrees, when whole and plausible; broken GPS is no position, never an unreadable photo. */
-export function positionFrom(exif: Buffer | undefined): Position | undefined {
-  if (exif === undefined) return undefined;
-  let gps;
-  try {
-    gps = exifReader(exif).GPSInfo;
-  } catch {
-    return undefined;
-  }
-  const latitude = degreesOf(gps?.GPSLatitude, gps?.GPSLatitudeRef, 'S');
-  const longitude = degreesOf(gps?.GPSLongitude, gps?.GPSLongitudeRef, 'W');
-  if (latitude === undefined || longitude === undefined || Math.abs(latitude) > 90 || Math.abs(longitude) > 180) return undefined;
-  return { latitude, longitude };
 }
