@@ -3,6 +3,10 @@ import { describe, it } from 'node:test';
 import { createUi, type AlbumView, type ItemView, type VisitorView } from '../src/ui/index.js';
 import { formatMonthRange } from '../src/ui/dates.js';
 import { altText, gridSizes, imageCandidates } from '../src/ui/photo-tiles.js';
+import { pageOf } from '../src/ui/paging.js';
+import { displayFor } from './helpers/display.js';
+
+const display = displayFor();
 
 const ui = createUi();
 const HOSTILE = '<script>alert(1)</script>"\'&';
@@ -30,10 +34,10 @@ function photo(name: string, width = 4000, height = 3000, variants = ['thumb', '
 function renderAll(honeypotHref?: string): string[] {
   const hostileAlbum = album({ path: `Kids/${HOSTILE}`, title: HOSTILE });
   return [
-    ui.renderLoginPage({ next: `/albums/${HOSTILE}`, message: HOSTILE }),
-    ui.renderAlbumIndex({ visitor, albums: [hostileAlbum, album()], honeypotHref }),
-    ui.renderAlbumIndex({ visitor, albums: [], honeypotHref }),
-    ui.renderAlbumPage({ visitor, album: hostileAlbum, albums: [album()], items: [photo(HOSTILE), photo('b.jpg', 3000, 4000)], honeypotHref }),
+    ui.renderLoginPage({ display, next: `/albums/${HOSTILE}`, message: HOSTILE }),
+    ui.renderAlbumIndex({ display, visitor, albums: [hostileAlbum, album()], honeypotHref }),
+    ui.renderAlbumIndex({ display, visitor, albums: [], honeypotHref }),
+    ui.renderAlbumPage({ display, visitor, album: hostileAlbum, albums: [album()], items: pageOf([photo(HOSTILE), photo('b.jpg', 3000, 4000)], undefined), honeypotHref }),
   ];
 }
 
@@ -67,18 +71,18 @@ describe('server-rendered pages', () => {
   });
 
   it('the login page works without script: one password field, remember me, next, an alert', () => {
-    const page = ui.renderLoginPage({ next: '/albums/Kids', message: 'Too many tries. Wait 30 seconds and try again.' });
+    const page = ui.renderLoginPage({ display, next: '/albums/Kids', message: 'Too many tries. Wait 30 seconds and try again.' });
     assert.match(page, /<form method="post" action="\/login">/);
     assert.equal(page.match(/type="password"/g)?.length, 1);
     assert.match(page, /name="remember" value="on"/);
     assert.match(page, /<input type="hidden" name="next" value="\/albums\/Kids">/);
     assert.match(page, /role="alert">Too many tries. Wait 30 seconds and try again.</);
     assert.doesNotMatch(page, /<script/);
-    assert.doesNotMatch(ui.renderLoginPage({ next: '/' }), /role="alert"/);
+    assert.doesNotMatch(ui.renderLoginPage({ display, next: '/' }), /role="alert"/);
   });
 
   it('the album grid serves srcset over the derivatives with a sizes that fits the tile', () => {
-    const page = ui.renderAlbumPage({ visitor, album: album(), albums: [], items: [photo('beach.jpg')] });
+    const page = ui.renderAlbumPage({ display, visitor, album: album(), albums: [], items: pageOf([photo('beach.jpg')], undefined) });
     const image = page.match(/<img src="[^"]*small[^"]*" srcset="([^"]+)" sizes="([^"]+)"[^>]*>/);
     assert.ok(image, 'a tile image with srcset and sizes');
     assert.match(image[1]!, /\/small\/\S+ 640w, \S+\/medium\/\S+ 1280w, \S+\/large\/\S+ 2048w$/);
@@ -96,14 +100,14 @@ describe('server-rendered pages', () => {
   });
 
   it('falls back to the original while no derivative exists', () => {
-    const page = ui.renderAlbumPage({ visitor, album: album(), albums: [], items: [photo('only.jpg', 800, 600, ['original'])] });
+    const page = ui.renderAlbumPage({ display, visitor, album: album(), albums: [], items: pageOf([photo('only.jpg', 800, 600, ['original'])], undefined) });
     assert.match(page, /<img src="\/AbCdEfGhIjKl\/original\/[^"]+" alt="only"/);
     assert.doesNotMatch(page, /srcset=/);
   });
 
   it('the download link (data-original) appears only when the key allows originals', () => {
-    const withOriginal = ui.renderAlbumPage({ visitor, album: album(), albums: [], items: [photo('a.jpg')] });
-    const without = ui.renderAlbumPage({ visitor, album: album(), albums: [], items: [photo('a.jpg', 4000, 3000, ['thumb', 'small', 'medium', 'large'])] });
+    const withOriginal = ui.renderAlbumPage({ display, visitor, album: album(), albums: [], items: pageOf([photo('a.jpg')], undefined) });
+    const without = ui.renderAlbumPage({ display, visitor, album: album(), albums: [], items: pageOf([photo('a.jpg', 4000, 3000, ['thumb', 'small', 'medium', 'large'])], undefined) });
     assert.match(withOriginal, /data-original="\/AbCdEfGhIjKl\/original\//);
     assert.doesNotMatch(without, /data-original=|\/original\//);
   });
@@ -123,24 +127,24 @@ describe('server-rendered pages', () => {
   });
 
   it('deterrents are on by default and can be turned off', () => {
-    const on = ui.renderAlbumPage({ visitor, album: album(), albums: [], items: [photo('a.jpg')] });
-    const off = ui.renderAlbumPage({ visitor, album: album(), albums: [], items: [photo('a.jpg')], deterrents: false });
+    const on = ui.renderAlbumPage({ display, visitor, album: album(), albums: [], items: pageOf([photo('a.jpg')], undefined) });
+    const off = ui.renderAlbumPage({ display, visitor, album: album(), albums: [], items: pageOf([photo('a.jpg')], undefined), deterrents: false });
     assert.match(on, /<body class="album-page deterrents"/);
     assert.match(off, /<body class="album-page"/);
     assert.match(on, /draggable="false"/);
   });
 
   it('the index shows covers, counts, date ranges, and an empty state that names no server path', () => {
-    const index = ui.renderAlbumIndex({ visitor, albums: [album()] });
+    const index = ui.renderAlbumIndex({ display, visitor, albums: [album()] });
     assert.match(index, /<span class="album-title">Summer 2024<\/span><span class="album-meta">3 photos · 1 album · Jun – Aug 2024<\/span>/);
     assert.match(index, /<img src="\/AbCdEfGhIjKl\/thumb\/Summer%202024\/beach.webp" alt=""/);
-    const empty = ui.renderAlbumIndex({ visitor, albums: [] });
+    const empty = ui.renderAlbumIndex({ display, visitor, albums: [] });
     assert.match(empty, /<h1>No albums yet<\/h1>/);
     assert.doesNotMatch(empty, /<code>|\/srv\//, 'visitors never learn server paths');
   });
 
   it('album pages have breadcrumbs and put sub-albums before photos', () => {
-    const page = ui.renderAlbumPage({ visitor, album: album({ path: 'Kids/Alice', title: 'Alice' }), albums: [album()], items: [photo('a.jpg')] });
+    const page = ui.renderAlbumPage({ display, visitor, album: album({ path: 'Kids/Alice', title: 'Alice' }), albums: [album()], items: pageOf([photo('a.jpg')], undefined) });
     assert.match(page, /<li><a href="\/">Albums<\/a><\/li><li><a href="\/albums\/Kids">Kids<\/a><\/li><li><span aria-current="page">Alice<\/span>/);
     assert.ok(page.indexOf('class="album-grid"') < page.indexOf('class="photo-grid"'));
   });

@@ -43,6 +43,7 @@ export function presentAlbum(visitor: Visitor, album: AlbumSummary, naming: Deri
     cover: coverUrl(visitor, album, naming),
     firstTakenAt: isoOrNull(album.firstTakenAt),
     lastTakenAt: isoOrNull(album.lastTakenAt),
+    lastAddedAt: isoOrNull(album.lastAddedAt),
   };
 }
 
@@ -69,6 +70,12 @@ function placeField(visitor: Visitor, item: MediaItem): { place?: Place } {
   return place === undefined ? {} : { place };
 }
 
+/** The allow-listed photo info (the catalogue kept nothing else) and the placeholder, each only when there is one. */
+function photoFields(item: MediaItem): { info?: NonNullable<MediaItem['info']>; placeholder?: string } {
+  if (item.type !== 'image') return {};
+  return { ...(item.info === undefined ? {} : { info: item.info }), ...(item.placeholder === undefined ? {} : { placeholder: item.placeholder }) };
+}
+
 export function presentItem(visitor: Visitor, item: MediaItem, naming: DerivativeNaming | undefined) {
   return {
     name: item.name,
@@ -79,5 +86,6 @@ export function presentItem(visitor: Visitor, item: MediaItem, naming: Derivativ
     ...(item.type === 'video' ? { durationSeconds: item.durationMs ? item.durationMs / 1000 : null } : {}),
     urls: { ...withMotion(visitor, item, naming, itemUrls(visitor, item, naming)), ...rawOriginalUrl(visitor, item, naming) },
     ...placeField(visitor, item),
+    ...photoFields(item),
   };
 }

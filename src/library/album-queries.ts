@@ -14,6 +14,7 @@ export interface AlbumQueries extends Omit<Library, 'openOriginal' | 'readOrigin
 interface Span {
   first: number | undefined;
   last: number | undefined;
+  lastAdded: number | undefined;
 }
 
 /**
@@ -31,8 +32,9 @@ export function createAlbumQueries(db: Db, options: { readonly includePending?: 
     const row = (albumPath === '' ? sql.spanAll.get() : sql.span.get(albumPath, lower, upper)) as {
       first: number | null;
       last: number | null;
+      lastAdded: number | null;
     };
-    return { first: row.first ?? undefined, last: row.last ?? undefined };
+    return { first: row.first ?? undefined, last: row.last ?? undefined, lastAdded: row.lastAdded ?? undefined };
   }
 
   /** The album's first photo by date taken, else the cover of its first sub-album (newest first, as listed). */
@@ -60,6 +62,7 @@ export function createAlbumQueries(db: Db, options: { readonly includePending?: 
       cover: span.first === undefined ? undefined : coverOf(albumPath),
       firstTakenAt: span.first,
       lastTakenAt: span.last,
+      lastAddedAt: span.lastAdded,
     };
   }
 
@@ -113,7 +116,8 @@ function newestFirst(a: { path: string; last: number | undefined }, b: { path: s
 function prepareStatements(db: Db, includePending: boolean) {
   const PUBLISHED = includePending ? '1' : 'published = 1';
   const IN_PUBLISHED_ALBUM = includePending ? '1' : 'album_path NOT IN (SELECT path FROM albums WHERE published = 0)';
-  const spanColumns = 'MIN(taken_at) AS first, MAX(taken_at) AS last';
+  // When the newest photo was added rides along in the same range scan as the date span.
+  const spanColumns = 'MIN(taken_at) AS first, MAX(taken_at) AS last, MAX(added_at) AS lastAdded';
   return {
     albumPaths: db.prepare(`SELECT path FROM albums WHERE ${PUBLISHED} ORDER BY path`).pluck(),
     albumLocations: db.prepare(`SELECT path, real_path FROM albums WHERE real_path IS NOT NULL AND ${PUBLISHED} ORDER BY path`).raw(),

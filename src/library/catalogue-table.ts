@@ -1,6 +1,8 @@
 import type { Db } from '../store/index.js';
+import { companionSql } from './companions.js';
 import type { MediaKind } from '../media-contract.js';
 import { belowBounds, joinRelative, splitRelative } from './relative-path.js';
+import { isEmptyInfo, photoInfoFromJson, type PhotoInfo } from './photo-info.js';
 import { isSkipReason, type SkipRecord } from './skip-reasons.js';
 import type { MediaItem } from './types.js';
 
@@ -18,9 +20,21 @@ export interface MediaRow {
   motion_bytes: number | null;
   latitude: number | null;
   longitude: number | null;
+  info: string | null;
+  placeholder: string | null;
+  added_at: number;
 }
 
 type StampRow = [albumPath: string, name: string, size: number, mtimeMs: number, type: MediaKind, unprobed: 0 | 1];
+
+interface DueRow {
+  album_path: string;
+  name: string;
+  size: number;
+  mtime_ms: number;
+  added_at: number;
+  info: string | null;
+}
 
 interface SkipRow {
   path: string;
@@ -29,7 +43,14 @@ interface SkipRow {
   mtime_ms: number;
 }
 
-export const MEDIA_COLUMNS = 'album_path, name, type, size, mtime_ms, width, height, taken_at, duration_ms, motion_bytes, latitude, longitude';
+/** What a scan or the watcher writes of an item; the catalogue's own facts (placeholder, added_at) are kept apart. */
+const WRITTEN_COLUMNS = 'album_path, name, type, size, mtime_ms, width, height, taken_at, duration_ms, motion_bytes, latitude, longitude, info';
+export const MEDIA_COLUMNS = `${WRITTEN_COLUMNS}, placeholder, added_at`;
+
+function infoOf(text: string | null): { info?: PhotoInfo } {
+  const info = text === null ? undefined : photoInfoFromJson(text);
+  return info === undefined || isEmptyInfo(info) ? {} : { info };
+}
 
 export function toMediaItem(row: MediaRow): MediaItem {
   return {
@@ -44,6 +65,9 @@ export function toMediaItem(row: MediaRow): MediaItem {
     ...(row.duration_ms === null ? {} : { durationMs: row.duration_ms }),
     ...(row.motion_bytes === null ? {} : { motionBytes: row.motion_bytes }),
     ...(row.latitude === null || row.longitude === null ? {} : { position: { latitude: row.latitude, longitude: row.longitude } }),
+    ...infoOf(row.info),
+    ...(row.placeholder === null || row.placeholder === '' ? {} : { placeholder: row.placeholder }),
+    addedAt: row.added_at,
   };
 }
 
@@ -59,6 +83,20 @@ export interface FileStamp {
   /** A video never probed: read again once ffprobe is there. */
   readonly unprobed?: boolean;
 }
+
+/** A photo whose placeholder is still to be made (placeholder-pass.ts). */
+export interface PlaceholderDue {
+  readonly albumPath: string;
+  readonly name: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly addedAt: number;
+  /** Catalogued before photo info was kept: its EXIF is to be read again too. */
+  readonly needsInfo: boolean;
+}
+
+/** Where a placeholder page ends: the next page starts after it (newest added first). */
+export type PlaceholderCursor = readonly [addedAt: number, albumPath: string, name: string];
 
 /** The catalogue's rows as the scanner and the writer need them; reads for pages live in album-queries.ts. */
 export interface CatalogueTable {
@@ -77,7 +115,18 @@ export interface CatalogueTable {
   /** Albums catalogued before real paths were kept. */
   albumsWithoutRealPath(): string[];
   getSkip(relativePath: string): SkipRecord | undefined;
-  putItem(item: MediaItem): void;
+  /**
+   * Adds an item (added now, at `addedAt`) or updates it: an item already catalogued at that path
+   * keeps when it was added, and its placeholder unless the file itself changed.
+   */
+  putItem(item: MediaItem, addedAt?: number): void;
+  /** Photos without a placeholder, newest added first, after `cursor` (undefined: from the newest). */
+  placeholdersDue(after: PlaceholderCursor | undefined, limit: number): PlaceholderDue[];
+  /**
+   * Stores a placeholder ('' for none) and, where it had none, the info, if the row still is the
+   * version that was read (same size and mtime); true when it was stored.
+   */
+  putPlaceholder(due: PlaceholderDue, placeholder: string, info: PhotoInfo | undefined): boolean;
   /** Adds an album, or updates where it really is. */
   putAlbum(albumPath: string, realPath: string): void;
   putSkip(record: SkipRecord): void;
@@ -133,8 +182,18 @@ export function createCatalogueTable(db: Db, options: { readonly newAlbumsPublis
       const row = sql.skip.get(relativePath) as SkipRow | undefined;
       return row === undefined ? undefined : toSkipEntries(row)[0]?.[1];
     },
-    putItem(item) {
-      sql.putItem.run(item.albumPath, item.name, item.type, item.size, item.mtimeMs, item.width, item.height, item.takenAt, item.durationMs ?? null, item.motionBytes ?? null, item.position?.latitude ?? null, item.position?.longitude ?? null);
+    putItem(item, addedAt = Date.now()) {
+      // Videos have no photo info; a photo's '{}' records that its EXIF was read and held none.
+      const info = item.type === 'image' ? JSON.stringify(item.info ?? {}) : null;
+      sql.putItem.run(item.albumPath, item.name, item.type, item.size, item.mtimeMs, item.width, item.height, item.takenAt, item.durationMs ?? null, item.motionBytes ?? null, item.position?.latitude ?? null, item.position?.longitude ?? null, info, addedAt);
+    },
+    placeholdersDue(after, limit) {
+      const rows = (after === undefined ? sql.placeholdersDue.all(limit) : sql.placeholdersDueAfter.all(...after, limit)) as DueRow[];
+      return rows.map((row) => ({ albumPath: row.album_path, name: row.name, size: row.size, mtimeMs: row.mtime_ms, addedAt: row.added_at, needsInfo: row.info === null }));
+    },
+    putPlaceholder(due, placeholder, info) {
+      const infoText = info === undefined ? null : JSON.stringify(info);
+      return sql.putPlaceholder.run(placeholder, infoText, due.albumPath, due.name, due.size, due.mtimeMs).changes > 0;
     },
     putAlbum(albumPath, realPath) {
       const { albumPath: parent, name } = splitRelative(albumPath);
@@ -163,6 +222,16 @@ function toSkipEntries(row: SkipRow): Array<[string, SkipRecord]> {
 }
 
 const UNPROBED = "(type = 'video' AND duration_ms IS NULL)";
+/** Every written column but the key, from the new row; added_at is not among them, so it stays. */
+const UPDATED_COLUMNS = WRITTEN_COLUMNS.split(', ')
+  .filter((column) => column !== 'album_path' && column !== 'name')
+  .map((column) => `${column} = excluded.${column}`)
+  .join(', ');
+/** In the upsert: the row on disk is the same file as before (a placeholder made of it still holds). */
+const SAME_FILE = 'media.size = excluded.size AND media.mtime_ms = excluded.mtime_ms AND media.type = excluded.type';
+const DUE_COLUMNS = 'album_path, name, size, mtime_ms, added_at, info';
+/** The RAW beside a JPEG is never shown as an item of its own, so it needs no placeholder. */
+const PLACEHOLDER_DUE = `placeholder IS NULL AND type = 'image' AND NOT ${companionSql('media')}`;
 
 function prepareStatements(db: Db) {
   const under = (column: string) => `${column} = ? OR (${column} > ? AND ${column} < ?)`;
@@ -190,7 +259,19 @@ function prepareStatements(db: Db) {
     item: db.prepare(`SELECT ${MEDIA_COLUMNS} FROM media WHERE album_path = ? AND name = ?`),
     albumRealPath: db.prepare('SELECT real_path FROM albums WHERE path = ?').pluck(),
     skip: db.prepare('SELECT path, reason, size, mtime_ms FROM skipped_files WHERE path = ?'),
-    putItem: db.prepare(`INSERT OR REPLACE INTO media (${MEDIA_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    putItem: db.prepare(
+      `INSERT INTO media (${WRITTEN_COLUMNS}, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (album_path, name) DO UPDATE SET ${UPDATED_COLUMNS},
+         placeholder = CASE WHEN ${SAME_FILE} THEN placeholder ELSE NULL END`,
+    ),
+    placeholdersDue: db.prepare(`SELECT ${DUE_COLUMNS} FROM media WHERE ${PLACEHOLDER_DUE} ORDER BY added_at DESC, album_path DESC, name DESC LIMIT ?`),
+    placeholdersDueAfter: db.prepare(
+      `SELECT ${DUE_COLUMNS} FROM media WHERE ${PLACEHOLDER_DUE} AND (added_at, album_path, name) < (?, ?, ?)
+       ORDER BY added_at DESC, album_path DESC, name DESC LIMIT ?`,
+    ),
+    putPlaceholder: db.prepare(
+      `UPDATE media SET placeholder = ?, info = COALESCE(info, ?) WHERE album_path = ? AND name = ? AND size = ? AND mtime_ms = ? AND type = 'image'`,
+    ),
     putAlbum: db.prepare(
       // An album already catalogued keeps whether it is published.
       'INSERT INTO albums (path, parent, name, real_path, published) VALUES (?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET real_path = excluded.real_path',

@@ -7,6 +7,7 @@ import type { MediaRoot } from './media-root.js';
 import { isWithin } from '../paths.js';
 import { albumChain, toRelative } from './relative-path.js';
 import { isGoneError } from './rules.js';
+import { samePhotoInfo } from './photo-info.js';
 import { isSameSkip, SKIP_REASONS, WARNING_REASONS, type SkipRecord } from './skip-reasons.js';
 import type { MediaItem } from './types.js';
 
@@ -167,7 +168,8 @@ function sameItem(a: MediaItem, b: MediaItem): boolean {
     a.mtimeMs === b.mtimeMs &&
     a.width === b.width &&
     a.height === b.height &&
-    a.takenAt === b.takenAt
+    a.takenAt === b.takenAt &&
+    samePhotoInfo(a.info, b.info)
   );
 }
 

@@ -1,8 +1,10 @@
 import exifReader from 'exif-reader';
+import { photoInfoFromExif, type PhotoInfo } from './photo-info.js';
 
 /*
- * What the catalogue takes from a photo's EXIF: when it was taken and where. The block is parsed
- * once per photo. Broken EXIF never makes a photo unreadable: it only loses its date or place.
+ * What the catalogue takes from a photo's EXIF: when it was taken, where, and the allowed photo
+ * info (photo-info.ts). The block is parsed once per photo. Broken EXIF never makes a photo
+ * unreadable: it only loses its date, place or info.
  */
 
 /** Where a photo was taken, in decimal degrees. */
@@ -16,12 +18,14 @@ export interface ExifFacts {
   readonly takenAt: number | undefined;
   /** From GPS, shown only to keys whose location policy allows it. */
   readonly position: Position | undefined;
+  /** Camera, lens and exposure, from the allow-list only; empty when none is there. */
+  readonly info: PhotoInfo;
 }
 
 /** The earliest date taken we believe: cameras with an unset clock write 0000:00:00. */
 const EARLIEST_TAKEN_AT = Date.UTC(1900, 0, 1);
 
-const NONE: ExifFacts = { takenAt: undefined, position: undefined };
+const NONE: ExifFacts = { takenAt: undefined, position: undefined, info: {} };
 
 function offsetMs(offset: unknown): number {
   const match = typeof offset === 'string' ? /^([+-])(\d{2}):(\d{2})$/.exec(offset.trim()) : null;
@@ -56,7 +60,7 @@ function positionOf(gps: Record<string, unknown> | undefined): Position | undefi
   return { latitude, longitude };
 }
 
-/** Date taken and place from an EXIF block (as sharp's metadata() hands it over), parsed once. */
+/** Date taken, place and photo info from an EXIF block (as sharp's metadata() hands it over), parsed once. */
 export function exifFacts(exif: Buffer | undefined): ExifFacts {
   if (exif === undefined) return NONE;
   let parsed;
@@ -65,5 +69,9 @@ export function exifFacts(exif: Buffer | undefined): ExifFacts {
   } catch {
     return NONE; // malformed EXIF block: the file's mtime stands in for the date
   }
-  return { takenAt: takenAtOf(parsed.Photo), position: positionOf(parsed.GPSInfo as Record<string, unknown> | undefined) };
+  return {
+    takenAt: takenAtOf(parsed.Photo),
+    position: positionOf(parsed.GPSInfo as Record<string, unknown> | undefined),
+    info: photoInfoFromExif(parsed),
+  };
 }

@@ -36,6 +36,7 @@ export async function readCandidate(candidate: Candidate, readImage: ImageReader
       takenAt: facts.takenAt ?? candidate.mtimeMs,
       ...(facts.motionBytes === undefined ? {} : { motionBytes: facts.motionBytes }),
       ...(facts.position === undefined ? {} : { position: facts.position }),
+      ...(facts.info === undefined ? {} : { info: facts.info }),
     };
     return { op: 'item', item, file: candidate.file };
   } catch (error) {

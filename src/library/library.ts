@@ -12,6 +12,7 @@ import { openMediaRoot } from './media-root.js';
 import { createCommitBuffer } from './commit-buffer.js';
 import { createDecodeChecks, type ImageChecker } from './item-reader.js';
 import { checkImageDecodes, readImageFacts, type ImageReader } from './metadata.js';
+import { createPlaceholderPass } from './placeholder-pass.js';
 import { reconcilePaths, type ReconcilerDeps } from './reconciler.js';
 import { openVerified, PathRejectedError, type VerifiedFile } from '../paths.js';
 import { splitRelative, toAbsolute } from './relative-path.js';
@@ -105,6 +106,17 @@ export function createLibrary(options: LibraryOptions): LibraryService {
   fillRealPaths(table, root);
   const queries = createAlbumQueries(options.db);
   const lookups = createLookupCache(queries, emitter.subscribe);
+  const placeholders = createPlaceholderPass({
+    table,
+    root,
+    log,
+    signal: stopping.signal,
+    quiet: () => work.settled(),
+    stored: (due) => lookups.forget(due.albumPath, due.name),
+  });
+  emitter.subscribe((change) => {
+    if (change.kind === 'item-added' || change.kind === 'item-changed') placeholders.wake();
+  });
 
   /** Opening and reading originals, of the albums `albumOf` knows (published ones, or with the preview every one). */
   function originalsOf(albumOf: (albumPath: string) => AlbumLocation | undefined): Pick<Library, 'openOriginal' | 'readOriginal'> {
@@ -153,6 +165,8 @@ export function createLibrary(options: LibraryOptions): LibraryService {
         },
       });
       await watcher;
+      // A live catalogue fills in the placeholders it lacks (one from before they existed included).
+      placeholders.wake();
     },
     onChange: emitter.subscribe,
     idle: () => work.settled(),
@@ -162,6 +176,7 @@ export function createLibrary(options: LibraryOptions): LibraryService {
       await started?.close();
       await rescans.close();
       await work.settled();
+      await placeholders.stopped();
     },
   };
   if (options.watch === true) {

@@ -18,7 +18,12 @@ export interface CatalogueLookups {
 /** Enough for the photos a busy gallery shows in a while; past it the oldest entries go. */
 const ITEMS_KEPT = 100_000;
 
-export function createLookupCache(queries: CatalogueLookups, subscribe: (listener: ChangeListener) => () => void): CatalogueLookups {
+export interface LookupCache extends CatalogueLookups {
+  /** Drops an item after a write that announces no change (its placeholder, made in the background). */
+  forget(albumPath: string, name: string): void;
+}
+
+export function createLookupCache(queries: CatalogueLookups, subscribe: (listener: ChangeListener) => () => void): LookupCache {
   const albums = new Map<string, AlbumLocation>();
   const items = new Map<string, MediaItem>();
   const itemKey = (albumPath: string, name: string) => `${albumPath}\0${name}`;
@@ -41,6 +46,9 @@ export function createLookupCache(queries: CatalogueLookups, subscribe: (listene
   });
 
   return {
+    forget(albumPath, name) {
+      items.delete(itemKey(albumPath, name));
+    },
     album(albumPath) {
       const cached = albums.get(albumPath);
       if (cached !== undefined) return cached;

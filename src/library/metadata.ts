@@ -4,6 +4,7 @@ import { DECODABLE_FORMATS, isSelfOrienting, needsHeicDecoder, NoRawPreviewError
 import { isRawPhoto } from '../media-contract.js';
 import { motionVideoLength, startsLikeMp4 } from '../motion-photos.js';
 import { exifFacts, type Position } from './exif-facts.js';
+import type { PhotoInfo } from './photo-info.js';
 import { KeepsakeError } from '../errors.js';
 import { openVerified, readVerified } from '../paths.js';
 import type { SkipReason } from './skip-reasons.js';
@@ -34,6 +35,8 @@ export interface ImageFacts {
   readonly motionBytes?: number;
   /** Where it was taken, from EXIF GPS (shown only to keys whose location policy allows it). */
   readonly position?: Position;
+  /** Camera, lens and exposure from the allow-list (photo-info.ts); empty when the EXIF has none. */
+  readonly info?: PhotoInfo;
 }
 
 
@@ -135,8 +138,8 @@ async function factsOf(bytes: Buffer): Promise<{ facts: ImageFacts; xmp: string 
   // Orientations 5–8 turn the picture a quarter turn, so what the viewer sees is transposed;
   // HEIF turns its pixels itself as they decode, and its size is already the upright one.
   const turned = !isSelfOrienting(metadata) && (metadata.orientation ?? 1) >= 5;
-  const { takenAt, position } = exifFacts(metadata.exif);
-  const facts = { width: turned ? height : width, height: turned ? width : height, takenAt, ...(position === undefined ? {} : { position }) };
+  const { takenAt, position, info } = exifFacts(metadata.exif);
+  const facts = { width: turned ? height : width, height: turned ? width : height, takenAt, info, ...(position === undefined ? {} : { position }) };
   return { facts, xmp: metadata.xmp?.toString('utf8') };
 }
 

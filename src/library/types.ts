@@ -1,5 +1,6 @@
 import type { MediaKind } from '../media-contract.js';
 import type { VerifiedFile } from '../paths.js';
+import type { PhotoInfo } from './photo-info.js';
 
 export interface MediaItem {
   /** The file name inside its album. */
@@ -20,6 +21,12 @@ export interface MediaItem {
   readonly position?: { readonly latitude: number; readonly longitude: number };
   /** A Motion Photo's appended MP4: its length at the end of the file (motion-photos.ts). */
   readonly motionBytes?: number;
+  /** A photo's camera, lens and exposure, from the allow-list only (photo-info.ts); absent when none. */
+  readonly info?: PhotoInfo;
+  /** A photo's ThumbHash, base64 (placeholder-pass.ts); absent until the background pass made it, and for videos. */
+  readonly placeholder?: string;
+  /** Epoch ms the catalogue first saw this path; set by the catalogue, so absent on items not read from it yet. */
+  readonly addedAt?: number;
   /** In an album's listing, a Live Photo's short video (companions.ts); never stored. */
   readonly motion?: MediaItem;
   /** In an album's listing, the camera's RAW file beside this JPEG (companions.ts); never stored. */
@@ -35,6 +42,8 @@ export interface AlbumSummary {
   readonly cover: MediaItem | undefined;
   readonly firstTakenAt: number | undefined;
   readonly lastTakenAt: number | undefined;
+  /** The latest time a photo of the album or its sub-albums was first catalogued. */
+  readonly lastAddedAt: number | undefined;
 }
 
 export interface AlbumListing {

@@ -171,4 +171,18 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   ALTER TABLE sessions ADD COLUMN preview INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- Photo info, placeholders and when an item was added (issue 17). info: the allow-listed EXIF
+  -- facts as JSON ('{}' when none; NULL for videos, and for photos catalogued before this step,
+  -- whose EXIF the placeholder pass reads again). placeholder: a ThumbHash in base64, made in the
+  -- background; '' when none can be made; NULL while to be made (reset when the file changes).
+  -- added_at: when the catalogue first saw the path. Rows already here take their mtime (never
+  -- later than now), the best guess at when they arrived: the migration's own time would mark
+  -- every album as new to every family member at once.
+  ALTER TABLE media ADD COLUMN info TEXT;
+  ALTER TABLE media ADD COLUMN placeholder TEXT;
+  ALTER TABLE media ADD COLUMN added_at INTEGER NOT NULL DEFAULT 0;
+  UPDATE media SET added_at = MIN(mtime_ms, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  CREATE INDEX media_placeholders_due ON media(added_at, album_path, name) WHERE placeholder IS NULL AND type = 'image';
+  `,
 ];

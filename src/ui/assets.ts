@@ -13,6 +13,7 @@ const TYPES: Readonly<Record<string, string>> = {
   '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.svg': 'image/svg+xml',
+  '.png': 'image/png',
   '.woff2': 'font/woff2',
 };
 
@@ -25,8 +26,11 @@ export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta
  * is told the core's URL (see viewer.js).
  */
 export function vendorAssets(): Record<string, string> {
-  const photoswipeDist = path.dirname(createRequire(import.meta.url).resolve('photoswipe'));
+  const require = createRequire(import.meta.url);
+  const photoswipeDist = path.dirname(require.resolve('photoswipe'));
   return {
+    // ThumbHash's decoder (the same package the catalogue encodes with): placeholders in the grid.
+    'thumbhash.js': require.resolve('thumbhash'),
     'photoswipe.js': path.join(photoswipeDist, 'photoswipe.esm.min.js'),
     'photoswipe-lightbox.js': path.join(photoswipeDist, 'photoswipe-lightbox.esm.min.js'),
     'photoswipe.css': path.join(photoswipeDist, 'photoswipe.css'),

@@ -1,6 +1,8 @@
 import { playUrlOf } from '../media-contract.js';
 import { formatDay, placeText } from './dates.js';
 import { html, type SafeHtml } from './html.js';
+import type { Translator } from './i18n.js';
+import { infoRows } from './info-rows.js';
 import type { ItemView } from './view-models.js';
 
 /**
@@ -82,20 +84,37 @@ export function altText(name: string): string {
   return words === '' ? name : words;
 }
 
-function imageTile(item: ItemView, alt: string, caption: string): SafeHtml {
+/** What every tile carries besides its image: a name unique on the page, a caption, photo info, a placeholder. */
+interface TileText {
+  readonly key: string;
+  readonly alt: string;
+  readonly caption: string;
+  readonly info: string;
+  readonly t: Translator;
+}
+
+/** The `<li>`'s attributes: the ThumbHash placeholder gallery.js paints until the image arrives. */
+function tileAttributes(item: ItemView, classes: string): SafeHtml {
+  return html`class="${classes}"${item.placeholder === undefined ? '' : html` data-placeholder="${item.placeholder}"`}`;
+}
+
+function missingTile(text: TileText): SafeHtml {
+  return html`<li class="tile is-missing"><span class="tile-missing" role="img" aria-label="${text.t.t('tile.missing', { name: text.alt })}"></span></li>`;
+}
+
+function imageTile(item: ItemView, text: TileText): SafeHtml {
+  const { alt, caption } = text;
   const candidates = imageCandidates(item);
   const largest = candidates.at(-1);
   const viewerSrc = largest?.url ?? item.urls['original'];
   const gridSrc = candidates.find((candidate) => candidate.width >= 320)?.url ?? largest?.url ?? item.urls['original'];
   const width = largest?.width ?? item.width;
   const height = largest?.height ?? item.height;
-  if (viewerSrc === undefined || gridSrc === undefined) {
-    return html`<li class="tile is-missing"><span class="tile-missing" role="img" aria-label="${alt} (not available)"></span></li>`;
-  }
+  if (viewerSrc === undefined || gridSrc === undefined) return missingTile(text);
   const srcset = srcsetOf(candidates);
   const motion = item.urls['motion'];
-  return html`<li class="tile"><a class="tile-link" href="${viewerSrc}" data-name="${item.name}" data-width="${width}" data-height="${height}" data-caption="${caption}"${item.urls['original'] === undefined ? '' : html` data-original="${item.urls['original']}"`}${motion === undefined ? '' : html` data-motion="${motion}"`}>
-<img src="${gridSrc}"${srcset === undefined ? '' : html` srcset="${srcset}" sizes="${gridSizes(item)}"`} alt="${alt}" width="${item.width}" height="${item.height}" loading="lazy" decoding="async" draggable="false">${motion === undefined ? '' : html`<span class="tile-live" aria-hidden="true">LIVE</span>`}</a></li>`;
+  return html`<li ${tileAttributes(item, 'tile')}><a class="tile-link" href="${viewerSrc}" data-name="${text.key}" data-width="${width}" data-height="${height}" data-caption="${caption}" data-info="${text.info}"${item.urls['original'] === undefined ? '' : html` data-original="${item.urls['original']}"`}${motion === undefined ? '' : html` data-motion="${motion}"`}>
+<img src="${gridSrc}"${srcset === undefined ? '' : html` srcset="${srcset}" sizes="${gridSizes(item)}"`} alt="${alt}" width="${item.width}" height="${item.height}" loading="lazy" decoding="async" draggable="false">${motion === undefined ? '' : html`<span class="tile-live" aria-hidden="true">${text.t.t('tile.live')}</span>`}</a></li>`;
 }
 
 /** "1:05", "1:02:03": a video's length as a badge shows it. */
@@ -106,35 +125,39 @@ export function durationText(seconds: number): string {
   return hours > 0 ? `${hours}:${pad(minutes)}:${pad(rest)}` : `${minutes}:${pad(rest)}`;
 }
 
-function videoTile(item: ItemView, alt: string, caption: string): SafeHtml {
+function videoTile(item: ItemView, text: TileText): SafeHtml {
+  const { alt, caption } = text;
   const video = playUrlOf(item.urls);
-  if (video === undefined) {
-    return html`<li class="tile is-missing"><span class="tile-missing" role="img" aria-label="${alt} (not available)"></span></li>`;
-  }
+  if (video === undefined) return missingTile(text);
   const size = hasSize(item) ? html` width="${item.width}" height="${item.height}"` : '';
   const dataSize = hasSize(item) ? html` data-width="${item.width}" data-height="${item.height}"` : '';
   const original = item.urls['original'] === undefined ? '' : html` data-original="${item.urls['original']}"`;
   const length = typeof item.durationSeconds === 'number' ? durationText(item.durationSeconds) : undefined;
   // The link's name is its text (visible length included), so what is read matches what is shown.
-  const badge = html`<span class="visually-hidden">${alt} (video)${length === undefined ? '' : ', '}</span><span class="play-badge" aria-hidden="true"></span>${length === undefined ? '' : html`<span class="video-length">${length}</span>`}`;
+  const badge = html`<span class="visually-hidden">${text.t.t('tile.video', { name: alt })}${length === undefined ? '' : ', '}</span><span class="play-badge" aria-hidden="true"></span>${length === undefined ? '' : html`<span class="video-length">${length}</span>`}`;
   // The poster: derivatives of a frame a tenth of the way in (when ffmpeg made them).
   const candidates = imageCandidates(item);
   const poster = candidates.at(-1);
   if (poster !== undefined) {
     const gridSrc = candidates.find((candidate) => candidate.width >= 320)?.url ?? poster.url;
     const srcset = srcsetOf(candidates);
-    return html`<li class="tile is-video"><a class="tile-link" href="${video}" data-type="video" data-name="${item.name}"${dataSize} data-poster="${poster.url}" data-caption="${caption}"${original}>
+    return html`<li ${tileAttributes(item, 'tile is-video')}><a class="tile-link" href="${video}" data-type="video" data-name="${text.key}"${dataSize} data-poster="${poster.url}" data-caption="${caption}" data-info="${text.info}"${original}>
 <img src="${gridSrc}"${srcset === undefined ? '' : html` srcset="${srcset}" sizes="${gridSizes(item)}"`} alt="" width="${item.width}" height="${item.height}" loading="lazy" decoding="async" draggable="false">${badge}</a></li>`;
   }
   // No poster: `#t=0.1` makes browsers paint an early frame; the browser learns an unprobed video's size from its metadata.
-  return html`<li class="tile is-video"><a class="tile-link" href="${video}" data-type="video" data-name="${item.name}"${dataSize} data-caption="${caption}"${original}>
+  return html`<li class="tile is-video"><a class="tile-link" href="${video}" data-type="video" data-name="${text.key}"${dataSize} data-caption="${caption}" data-info="${text.info}"${original}>
 <video src="${video}#t=0.1"${size} preload="metadata" muted playsinline disablepictureinpicture tabindex="-1" aria-hidden="true"></video>${badge}</a></li>`;
 }
 
-/** One grid tile: a link to the largest rendition, so the grid works (and opens photos) without script. */
-export function photoTile(item: ItemView): SafeHtml {
+/**
+ * One grid tile: a link to the largest rendition, so the grid works (and opens photos) without
+ * script. `key` names it in the address when the viewer shows it (`#photo=<key>`): the file name
+ * in an album, album and name where a page mixes albums (the timeline).
+ */
+export function photoTile(item: ItemView, t: Translator, key: string = item.name): SafeHtml {
   const alt = altText(item.name);
-  const day = formatDay(item.takenAt);
-  const caption = [alt, day, item.place === undefined ? '' : placeText(item.place)].filter((part) => part !== '').join(' · ');
-  return item.type === 'video' ? videoTile(item, alt, caption) : imageTile(item, alt, caption);
+  const day = formatDay(item.takenAt, t.locale);
+  const caption = [alt, day, item.place === undefined ? '' : placeText(item.place, t)].filter((part) => part !== '').join(' · ');
+  const text: TileText = { key, alt, caption, info: JSON.stringify(infoRows(item, t)), t };
+  return item.type === 'video' ? videoTile(item, text) : imageTile(item, text);
 }

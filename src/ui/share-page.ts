@@ -1,8 +1,10 @@
 import type { AssetCatalogue } from './assets.js';
+import type { Display } from './display.js';
 import { html } from './html.js';
 import { layout } from './layout.js';
 
 export interface SharePageOptions {
+  readonly display: Display;
   readonly title: string;
   readonly message: string;
   /** Where the "open" button posts; absent when the link cannot be opened. */
@@ -19,7 +21,7 @@ export function sharePage(assets: AssetCatalogue, options: SharePageOptions): st
   const body = html`<section class="login" aria-labelledby="share-title">
 <h1 id="share-title">${options.title}</h1>
 <p class="login-lead"${options.action === undefined ? html` role="alert"` : ''}>${options.message}</p>
-${options.action === undefined ? '' : html`<form method="post" action="${options.action}"><button type="submit">${options.button ?? 'Open the album'}</button></form>`}
+${options.action === undefined ? '' : html`<form method="post" action="${options.action}"><button type="submit">${options.button ?? options.display.t.t('card.open')}</button></form>`}
 </section>`;
-  return layout(assets, { title: options.title, body, loggedIn: false, bodyClass: 'login-page' });
+  return layout(assets, { title: options.title, body, display: options.display, loggedIn: false, bodyClass: 'login-page' });
 }

@@ -7,6 +7,8 @@ export interface AlbumView {
   readonly cover: string | null;
   readonly firstTakenAt: string | null;
   readonly lastTakenAt: string | null;
+  /** When a photo was last added to the album or its sub-albums (ISO), null when it holds none. */
+  readonly lastAddedAt?: string | null;
 }
 
 export interface ItemView {
@@ -20,6 +22,18 @@ export interface ItemView {
   readonly urls: Readonly<Record<string, string>>;
   /** Where it was taken, as much as the key may know (absent for most keys). */
   readonly place?: PlaceView;
+  /** Camera, lens and exposure from the catalogue's allow-list, raw values; absent when none. */
+  readonly info?: {
+    readonly camera?: string;
+    readonly lens?: string;
+    readonly exposureSeconds?: number;
+    readonly fNumber?: number;
+    readonly iso?: number;
+    readonly focalLengthMm?: number;
+    readonly focalLength35mm?: number;
+  };
+  /** A ThumbHash (base64) of the photo, painted until its thumbnail arrives; absent until made. */
+  readonly placeholder?: string;
 }
 
 export interface PlaceView {

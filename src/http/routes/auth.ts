@@ -5,7 +5,8 @@ import { LoginBusyError } from '../../auth/index.js';
 import type { LoginThrottle, Refusal } from '../../guard/index.js';
 import type { Logger } from '../../log.js';
 import { CACHE_POLICY } from '../../media-contract.js';
-import type { Ui } from '../../ui/index.js';
+import type { MessageKey, Translator, Ui } from '../../ui/index.js';
+import { displayOf } from '../display.js';
 import { isSameOriginRequest, safeNextPath } from '../same-origin.js';
 import { forgetSession, startSession, visitorOf } from '../session.js';
 
@@ -39,20 +40,22 @@ function wantsJson(ctx: Context): boolean {
   return ctx.is('application/json') === 'application/json' || ctx.accepts('html', 'json') === 'json';
 }
 
-function answerWithLoginPage(ui: Ui, ctx: Context, status: number, message: string, next: string): void {
+/** The login page again with a message, in the visitor's language (or the message as JSON). */
+function answerWithLoginPage(ui: Ui, ctx: Context, status: number, say: (t: Translator) => string, next: string): void {
+  const display = displayOf(ctx);
+  const message = say(display.t);
   ctx.status = status;
   ctx.set('Cache-Control', CACHE_POLICY.page);
   if (wantsJson(ctx)) ctx.body = { error: message };
   else {
     ctx.type = 'html';
-    ctx.body = ui.renderLoginPage({ message, next });
+    ctx.body = ui.renderLoginPage({ display, message, next });
   }
 }
 
-function waitText(seconds: number): string {
-  if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
-  const minutes = Math.ceil(seconds / 60);
-  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+function waitText(seconds: number, t: Translator): string {
+  if (seconds < 90) return t.t('wait.seconds', { count: seconds });
+  return t.t('wait.minutes', { count: Math.ceil(seconds / 60) });
 }
 
 /**
@@ -72,9 +75,9 @@ function refusalPause(waitLeftMs: number): Promise<void> {
   return delay(Math.min(drawn, waitLeftMs / 2));
 }
 
-const MESSAGES: Record<Exclude<LoginResult['outcome'], 'accepted'>, string> = {
-  rejected: 'That password is not right. Check it and try again.',
-  expired: 'That password has expired. Ask whoever shared it for a new one.',
+const MESSAGES: Record<Exclude<LoginResult['outcome'], 'accepted'>, MessageKey> = {
+  rejected: 'login.rejected',
+  expired: 'login.expired',
 };
 
 export function authRoutes(deps: AuthDeps) {
@@ -83,7 +86,7 @@ export function authRoutes(deps: AuthDeps) {
   async function login(ctx: Context): Promise<void> {
     const form = readLoginForm(ctx.request.body);
     if (!isSameOriginRequest(ctx, deps.publicUrl)) {
-      answerWithLoginPage(deps.ui, ctx, 403, 'This form must be sent from the gallery itself.', form.next);
+      answerWithLoginPage(deps.ui, ctx, 403, (t) => t.t('login.crossSite'), form.next);
       return;
     }
     // Checked before the password: a throttled address waits even with the right one.
@@ -91,7 +94,7 @@ export function authRoutes(deps: AuthDeps) {
     if (!gate.allowed) {
       await refusalPause(gate.retryAfterMs);
       deps.refuse(ctx, gate.refusal);
-      answerWithLoginPage(deps.ui, ctx, 429, `Too many tries. Wait ${waitText(gate.retryAfterSeconds)} and try again.`, form.next);
+      answerWithLoginPage(deps.ui, ctx, 429, (t) => t.t('login.tooMany', { wait: waitText(gate.retryAfterSeconds, t) }), form.next);
       ctx.set('Retry-After', String(gate.retryAfterSeconds));
       return;
     }
@@ -103,14 +106,14 @@ export function authRoutes(deps: AuthDeps) {
       // Not a guess that was checked: it does not count against the address.
       await deps.loginThrottle.cancel(ctx.ip);
       await refusalPause(error.retryAfterSeconds * 1000);
-      answerWithLoginPage(deps.ui, ctx, 503, 'Many people are logging in at once. Wait a moment and try again.', form.next);
+      answerWithLoginPage(deps.ui, ctx, 503, (t) => t.t('login.busy'), form.next);
       ctx.set('Retry-After', String(error.retryAfterSeconds));
       return;
     }
     if (result.outcome !== 'accepted') {
       await deps.loginThrottle.recordFailure(ctx.ip);
       log.warn({ address: ctx.ip, outcome: result.outcome }, 'login refused');
-      answerWithLoginPage(deps.ui, ctx, 401, MESSAGES[result.outcome], form.next);
+      answerWithLoginPage(deps.ui, ctx, 401, (t) => t.t(MESSAGES[result.outcome]), form.next);
       return;
     }
     await deps.loginThrottle.recordSuccess(ctx.ip);
@@ -124,7 +127,7 @@ export function authRoutes(deps: AuthDeps) {
   async function logout(ctx: Context): Promise<void> {
     if (!isSameOriginRequest(ctx, deps.publicUrl)) {
       ctx.status = 403;
-      ctx.body = 'This form must be sent from the gallery itself.\n';
+      ctx.body = `${displayOf(ctx).t.t('login.crossSite')}\n`;
       return;
     }
     const visitor = visitorOf(ctx);

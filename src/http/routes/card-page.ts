@@ -1,15 +1,19 @@
 import type { Context } from 'koa';
 import { CACHE_POLICY } from '../../media-contract.js';
-import type { Ui } from '../../ui/index.js';
+import type { MessageKey, Ui } from '../../ui/index.js';
+import { displayOf } from '../display.js';
+
+/** A message of the catalogue and the values it names: translated when the page is made. */
+export type Words = MessageKey | readonly [MessageKey, Readonly<Record<string, string | number>>];
 
 /** What a one-time link's page says: a share link's, a device's card, the admin's preview. */
 export interface CardPage {
   readonly status: number;
-  readonly title: string;
-  readonly message: string;
+  readonly title: Words;
+  readonly message: Words;
   /** Where its button posts; none when the link cannot be used. */
   readonly action?: string | undefined;
-  readonly button?: string | undefined;
+  readonly button?: Words | undefined;
 }
 
 /**
@@ -17,9 +21,17 @@ export interface CardPage {
  * secret) on in a Referer. Using the link takes the button's POST, so a link preview uses nothing.
  */
 export function answerCardPage(ctx: Context, ui: Ui, page: CardPage): void {
+  const display = displayOf(ctx);
+  const say = (words: Words) => (typeof words === 'string' ? display.t.t(words) : display.t.t(words[0], words[1]));
   ctx.status = page.status;
   ctx.set('Cache-Control', CACHE_POLICY.page);
   ctx.set('Referrer-Policy', 'no-referrer');
   ctx.type = 'html';
-  ctx.body = ui.renderSharePage({ title: page.title, message: page.message, action: page.action, button: page.button });
+  ctx.body = ui.renderSharePage({
+    display,
+    title: say(page.title),
+    message: say(page.message),
+    action: page.action,
+    button: page.button === undefined ? undefined : say(page.button),
+  });
 }

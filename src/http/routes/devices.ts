@@ -4,7 +4,8 @@ import type { Logger } from '../../log.js';
 import { CACHE_POLICY, ENROL_PATH_PREFIX } from '../../media-contract.js';
 import type { Ui } from '../../ui/index.js';
 import { isSameOriginRequest } from '../same-origin.js';
-import { answerCardPage } from './card-page.js';
+import { answerCardPage, type Words } from './card-page.js';
+import { displayOf } from '../display.js';
 import { startSession, visitorOf } from '../session.js';
 
 export interface DeviceRouteDeps {
@@ -14,10 +15,10 @@ export interface DeviceRouteDeps {
   readonly access: Access;
 }
 
-const CLOSED: Readonly<Record<Exclude<EnrolmentCheck['state'], 'open'>, { status: number; title: string; message: string }>> = {
-  unknown: { status: 404, title: 'This card is not valid', message: 'Check that the whole link was copied, or ask the family’s admin for a new card.' },
-  used: { status: 410, title: 'This card has been used', message: 'It opens the gallery on one device only, and already has. Ask the family’s admin for a new card.' },
-  expired: { status: 410, title: 'This card has expired', message: 'Ask the family’s admin for a new card.' },
+const CLOSED: Readonly<Record<Exclude<EnrolmentCheck['state'], 'open'>, { status: number; title: Words; message: Words }>> = {
+  unknown: { status: 404, title: 'enrol.unknownTitle', message: 'enrol.unknownText' },
+  used: { status: 410, title: 'enrol.usedTitle', message: 'enrol.usedText' },
+  expired: { status: 410, title: 'enrol.expiredTitle', message: 'enrol.expiredText' },
 };
 
 /**
@@ -26,25 +27,25 @@ const CLOSED: Readonly<Record<Exclude<EnrolmentCheck['state'], 'open'>, { status
  * the device's long-lived session. `/device`: a logged-in visitor names the device they are on.
  */
 export function deviceRoutes(deps: DeviceRouteDeps) {
-  const page = (ctx: Context, status: number, title: string, message: string, action?: string): void =>
-    answerCardPage(ctx, deps.ui, { status, title, message, action, button: 'Open the gallery on this device' });
+  const page = (ctx: Context, status: number, title: Words, message: Words, action?: string): void =>
+    answerCardPage(ctx, deps.ui, { status, title, message, action, button: 'enrol.button' });
   const codeOf = (ctx: Context): string => ctx.path.slice(ENROL_PATH_PREFIX.length);
 
   function devicePage(ctx: Context, status: number, options: { name: string | null; error?: string; saved?: boolean }): void {
     ctx.status = status;
     ctx.set('Cache-Control', CACHE_POLICY.page);
     ctx.type = 'html';
-    ctx.body = deps.ui.renderDevicePage(options);
+    ctx.body = deps.ui.renderDevicePage({ display: displayOf(ctx), ...options });
   }
 
   return {
     async showCard(ctx: Context): Promise<void> {
       const checked = await deps.access.checkEnrolment(codeOf(ctx));
       if (checked.state !== 'open') return page(ctx, CLOSED[checked.state].status, CLOSED[checked.state].title, CLOSED[checked.state].message);
-      page(ctx, 200, `Photos for ${checked.key.label}`, `This card opens the family’s photos on this device, “${checked.key.label}”, once. Press the button on the device that should keep them.`, ctx.path);
+      page(ctx, 200, ['enrol.title', { label: checked.key.label }], ['enrol.text', { label: checked.key.label }], ctx.path);
     },
     async useCard(ctx: Context): Promise<void> {
-      if (!isSameOriginRequest(ctx, deps.publicUrl)) return page(ctx, 403, CLOSED.unknown.title, 'Open it from this site.');
+      if (!isSameOriginRequest(ctx, deps.publicUrl)) return page(ctx, 403, CLOSED.unknown.title, 'card.openHere');
       const result = await deps.access.enrol(codeOf(ctx));
       if (result.state !== 'enrolled') {
         deps.log.warn({ address: ctx.ip, reason: result.state }, 'enrolment card refused');
@@ -64,7 +65,7 @@ export function deviceRoutes(deps: DeviceRouteDeps) {
     },
     async nameDevice(ctx: Context): Promise<void> {
       const visitor = visitorOf(ctx);
-      if (visitor === undefined || !isSameOriginRequest(ctx, deps.publicUrl)) return page(ctx, 403, 'Not allowed', 'Log in on this site first.');
+      if (visitor === undefined || !isSameOriginRequest(ctx, deps.publicUrl)) return page(ctx, 403, 'enrol.notAllowedTitle', 'enrol.notAllowedText');
       const name = String((ctx.request.body as { name?: unknown } | undefined)?.name ?? '');
       try {
         const saved = await deps.access.nameDevice(visitor.sid, name);
@@ -72,7 +73,8 @@ export function deviceRoutes(deps: DeviceRouteDeps) {
         devicePage(ctx, 200, { name: saved, saved: saved !== null });
       } catch (error) {
         if (!(error instanceof DeviceError)) throw error;
-        devicePage(ctx, 400, { name: name.slice(0, 64), error: error.message });
+        // The admin's CLI reads the error's own words; a visitor reads them in their language.
+        devicePage(ctx, 400, { name: name.slice(0, 64), error: displayOf(ctx).t.t('device.badName') });
       }
     },
   };

@@ -1,8 +1,9 @@
 import type { Context } from 'koa';
 import type { Ui } from '../../ui/index.js';
+import { pageOf, sortItems } from '../../ui/index.js';
+import { displayOf } from '../display.js';
 import type { DerivativeNaming } from '../media-urls.js';
 import { presentAlbum, presentItem } from '../media-urls.js';
-import { respondNotFound } from '../not-found.js';
 import { safeNextPath } from '../same-origin.js';
 import { visitorOf, type Visitor } from '../session.js';
 import { libraryFor, type GatedLibrary } from '../visible-library.js';
@@ -19,11 +20,23 @@ export interface PagesDeps {
   readonly honeypot: boolean;
 }
 
-function html(ctx: Context, body: string): void {
+export function answerPage(ctx: Context, body: string, status = 200): void {
   // Pages are never stored: after logout, Back must not show photos from the cache.
   ctx.set('Cache-Control', CACHE_POLICY.page);
+  ctx.status = status;
   ctx.type = 'html';
   ctx.body = body;
+}
+
+/** A page that is not there, or not this visitor's: one answer for both, in their language. */
+export function answerPageNotFound(ctx: Context, ui: Ui): void {
+  answerPage(ctx, ui.renderNotFound({ display: displayOf(ctx), loggedIn: visitorOf(ctx) !== undefined }), 404);
+}
+
+/** A page that needs a login sends the browser to log in, and back here afterwards. */
+export function redirectToLogin(ctx: Context): void {
+  ctx.set('Cache-Control', CACHE_POLICY.page);
+  ctx.redirect(`/?next=${encodeURIComponent(ctx.originalUrl)}`);
 }
 
 export function pages(deps: PagesDeps) {
@@ -38,34 +51,32 @@ export function pages(deps: PagesDeps) {
   }
 
   return {
+    honeypotFor,
     home(ctx: Context): void {
       const visitor = visitorOf(ctx);
+      const display = displayOf(ctx);
       if (visitor === undefined) {
-        html(ctx, ui.renderLoginPage({ next: safeNextPath(ctx.query['next']) }));
+        answerPage(ctx, ui.renderLoginPage({ display, next: safeNextPath(ctx.query['next']) }));
         return;
       }
       const albums = visibleTopAlbums(libraryFor(library, visitor), visitor).map((album) => presentAlbum(visitor, album, naming));
-      html(ctx, ui.renderAlbumIndex({ visitor, albums, deterrents, honeypotHref: honeypotFor(visitor) }));
+      answerPage(ctx, ui.renderAlbumIndex({ display, visitor, albums, deterrents, honeypotHref: honeypotFor(visitor) }));
     },
     album(ctx: Context): void {
       const visitor = visitorOf(ctx);
-      if (visitor === undefined) {
-        ctx.set('Cache-Control', CACHE_POLICY.page);
-        ctx.redirect(`/?next=${encodeURIComponent(ctx.path)}`);
-        return;
-      }
+      if (visitor === undefined) return redirectToLogin(ctx);
       const listing = visibleListing(libraryFor(library, visitor), visitor, ctx.path.slice('/albums/'.length));
-      if (listing === undefined) {
-        respondNotFound(ctx);
-        return;
-      }
-      html(
+      if (listing === undefined) return answerPageNotFound(ctx, ui);
+      const display = displayOf(ctx);
+      const items = sortItems(listing.items.map((item) => presentItem(visitor, item, naming)), display.sort);
+      answerPage(
         ctx,
         ui.renderAlbumPage({
+          display,
           visitor,
           album: presentAlbum(visitor, listing.album, naming),
           albums: listing.albums.map((album) => presentAlbum(visitor, album, naming)),
-          items: listing.items.map((item) => presentItem(visitor, item, naming)),
+          items: pageOf(items, ctx.query['page']),
           deterrents,
           honeypotHref: honeypotFor(visitor),
         }),

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { displayOf } from '../display.js';
 import { canSeeAlbum, placeFor, type Place } from '../../auth/index.js';
 import { CACHE_POLICY } from '../../media-contract.js';
 import type { Ui } from '../../ui/index.js';
@@ -6,6 +7,7 @@ import { respondNotFound } from '../not-found.js';
 import { visitorOf, type Visitor } from '../session.js';
 import { libraryFor, type GatedLibrary } from '../visible-library.js';
 import { requireVisitor } from './albums-api.js';
+import { answerPage, answerPageNotFound, redirectToLogin } from './pages.js';
 
 /*
  * `GET /api/places` and the `/places` page: where the photos a key may see were taken, newest
@@ -66,11 +68,9 @@ export function placesApi(deps: { readonly library: GatedLibrary; readonly ui: U
     },
     page(ctx: Context): void {
       const visitor = visitorOf(ctx);
-      if (visitor === undefined) return ctx.redirect(`/?next=${encodeURIComponent(ctx.path)}`);
-      ctx.set('Cache-Control', CACHE_POLICY.page);
-      if (visitor.location === 'none') return respondNotFound(ctx);
-      ctx.type = 'html';
-      ctx.body = deps.ui.renderPlacesPage({ places: placesOf(deps.library, visitor) });
+      if (visitor === undefined) return redirectToLogin(ctx);
+      if (visitor.location === 'none') return answerPageNotFound(ctx, deps.ui);
+      answerPage(ctx, deps.ui.renderPlacesPage({ display: displayOf(ctx), places: placesOf(deps.library, visitor) }));
     },
   };
 }

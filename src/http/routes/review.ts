@@ -5,7 +5,7 @@ import { CACHE_POLICY } from '../../media-contract.js';
 import type { Ui } from '../../ui/index.js';
 import { isLoopbackAddress } from '../preview-session.js';
 import { isSameOriginRequest } from '../same-origin.js';
-import { answerCardPage } from './card-page.js';
+import { answerCardPage, type Words } from './card-page.js';
 import { startSession } from '../session.js';
 
 export const REVIEW_PATH_PREFIX = '/review/';
@@ -16,20 +16,19 @@ export const REVIEW_PATH_PREFIX = '/review/';
  * that sees every album, those waiting for review too.
  */
 export function reviewRoutes(deps: { readonly publicUrl: string | undefined; readonly log: Logger; readonly ui: Ui; readonly access: Access }) {
-  const page = (ctx: Context, status: number, title: string, message: string, action?: string): void =>
-    answerCardPage(ctx, deps.ui, { status, title, message, action, button: 'Preview the albums waiting for review' });
+  const page = (ctx: Context, status: number, title: Words, message: Words, action?: string): void =>
+    answerCardPage(ctx, deps.ui, { status, title, message, action, button: 'review.button' });
   const onThisMachine = (ctx: Context): boolean => isLoopbackAddress(ctx.ip);
-  const NOT_HERE = 'A preview opens only on the machine keepsake runs on (127.0.0.1).';
 
   return {
     show(ctx: Context): void {
-      if (!onThisMachine(ctx)) return page(ctx, 403, 'Not here', NOT_HERE);
-      page(ctx, 200, 'Review new albums', 'This link opens a preview of every album, those waiting for review too, for an hour, once.', ctx.path);
+      if (!onThisMachine(ctx)) return page(ctx, 403, 'review.notHereTitle', 'review.notHereText');
+      page(ctx, 200, 'review.title', 'review.text', ctx.path);
     },
     async open(ctx: Context): Promise<void> {
-      if (!onThisMachine(ctx) || !isSameOriginRequest(ctx, deps.publicUrl)) return page(ctx, 403, 'Not here', NOT_HERE);
+      if (!onThisMachine(ctx) || !isSameOriginRequest(ctx, deps.publicUrl)) return page(ctx, 403, 'review.notHereTitle', 'review.notHereText');
       const opened = await deps.access.openPreview(ctx.path.slice(REVIEW_PATH_PREFIX.length));
-      if (opened === undefined) return page(ctx, 410, 'This preview link has closed', 'It works once, for 15 minutes. Run keepsake review --serve for a new one.');
+      if (opened === undefined) return page(ctx, 410, 'review.closedTitle', 'review.closedText');
       await startSession(ctx, opened.session, opened.maxAge);
       deps.log.info({ address: ctx.ip }, 'review preview opened');
       ctx.set('Cache-Control', CACHE_POLICY.page);

@@ -4,7 +4,9 @@ import type { Logger } from '../../log.js';
 import { CACHE_POLICY, encodePath } from '../../media-contract.js';
 import type { Ui } from '../../ui/index.js';
 import { isSameOriginRequest } from '../same-origin.js';
-import { answerCardPage } from './card-page.js';
+import { answerCardPage, type Words } from './card-page.js';
+import { formatDay } from '../../ui/index.js';
+import { localeOf } from '../display.js';
 import { startSession } from '../session.js';
 
 export interface ShareDeps {
@@ -14,8 +16,8 @@ export interface ShareDeps {
   readonly access: Access;
 }
 
-const NOT_VALID = { status: 404, title: 'This link is not valid', message: 'Check that the whole link was copied, or ask whoever sent it for a new one.' } as const;
-const NOT_OPEN = { status: 410, title: 'This link has closed', message: 'It has expired, been used up or been withdrawn. Ask whoever sent it for a new one.' } as const;
+const NOT_VALID = { status: 404, title: 'share.invalidTitle', message: 'share.invalidText' } as const;
+const NOT_OPEN = { status: 410, title: 'share.closedTitle', message: 'share.closedText' } as const;
 
 /**
  * Signed share links (`/s/<payload>.<mac>`): GET shows a page with a button, POST opens an
@@ -23,7 +25,7 @@ const NOT_OPEN = { status: 410, title: 'This link has closed', message: 'It has 
  * expired, revoked or used-up link gets a clear page and no session.
  */
 export function shareRoutes(deps: ShareDeps) {
-  const page = (ctx: Context, status: number, title: string, message: string, action?: string): void => answerCardPage(ctx, deps.ui, { status, title, message, action });
+  const page = (ctx: Context, status: number, title: Words, message: Words, action?: string): void => answerCardPage(ctx, deps.ui, { status, title, message, action });
 
   async function check(ctx: Context): Promise<ShareCheck> {
     const checked = await deps.access.checkShareLink(ctx.path);
@@ -40,11 +42,11 @@ export function shareRoutes(deps: ShareDeps) {
     async show(ctx: Context): Promise<void> {
       const checked = await check(ctx);
       if (checked.state !== 'open') return closed(ctx, checked);
-      const until = new Date(checked.share.expiresAt).toUTCString();
-      page(ctx, 200, 'Photos shared with you', `An album was shared with you until ${until}.`, ctx.path);
+      const until = formatDay(new Date(checked.share.expiresAt).toISOString(), localeOf(ctx));
+      page(ctx, 200, 'share.title', ['share.until', { date: until }], ctx.path);
     },
     async open(ctx: Context): Promise<void> {
-      if (!isSameOriginRequest(ctx, deps.publicUrl)) return page(ctx, 403, NOT_VALID.title, 'Open it from this site.');
+      if (!isSameOriginRequest(ctx, deps.publicUrl)) return page(ctx, 403, NOT_VALID.title, 'card.openHere');
       const checked = await check(ctx);
       if (checked.state !== 'open') return closed(ctx, checked);
       const opened = await deps.access.openShare(checked.share);

@@ -6,8 +6,11 @@
  *  - the photo grid becomes justified rows, laid out from each photo's width and height;
  *  - a click (or Enter) on a tile opens the viewer (viewer.js, PhotoSwipe) instead of the bare image;
  *  - a photo the server was too busy to make just now (503: many new photos at once) is asked
- *    for again a little later, a few times, instead of staying broken.
- * Fingerprinted URLs of the other modules come from data-* attributes on <body>.
+ *    for again a little later, a few times, instead of staying broken;
+ *  - each tile shows its photo's ThumbHash placeholder until the thumbnail arrives;
+ *  - a big album's next page of photos is fetched and appended as the visitor nears the end;
+ *  - albums with photos added since this browser last looked are marked "New".
+ * Fingerprinted URLs of the other modules, and every word shown, come from data-* on <body>.
  */
 
 const GAP = 4;
@@ -16,13 +19,152 @@ const MIN_RATIO = 0.5;
 const MAX_RATIO = 3;
 
 const body = document.body;
+/** @type {Record<string, string>} */
+const messages = JSON.parse(body.dataset['messages'] ?? '{}');
 if (body.classList.contains('deterrents')) preventSaving(document);
 retryBusyImages(document);
+markNewAlbums();
 
 const grid = document.querySelector('.photo-grid');
 if (grid instanceof HTMLElement) {
-  justifyGrid(grid);
-  enableViewer(grid);
+  const placeholders = paintPlaceholders(grid);
+  const layout = justifyGrid(grid);
+  const viewer = enableViewer(grid);
+  loadMorePages(grid, (tiles) => {
+    placeholders.add(tiles);
+    layout.add(tiles);
+    viewer.then((viewerApi) => viewerApi?.refresh());
+  });
+}
+
+/**
+ * "New since your last visit", kept in this browser only (localStorage): for each album, the
+ * server time of the last visit to its page. An album never visited counts from this browser's
+ * first visit, so on a first visit nothing is marked. Times are the server's (data-now), so a
+ * wrong clock on the device changes nothing.
+ */
+function markNewAlbums() {
+  const KEY = 'keepsake.seen';
+  const now = body.dataset['now'];
+  if (now === undefined) return;
+  /** @type {{ since?: string, albums?: Record<string, string> }} */
+  let seen = {};
+  try {
+    seen = JSON.parse(localStorage.getItem(KEY) ?? '{}') ?? {};
+  } catch {
+    seen = {}; // storage unreadable or off: nothing is marked
+  }
+  const since = seen.since ?? now;
+  const albums = seen.albums ?? {};
+  for (const card of document.querySelectorAll('.album-card[data-added]')) {
+    if (!(card instanceof HTMLElement)) continue;
+    const path = card.dataset['album'] ?? '';
+    const added = card.dataset['added'] ?? '';
+    if (added <= (albums[path] ?? since)) continue;
+    const badge = document.createElement('span');
+    badge.className = 'badge-new';
+    badge.textContent = messages['albums.new'] ?? 'New';
+    card.querySelector('.album-title')?.append(' ', badge);
+  }
+  const visited = body.dataset['album'];
+  if (visited !== undefined) albums[visited] = now;
+  try {
+    localStorage.setItem(KEY, JSON.stringify({ since, albums }));
+  } catch {
+    // private mode or a full storage: the marks simply do not persist
+  }
+}
+
+/**
+ * Each tile's ThumbHash (data-placeholder, carried in the page) painted as its background once it
+ * nears the screen, until its thumbnail has loaded: the grid shows shapes and colours at once.
+ * @param {HTMLElement} grid
+ */
+function paintPlaceholders(grid) {
+  const url = body.dataset['placeholderModule'];
+  const decoder = url === undefined ? Promise.resolve(undefined) : import(url).catch(() => undefined);
+  const observer = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        if (!entry.isIntersecting) continue;
+        observer.unobserve(entry.target);
+        void decoder.then((module) => module && paintOne(/** @type {HTMLElement} */ (entry.target), module));
+      }
+    },
+    { rootMargin: '800px 0px' },
+  );
+  const add = (/** @type {Element[]} */ tiles) => {
+    for (const tile of tiles) if (tile instanceof HTMLElement && tile.dataset['placeholder']) observer.observe(tile);
+  };
+  add([...grid.children]);
+  return { add };
+}
+
+/** @param {HTMLElement} tile @param {{ thumbHashToDataURL(hash: Uint8Array): string }} thumbhash */
+function paintOne(tile, thumbhash) {
+  const image = tile.querySelector('img');
+  if (image?.complete && image.naturalWidth > 0) return;
+  try {
+    const bytes = Uint8Array.from(atob(tile.dataset['placeholder'] ?? ''), (character) => character.charCodeAt(0));
+    tile.style.backgroundImage = `url("${thumbhash.thumbHashToDataURL(bytes)}")`;
+    tile.classList.add('has-placeholder');
+  } catch {
+    return; // a placeholder that does not decode: the tile keeps its plain background
+  }
+  image?.addEventListener('load', () => image.classList.add('is-loaded'), { once: true });
+}
+
+/**
+ * A big album comes in pages (?page=N). As the visitor nears the end of the grid the next page is
+ * fetched and its tiles appended, so the album scrolls on as one; the pager's links stay for
+ * browsers without script. At most one page is fetched at a time.
+ * @param {HTMLElement} grid
+ * @param {(tiles: HTMLElement[]) => void} appended
+ */
+function loadMorePages(grid, appended) {
+  const pager = grid.parentElement?.querySelector('.pager');
+  let next = pager?.querySelector('a[rel=next]');
+  if (!(next instanceof HTMLAnchorElement) || pager?.querySelector('a[rel=prev]')) return;
+  body.classList.add('has-endless-grid');
+  let loading = false;
+  const sentinel = document.createElement('div');
+  sentinel.setAttribute('aria-hidden', 'true');
+  grid.after(sentinel);
+  const loadNext = async () => {
+    if (loading || !(next instanceof HTMLAnchorElement)) return;
+    loading = true;
+    try {
+      const response = await fetch(next.href, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const page = new DOMParser().parseFromString(await response.text(), 'text/html');
+      const tiles = /** @type {HTMLElement[]} */ ([...(page.querySelector('.photo-grid')?.children ?? [])]);
+      grid.append(...tiles.map((tile) => document.importNode(tile, true)));
+      const added = /** @type {HTMLElement[]} */ ([...grid.children].slice(-tiles.length));
+      const position = page.querySelector('.pager p');
+      if (position && pager?.querySelector('p')) /** @type {HTMLElement} */ (pager.querySelector('p')).textContent = position.textContent;
+      const following = page.querySelector('.pager a[rel=next]');
+      // The page's own pager follows along, so a reload or the viewer knows what is left.
+      if (following instanceof HTMLAnchorElement) next.href = following.href;
+      else {
+        next.remove();
+        next = null;
+        observer.disconnect();
+      }
+      appended(added);
+    } catch (error) {
+      console.error('keepsake: the next page of photos did not load', error);
+      body.classList.remove('has-endless-grid'); // the pager's links still work
+      observer.disconnect();
+    } finally {
+      loading = false;
+    }
+  };
+  const observer = new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) void loadNext();
+  }, { rootMargin: '1500px 0px' });
+  observer.observe(sentinel);
+  // A viewer that reaches the last loaded photo asks for more (see viewer.js).
+  grid.addEventListener('keepsake:need-more', () => void loadNext());
 }
 
 const RETRIES = 4;
@@ -151,7 +293,7 @@ function placeRow(boxes, ratios, row) {
 
 /** @param {HTMLElement} grid */
 function justifyGrid(grid) {
-  const tiles = /** @type {HTMLElement[]} */ ([...grid.children]);
+  let tiles = /** @type {HTMLElement[]} */ ([...grid.children]);
   let ratios = tiles.map(ratioOf);
   let laidOutWidth = -1;
   const layout = (force = false) => {
@@ -170,10 +312,10 @@ function justifyGrid(grid) {
       if (image instanceof HTMLImageElement && image.currentSrc === '') image.sizes = `${box.width}px`;
     });
   };
-  grid.classList.add('is-justified');
-  layout();
-  new ResizeObserver(() => requestAnimationFrame(() => layout())).observe(grid);
-  for (const video of grid.querySelectorAll('.tile-link video')) {
+  const watchVideos = (/** @type {ParentNode[]} */ roots) => {
+    for (const root of roots) for (const video of root.querySelectorAll('.tile-link video')) watchVideo(video);
+  };
+  const watchVideo = (/** @type {Element} */ video) => {
     video.addEventListener('loadedmetadata', () => {
       const link = video.closest('.tile-link');
       if (!(link instanceof HTMLElement) || !(video instanceof HTMLVideoElement) || video.videoWidth === 0) return;
@@ -184,7 +326,19 @@ function justifyGrid(grid) {
       ratios = tiles.map(ratioOf);
       layout(true);
     });
-  }
+  };
+  grid.classList.add('is-justified');
+  layout();
+  new ResizeObserver(() => requestAnimationFrame(() => layout())).observe(grid);
+  watchVideos([grid]);
+  return {
+    add(/** @type {HTMLElement[]} */ added) {
+      tiles = /** @type {HTMLElement[]} */ ([...grid.children]);
+      ratios = tiles.map(ratioOf);
+      watchVideos(added);
+      layout(true);
+    },
+  };
 }
 
 /** @param {HTMLElement} grid */
@@ -194,10 +348,10 @@ function enableViewer(grid) {
     lightbox: body.dataset['lightboxModule'],
     photoswipe: body.dataset['photoswipeModule'],
   };
-  if (modules.viewer === undefined || modules.lightbox === undefined || modules.photoswipe === undefined) return;
+  if (modules.viewer === undefined || modules.lightbox === undefined || modules.photoswipe === undefined) return Promise.resolve(undefined);
   const { viewer, lightbox, photoswipe } = modules;
-  /** @type {Promise<{ open(link: Element): void }>} */
-  const ready = import(viewer).then((module) => module.createViewer(grid, { lightbox, photoswipe }));
+  /** @type {Promise<{ open(link: Element): void, refresh(): void }>} */
+  const ready = import(viewer).then((module) => module.createViewer(grid, { lightbox, photoswipe }, messages));
   ready.catch((error) => console.error('keepsake: the viewer did not load', error));
   grid.addEventListener('click', (event) => {
     // Modified clicks keep their usual meaning (new tab, and so on).
@@ -210,4 +364,5 @@ function enableViewer(grid) {
       () => location.assign(link.href),
     );
   });
+  return ready.catch(() => undefined);
 }

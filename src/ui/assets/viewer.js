@@ -6,6 +6,7 @@
  *
  * The address follows the open photo as `#photo=<file name>`: opening pushes a history
  * entry and swiping replaces it, so Back closes the viewer and a reload opens it again.
+ * Every word it shows comes from the page (`messages`, the visitor's language).
  */
 
 const HASH_PREFIX = '#photo=';
@@ -15,14 +16,21 @@ const DOWNLOAD_ICON = '<path d="M20.5 14.3 17.1 18V10h-2.2v7.9l-3.4-3.6L10 16l6 
 /**
  * @typedef {{ type: 'image' | 'video', src: string, srcset?: string, width: number, height: number,
  *   alt: string, element: HTMLElement, thumbCropped: true, name: string, caption: string, original?: string,
- *   poster?: string, motion?: string }} Slide
+ *   poster?: string, motion?: string, info: [string, string][] }} Slide
  */
+
+/** @type {Record<string, string>} */
+let words = {};
+/** A word of the page's catalogue (the key itself if the page left it out). */
+const say = (/** @type {string} */ key) => words[key] ?? key;
 
 /**
  * @param {HTMLElement} grid
  * @param {{ lightbox: string, photoswipe: string }} modules
+ * @param {Record<string, string>} [messages]
  */
-export async function createViewer(grid, modules) {
+export async function createViewer(grid, modules, messages = {}) {
+  words = messages;
   const links = /** @type {HTMLAnchorElement[]} */ ([...grid.querySelectorAll('a.tile-link')]);
   const slides = links.map(slideOf);
   const { default: PhotoSwipeLightbox } = await import(modules.lightbox);
@@ -32,11 +40,11 @@ export async function createViewer(grid, modules) {
     showHideAnimationType: 'zoom',
     bgOpacity: 1,
     preload: [1, 2],
-    closeTitle: 'Close (Esc)',
-    zoomTitle: 'Zoom (Z)',
-    arrowPrevTitle: 'Previous (left arrow)',
-    arrowNextTitle: 'Next (right arrow)',
-    errorMsg: 'This photo could not be loaded. If you logged out or the session ended, reload the page.',
+    closeTitle: say('viewer.close'),
+    zoomTitle: say('viewer.zoom'),
+    arrowPrevTitle: say('viewer.previous'),
+    arrowNextTitle: say('viewer.next'),
+    errorMsg: say('viewer.error'),
     // Focus goes back to the tile of the photo last shown (see returnFocusToTile), not the one first opened.
     returnFocus: false,
   });
@@ -44,10 +52,45 @@ export async function createViewer(grid, modules) {
   returnFocusToTile(lightbox);
   playVideosInline(lightbox);
   addControls(lightbox);
-  const history = followHistory(lightbox, slides);
+  askForMoreNearTheEnd(lightbox, grid, slides);
+  const history = followHistory(lightbox, slides, grid);
   lightbox.init();
   history.openFromAddress();
-  return { open: (/** @type {Element} */ link) => history.open(links.indexOf(/** @type {HTMLAnchorElement} */ (link))) };
+  return {
+    open: (/** @type {Element} */ link) => history.open(links.indexOf(/** @type {HTMLAnchorElement} */ (link))),
+    /** Tiles were appended (the next page of a big album): they become slides too. */
+    refresh() {
+      const known = new Set(links);
+      for (const link of /** @type {HTMLAnchorElement[]} */ ([...grid.querySelectorAll('a.tile-link')])) {
+        if (known.has(link)) continue;
+        links.push(link);
+        slides.push(slideOf(link));
+      }
+      lightbox.pswp?.refreshSlideContent?.(lightbox.pswp.currIndex);
+      history.openFromAddress({ onlyIfWaiting: true });
+    },
+  };
+}
+
+/**
+ * Within a few photos of the last one loaded, the grid is asked for its next page (gallery.js
+ * appends it, and `refresh` above makes its tiles slides), so swiping goes on through a big album.
+ */
+function askForMoreNearTheEnd(/** @type {any} */ lightbox, /** @type {HTMLElement} */ grid, /** @type {Slide[]} */ slides) {
+  lightbox.on('change', () => {
+    const index = lightbox.pswp?.currIndex ?? 0;
+    if (index >= slides.length - 5) grid.dispatchEvent(new CustomEvent('keepsake:need-more'));
+  });
+}
+
+/** @param {string | undefined} text @returns {[string, string][]} */
+function infoOf(text) {
+  try {
+    const rows = JSON.parse(text ?? '[]');
+    return Array.isArray(rows) ? rows.filter((row) => Array.isArray(row) && row.length === 2).map((row) => [String(row[0]), String(row[1])]) : [];
+  } catch {
+    return []; // unreadable info shows as none
+  }
 }
 
 /** @param {HTMLAnchorElement} link @returns {Slide} */
@@ -73,6 +116,7 @@ function slideOf(link) {
     ...(original ? { original } : {}),
     ...(poster ? { poster } : {}),
     ...(motion ? { motion } : {}),
+    info: infoOf(link.dataset['info']),
   };
 }
 
@@ -128,7 +172,7 @@ function retryWhileBeingMade(/** @type {HTMLVideoElement} */ video, /** @type {H
   video.addEventListener('error', () => {
     if (tries >= COPY_RETRIES || !video.isConnected) return;
     tries += 1;
-    note.textContent = 'This video is still being prepared. It will play in a moment.';
+    note.textContent = say('viewer.preparing');
     if (!note.isConnected) frame.append(note);
     const source = video.currentSrc || video.src;
     setTimeout(() => {
@@ -172,13 +216,13 @@ function playVideosInline(/** @type {any} */ lightbox) {
 function addControls(/** @type {any} */ lightbox) {
   lightbox.on('uiRegister', () => {
     const { pswp } = lightbox;
-    pswp.element?.setAttribute('aria-label', 'Photo viewer');
+    pswp.element?.setAttribute('aria-label', say('viewer.label'));
     pswp.ui.registerElement({
       name: 'download-button',
       order: 8,
       isButton: true,
       tagName: 'a',
-      title: 'Download the original',
+      title: say('viewer.download'),
       html: { isCustomSVG: true, inner: DOWNLOAD_ICON, outlineID: 'pswp__icn-download' },
       onInit: (/** @type {HTMLAnchorElement} */ element) => {
         element.setAttribute('download', '');
@@ -196,10 +240,12 @@ function addControls(/** @type {any} */ lightbox) {
       name: 'live-button',
       order: 7,
       isButton: true,
-      title: 'Play the Live Photo (hold, or hover)',
+      title: say('viewer.live'),
       html: 'LIVE',
       onInit: (/** @type {HTMLButtonElement} */ element) => playMotion(pswp, element),
     });
+    registerSlideshow(pswp);
+    registerInfo(pswp);
     pswp.ui.registerElement({
       name: 'caption',
       order: 9,
@@ -214,6 +260,188 @@ function addControls(/** @type {any} */ lightbox) {
         update();
       },
     });
+  });
+}
+
+const SLIDESHOW_KEY = 'keepsake.slideshow';
+const INTERVALS = [3, 5, 10, 20];
+
+/** The interval chosen before in this browser, else 5 s. */
+function storedInterval() {
+  try {
+    const seconds = Number(localStorage.getItem(SLIDESHOW_KEY));
+    return INTERVALS.includes(seconds) ? seconds : 5;
+  } catch {
+    return 5; // storage unreadable: the default
+  }
+}
+
+/**
+ * The slideshow: play/pause (the button, or S), an interval (remembered in this browser), and it
+ * loops from the last photo to the first. A video plays to its end before the next slide. While it
+ * plays the screen is kept awake where the browser offers the Wake Lock API; pausing, closing or
+ * hiding the page stops it.
+ * @param {any} pswp
+ */
+function registerSlideshow(pswp) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  let playing = false;
+  let seconds = storedInterval();
+  /** @type {any} */
+  let wakeLock;
+  /** @type {HTMLButtonElement | undefined} */
+  let button;
+  const keepAwake = async () => {
+    try {
+      wakeLock = await /** @type {any} */ (navigator).wakeLock?.request('screen');
+    } catch {
+      wakeLock = undefined; // refused (battery saver, no permission): the show goes on without it
+    }
+  };
+  const schedule = () => {
+    clearTimeout(timer);
+    if (!playing) return;
+    const video = pswp.currSlide?.content?.element?.querySelector?.('video');
+    if (video instanceof HTMLVideoElement) {
+      void video.play().catch(() => undefined);
+      video.addEventListener('ended', advance, { once: true });
+      return;
+    }
+    timer = setTimeout(advance, seconds * 1000);
+  };
+  const advance = () => {
+    if (!playing) return;
+    // next() wraps around from the last slide when loop is on (PhotoSwipe's default).
+    pswp.next();
+  };
+  const show = () => {
+    if (!button) return;
+    button.setAttribute('aria-pressed', String(playing));
+    button.title = say(playing ? 'viewer.pause' : 'viewer.play');
+    button.setAttribute('aria-label', button.title);
+    button.textContent = playing ? '❚❚' : '▶';
+  };
+  const set = (/** @type {boolean} */ on) => {
+    playing = on;
+    show();
+    if (on) void keepAwake();
+    else {
+      clearTimeout(timer);
+      void wakeLock?.release?.().catch(() => undefined);
+      wakeLock = undefined;
+    }
+    schedule();
+  };
+  pswp.ui.registerElement({
+    name: 'slideshow-button',
+    order: 6,
+    isButton: true,
+    html: '▶',
+    onInit: (/** @type {HTMLButtonElement} */ element) => {
+      button = element;
+      show();
+      element.addEventListener('click', () => set(!playing));
+    },
+  });
+  pswp.ui.registerElement({
+    name: 'slideshow-interval',
+    order: 5,
+    isButton: false,
+    tagName: 'select',
+    onInit: (/** @type {HTMLSelectElement} */ element) => {
+      element.className = 'pswp__slideshow-interval';
+      element.setAttribute('aria-label', say('viewer.interval'));
+      element.title = say('viewer.interval');
+      for (const value of INTERVALS) element.append(new Option(`${value} s`, String(value), false, value === seconds));
+      element.addEventListener('change', () => {
+        seconds = Number(element.value);
+        try {
+          localStorage.setItem(SLIDESHOW_KEY, String(seconds));
+        } catch {
+          // not remembered; it still applies now
+        }
+        schedule();
+      });
+      // PhotoSwipe's own keys (arrows) must not act while the list is open.
+      element.addEventListener('keydown', (event) => event.stopPropagation());
+    },
+  });
+  pswp.on('change', schedule);
+  pswp.on('keydown', (/** @type {any} */ event) => {
+    const key = event.originalEvent;
+    if (key.key === 's' || key.key === 'S') {
+      event.preventDefault();
+      set(!playing);
+    }
+  });
+  const onHidden = () => {
+    if (document.hidden && playing) set(false);
+  };
+  document.addEventListener('visibilitychange', onHidden);
+  pswp.on('close', () => {
+    set(false);
+    document.removeEventListener('visibilitychange', onHidden);
+  });
+}
+
+/**
+ * Photo info (the button, or I): what the page's allow-list gave for this photo, as a list of
+ * label and value; it stays open while swiping, so it follows the photo shown.
+ * @param {any} pswp
+ */
+function registerInfo(pswp) {
+  const panel = document.createElement('section');
+  panel.className = 'pswp__info';
+  panel.id = 'pswp-info';
+  panel.hidden = true;
+  /** @type {HTMLButtonElement | undefined} */
+  let button;
+  const fill = () => {
+    const rows = /** @type {Slide | undefined} */ (pswp.currSlide?.data)?.info ?? [];
+    const heading = document.createElement('h2');
+    heading.textContent = say('viewer.infoTitle');
+    const list = document.createElement('dl');
+    for (const [label, value] of rows) {
+      const term = document.createElement('dt');
+      term.textContent = label;
+      const detail = document.createElement('dd');
+      detail.textContent = value;
+      list.append(term, detail);
+    }
+    const none = document.createElement('p');
+    none.textContent = say('viewer.infoNone');
+    panel.replaceChildren(heading, rows.length === 0 ? none : list);
+  };
+  const toggle = (/** @type {boolean} */ open) => {
+    panel.hidden = !open;
+    button?.setAttribute('aria-expanded', String(open));
+    if (open) fill();
+  };
+  pswp.ui.registerElement({
+    name: 'info-button',
+    order: 7,
+    isButton: true,
+    title: say('viewer.info'),
+    html: 'i',
+    onInit: (/** @type {HTMLButtonElement} */ element) => {
+      button = element;
+      element.setAttribute('aria-controls', panel.id);
+      element.setAttribute('aria-expanded', 'false');
+      element.setAttribute('aria-label', say('viewer.info'));
+      element.addEventListener('click', () => toggle(panel.hidden));
+      pswp.element?.append(panel);
+    },
+  });
+  pswp.on('change', () => {
+    if (!panel.hidden) fill();
+  });
+  pswp.on('keydown', (/** @type {any} */ event) => {
+    const key = event.originalEvent;
+    if (key.key === 'i' || key.key === 'I') {
+      event.preventDefault();
+      toggle(panel.hidden);
+    }
   });
 }
 
@@ -281,9 +509,13 @@ function nameInAddress() {
 /**
  * @param {any} lightbox
  * @param {Slide[]} slides
+ * @param {HTMLElement} grid
  */
-function followHistory(lightbox, slides) {
+function followHistory(lightbox, slides, grid) {
   let isOpen = false;
+  let waiting = false;
+  /** The grid has pages not loaded yet (gallery.js removes the pager's next link when it has them all). */
+  const morePages = () => document.body.classList.contains('has-endless-grid') && Boolean(grid.parentElement?.querySelector('.pager a[rel=next]'));
   let closingFromHistory = false;
   const addressOf = (/** @type {number} */ index) => HASH_PREFIX + encodeURIComponent(slides[index]?.name ?? '');
   const addressWithoutPhoto = () => location.pathname + location.search;
@@ -336,15 +568,22 @@ function followHistory(lightbox, slides) {
       history.pushState({ [HISTORY_MARK]: true }, '', addressOf(index));
       show(index);
     },
-    /** After a reload or from a pasted address: open the named photo, with Back closing it. */
-    openFromAddress() {
+    /**
+     * After a reload or from a pasted address: open the named photo, with Back closing it. A photo
+     * on a later page of a big album is waited for while the grid loads its pages.
+     */
+    openFromAddress({ onlyIfWaiting = false } = {}) {
+      if (onlyIfWaiting && !waiting) return;
       const name = nameInAddress();
-      if (name === null) return;
+      if (name === null || isOpen) return;
       const index = indexOfName(name);
       if (index < 0) {
-        history.replaceState(null, '', addressWithoutPhoto());
+        waiting = morePages();
+        if (waiting) grid.dispatchEvent(new CustomEvent('keepsake:need-more'));
+        else history.replaceState(null, '', addressWithoutPhoto());
         return;
       }
+      waiting = false;
       if (!isOurEntry()) {
         history.replaceState(null, '', addressWithoutPhoto());
         history.pushState({ [HISTORY_MARK]: true }, '', addressOf(index));

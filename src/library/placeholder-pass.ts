@@ -1,0 +1,126 @@
+import path from 'node:path';
+import type { Logger } from '../log.js';
+import { openVerified } from '../paths.js';
+import { yieldToEventLoop } from '../time-slicer.js';
+import type { CatalogueTable, PlaceholderCursor, PlaceholderDue } from './catalogue-table.js';
+import type { MediaRoot } from './media-root.js';
+import { describePhoto, type PhotoDescription } from './placeholder-image.js';
+import { joinRelative } from './relative-path.js';
+
+/*
+ * The background pass that gives photos their placeholders (placeholder-image.ts). It is off the
+ * path that makes a dropped photo visible: a photo is listed from its header at once, and this
+ * pass decodes it later, one photo at a time, only while the catalogue has nothing else in hand
+ * (scans, watcher batches and decode checks go first), yielding to the event loop between photos.
+ * Its work list is the catalogue itself (photos whose placeholder is NULL, newest added first),
+ * so photos catalogued before placeholders existed, or whose file changed, are found the same
+ * way, and nothing is lost across a restart. Photos catalogued before photo info was kept have
+ * their EXIF read here too, from the same bytes.
+ */
+
+/** Photos read from the catalogue at a time; a new photo waits at most this many behind a backfill. */
+const PAGE_SIZE = 20;
+
+export interface PlaceholderPass {
+  /** Something was catalogued: start, or start again from the newest photos. */
+  wake(): void;
+  /** Resolves when the pass in hand has stopped (after the signal aborted, once the photo being made is done). */
+  stopped(): Promise<void>;
+}
+
+export interface PlaceholderPassDeps {
+  readonly table: CatalogueTable;
+  readonly root: MediaRoot;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  /** Resolves once the catalogue's own work in hand is done: the pass runs only behind it. */
+  readonly quiet: () => Promise<void>;
+  /** Told after a row was given its placeholder, so copies of the item held elsewhere can go. */
+  readonly stored: (due: PlaceholderDue) => void;
+  /** Replaces the decoder; for tests. */
+  readonly describe?: (bytes: Buffer, fileName: string) => Promise<PhotoDescription>;
+}
+
+export function createPlaceholderPass(deps: PlaceholderPassDeps): PlaceholderPass {
+  const describe = deps.describe ?? describePhoto;
+  let running: Promise<void> | undefined;
+  let restart = false;
+
+  /** One walk down the photos still to do; one that could not be read now stays to do, for the next walk. */
+  async function sweep(): Promise<void> {
+    let cursor: PlaceholderCursor | undefined;
+    for (;;) {
+      if (restart) {
+        restart = false;
+        cursor = undefined;
+      }
+      const page = deps.table.placeholdersDue(cursor, PAGE_SIZE);
+      const last = page.at(-1);
+      if (last === undefined) return;
+      cursor = [last.addedAt, last.albumPath, last.name];
+      for (const due of page) {
+        await deps.quiet();
+        if (deps.signal.aborted) return;
+        if (restart) break;
+        await placeOne(due);
+        await yieldToEventLoop();
+      }
+    }
+  }
+
+  async function placeOne(due: PlaceholderDue): Promise<void> {
+    const relativePath = joinRelative(due.albumPath, due.name);
+    const bytes = await readVersion(deps.root.absolute(relativePath), due).catch((error: unknown) => {
+      // Gone, swapped for a link, out of file handles: the watcher or the next walk sees to it.
+      deps.log.debug({ err: error, path: relativePath }, 'placeholder: photo not read now');
+      return undefined;
+    });
+    if (bytes === undefined) return;
+    const description = await describe(bytes, due.name).catch((error: unknown) => {
+      // The decode check logs a broken photo once, and drops it; this stays quiet about it.
+      deps.log.debug({ err: error, path: relativePath }, 'placeholder: photo does not decode; it gets none');
+      return undefined;
+    });
+    if (deps.signal.aborted) return;
+    // '' marks "tried, none": the photo is not tried again until its file changes.
+    const info = due.needsInfo ? description?.info : undefined;
+    if (deps.table.putPlaceholder(due, description?.placeholder ?? '', info)) deps.stored(due);
+  }
+
+  function run(): Promise<void> {
+    const walks = async (): Promise<void> => {
+      do {
+        restart = false;
+        await sweep();
+      } while (restart && !deps.signal.aborted);
+    };
+    return walks()
+      .catch((error: unknown) => deps.log.warn({ err: error }, 'placeholder pass stopped; it starts again with the next change'))
+      .finally(() => {
+        running = undefined;
+      });
+  }
+
+  return {
+    wake() {
+      if (deps.signal.aborted) return;
+      restart = true;
+      running ??= run();
+    },
+    stopped: async () => {
+      await running;
+    },
+  };
+}
+
+/** The photo's bytes, if the file still is the version catalogued (else its new version is on its way through the watcher). */
+async function readVersion(file: string, due: PlaceholderDue): Promise<Buffer | undefined> {
+  const folder = path.dirname(file);
+  const { handle, stats } = await openVerified(folder, [path.basename(file)], folder);
+  try {
+    if (stats.size !== due.size || Math.trunc(stats.mtimeMs) !== due.mtimeMs) return undefined;
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
