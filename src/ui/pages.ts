@@ -43,6 +43,17 @@ export interface GalleryPageOptions {
   readonly honeypotHref?: string | undefined;
 }
 
+/** The layout fields every logged-in page shares: the account links, the deterrents, the trap. */
+export function galleryShell(options: GalleryPageOptions) {
+  return {
+    display: options.display,
+    loggedIn: true,
+    placesLink: (options.visitor.location ?? 'none') !== 'none',
+    deterrents: options.deterrents ?? true,
+    honeypotHref: options.honeypotHref,
+  } as const;
+}
+
 export interface AlbumIndexOptions extends GalleryPageOptions {
   readonly albums: readonly AlbumView[];
 }
@@ -54,13 +65,9 @@ export function albumIndexPage(assets: AssetCatalogue, options: AlbumIndexOption
       ? html`<section class="empty-state"><h1>${t.t('albums.emptyTitle')}</h1><p>${t.t('albums.emptyText')}</p></section>`
       : html`<h1>${t.t('albums.title')}</h1>${albumGrid(options.albums, t)}`;
   return layout(assets, {
+    ...galleryShell(options),
     title: t.t('albums.title'),
     body,
-    display: options.display,
-    loggedIn: true,
-    placesLink: (options.visitor.location ?? 'none') !== 'none',
-    deterrents: options.deterrents ?? true,
-    honeypotHref: options.honeypotHref,
     // Script marks new albums and stops right-click saving of covers; the page works without it.
     scripts: ['gallery.js'],
     data: { messages: JSON.stringify(options.display.t.pick(['albums.new'])) },
@@ -128,17 +135,14 @@ export function albumPage(assets: AssetCatalogue, options: AlbumPageOptions): st
   const body = html`${breadcrumbs(album.path, display)}<div class="album-head"><h1>${album.title}</h1><p class="album-meta">${albumSummary(album, display.t)}</p>${tools}</div>
 ${albumContent(options)}`;
   return layout(assets, {
+    ...galleryShell(options),
     title: album.title,
     body,
-    display,
-    loggedIn: true,
-    placesLink: (options.visitor.location ?? 'none') !== 'none',
     bodyClass: 'album-page',
-    deterrents: options.deterrents ?? true,
-    honeypotHref: options.honeypotHref,
     scripts: ['gallery.js'],
     stylesheets: hasPhotos ? ['photoswipe.css'] : [],
-    data: { ...viewerData(assets, display), album: album.path, 'album-added': album.lastAddedAt ?? '' },
+    // data-album: the page script records this visit for "new since your last visit".
+    data: { ...viewerData(assets, display), album: album.path },
   });
 }
 

@@ -1,12 +1,11 @@
 import type { AssetCatalogue } from './assets.js';
 import { formatMonth } from './dates.js';
-import type { Display } from './display.js';
 import { html } from './html.js';
 import { layout } from './layout.js';
-import { pager } from './pages.js';
+import { galleryShell, pager, type GalleryPageOptions } from './pages.js';
 import type { Page } from './paging.js';
 import { photoTile } from './photo-tiles.js';
-import type { ItemView, VisitorView } from './view-models.js';
+import type { ItemView } from './view-models.js';
 import { viewerData } from './viewer-data.js';
 
 /** One month of the timeline: `YYYY-MM` and how many photos and videos it holds. */
@@ -15,12 +14,7 @@ export interface TimelineMonth {
   readonly count: number;
 }
 
-interface TimelineOptions {
-  readonly display: Display;
-  readonly visitor: VisitorView;
-  readonly deterrents?: boolean | undefined;
-  readonly honeypotHref?: string | undefined;
-}
+type TimelineOptions = GalleryPageOptions;
 
 function monthHref(month: string): string {
   return `/timeline/${month}`;
@@ -45,13 +39,9 @@ export function timelinePage(assets: AssetCatalogue, options: TimelineOptions & 
       ? html`<section class="empty-state"><h1>${t.t('timeline.title')}</h1><p>${t.t('timeline.empty')}</p></section>`
       : html`<h1>${t.t('timeline.title')}</h1><nav aria-label="${t.t('timeline.years')}"><ol class="timeline">${list}</ol></nav>`;
   return layout(assets, {
+    ...galleryShell(options),
     title: t.t('timeline.title'),
     body,
-    display,
-    loggedIn: true,
-    placesLink: (options.visitor.location ?? 'none') !== 'none',
-    deterrents: options.deterrents ?? true,
-    honeypotHref: options.honeypotHref,
     scripts: ['gallery.js'],
   });
 }
@@ -73,14 +63,10 @@ export function timelineMonthPage(
 <div class="album-head"><h1>${title}</h1><p class="album-meta">${t.t('albums.photos', { count: items.total })}</p></div>
 <section class="photos" aria-label="${t.t('album.photos')}"><ul class="photo-grid">${items.items.map((item) => photoTile(item, t, timelineKey(item)))}</ul>${pager(items, display, monthHref(options.month))}</section>`;
   return layout(assets, {
+    ...galleryShell(options),
     title,
     body,
-    display,
-    loggedIn: true,
-    placesLink: (options.visitor.location ?? 'none') !== 'none',
     bodyClass: 'album-page',
-    deterrents: options.deterrents ?? true,
-    honeypotHref: options.honeypotHref,
     scripts: ['gallery.js'],
     stylesheets: ['photoswipe.css'],
     data: viewerData(assets, display),

@@ -38,7 +38,10 @@ function visibleItems(library: Library, visitor: Visitor): MediaItem[] {
 /** Months newest first, each with how many items it holds. */
 export function monthsOf(items: readonly Pick<MediaItem, 'takenAt'>[]): TimelineMonth[] {
   const counts = new Map<string, number>();
-  for (const item of items) counts.set(monthOf(item.takenAt), (counts.get(monthOf(item.takenAt)) ?? 0) + 1);
+  for (const item of items) {
+    const month = monthOf(item.takenAt);
+    counts.set(month, (counts.get(month) ?? 0) + 1);
+  }
   return [...counts].map(([month, count]) => ({ month, count })).sort((a, b) => b.month.localeCompare(a.month));
 }
 
