@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -165,6 +165,29 @@ describe('placeholder pass', () => {
       assert.equal(opened.library.item('A', 'broken.jpg')?.placeholder, undefined);
       assert.ok(opened.library.item('A', 'good.jpg')?.placeholder);
       assert.deepEqual(opened.logged.about('A/broken.jpg'), [], 'nothing logged at info or above');
+    } finally {
+      await opened.library.close();
+    }
+  });
+
+  it('makes the placeholders of an album someone opens before the rest', async () => {
+    const first = path.join(sandbox.mediaRoot, 'Zeta', 'IMG_0000.jpg');
+    await writeJpeg(first, { width: 40, height: 30 });
+    await Promise.all(Array.from({ length: 299 }, (_, index) => link(first, path.join(sandbox.mediaRoot, 'Zeta', `IMG_${String(index + 1).padStart(4, '0')}.jpg`))));
+    for (const name of ['one', 'two', 'three']) await writeJpeg(path.join(sandbox.mediaRoot, 'Alpha', `${name}.jpg`), { width: 30, height: 40 });
+    const scanning = openLibrary(sandbox);
+    await scanning.library.scan();
+    await scanning.library.close();
+    // All added at once and none made yet: the pass's own order (newest, then by path, last first) starts in Zeta.
+    sandbox.db.prepare('UPDATE media SET placeholder = NULL, added_at = 1').run();
+    const opened = openLibrary(sandbox);
+    try {
+      await opened.library.watch();
+      opened.library.lookingAt('Alpha');
+      const due = (album: string) => sandbox.db.prepare('SELECT count(*) FROM media WHERE album_path = ? AND placeholder IS NULL').pluck().get(album) as number;
+      await waitFor(() => due('Alpha') === 0, BOUND_MS, 'the album looked at');
+      assert.ok(due('Zeta') > 100, `the album nobody opened waits: ${due('Zeta')} of 300 still to do`);
+      await waitFor(() => due('Zeta') === 0, BOUND_MS * 3, 'the rest after it');
     } finally {
       await opened.library.close();
     }

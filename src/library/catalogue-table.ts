@@ -36,6 +36,8 @@ interface DueRow {
   info: string | null;
 }
 
+const toDue = (row: DueRow): PlaceholderDue => ({ albumPath: row.album_path, name: row.name, size: row.size, mtimeMs: row.mtime_ms, addedAt: row.added_at, needsInfo: row.info === null });
+
 interface SkipRow {
   path: string;
   reason: string;
@@ -122,6 +124,8 @@ export interface CatalogueTable {
   putItem(item: MediaItem, addedAt?: number): void;
   /** Photos without a placeholder, newest added first, after `cursor` (undefined: from the newest). */
   placeholdersDue(after: PlaceholderCursor | undefined, limit: number): PlaceholderDue[];
+  /** The same, in one album, by name after `afterName` ('' for the start). */
+  placeholdersDueIn(albumPath: string, afterName: string, limit: number): PlaceholderDue[];
   /**
    * Stores a placeholder ('' for none) and, where it had none, the info, if the row still is the
    * version that was read (same size and mtime); true when it was stored.
@@ -189,8 +193,9 @@ export function createCatalogueTable(db: Db, options: { readonly newAlbumsPublis
     },
     placeholdersDue(after, limit) {
       const rows = (after === undefined ? sql.placeholdersDue.all(limit) : sql.placeholdersDueAfter.all(...after, limit)) as DueRow[];
-      return rows.map((row) => ({ albumPath: row.album_path, name: row.name, size: row.size, mtimeMs: row.mtime_ms, addedAt: row.added_at, needsInfo: row.info === null }));
+      return rows.map(toDue);
     },
+    placeholdersDueIn: (albumPath, afterName, limit) => (sql.placeholdersDueIn.all(albumPath, afterName, limit) as DueRow[]).map(toDue),
     putPlaceholder(due, placeholder, info) {
       const infoText = info === undefined ? null : JSON.stringify(info);
       return sql.putPlaceholder.run(placeholder, infoText, due.albumPath, due.name, due.size, due.mtimeMs).changes > 0;
@@ -269,6 +274,7 @@ function prepareStatements(db: Db) {
       `SELECT ${DUE_COLUMNS} FROM media WHERE ${PLACEHOLDER_DUE} AND (added_at, album_path, name) < (?, ?, ?)
        ORDER BY added_at DESC, album_path DESC, name DESC LIMIT ?`,
     ),
+    placeholdersDueIn: db.prepare(`SELECT ${DUE_COLUMNS} FROM media WHERE album_path = ? AND name > ? AND ${PLACEHOLDER_DUE} ORDER BY name LIMIT ?`),
     putPlaceholder: db.prepare(
       `UPDATE media SET placeholder = ?, info = COALESCE(info, ?) WHERE album_path = ? AND name = ? AND size = ? AND mtime_ms = ? AND type = 'image'`,
     ),

@@ -52,6 +52,8 @@ export interface LibraryService extends AlbumQueries, Pick<Library, 'openOrigina
   scan(): Promise<ScanReport>;
   /** Starts the watcher (once) and resolves when it is ready. Start it before scan() to miss nothing. */
   watch(): Promise<void>;
+  /** Someone is looking at this album: its placeholders are made before the rest. */
+  lookingAt(albumPath: string): void;
   /** Listens to catalogue changes (after they are committed); returns the unsubscribe function. */
   onChange(listener: ChangeListener): () => void;
   /** Stops the watcher and any scan, and waits for work in hand. Reads keep working. */
@@ -168,6 +170,7 @@ export function createLibrary(options: LibraryOptions): LibraryService {
       // A live catalogue fills in the placeholders it lacks (one from before they existed included).
       placeholders.wake();
     },
+    lookingAt: (albumPath) => placeholders.lookingAt(albumPath),
     onChange: emitter.subscribe,
     idle: () => work.settled(),
     async close() {

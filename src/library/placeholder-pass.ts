@@ -14,16 +14,22 @@ import { joinRelative } from './relative-path.js';
  * (scans, watcher batches and decode checks go first), yielding to the event loop between photos.
  * Its work list is the catalogue itself (photos whose placeholder is NULL, newest added first),
  * so photos catalogued before placeholders existed, or whose file changed, are found the same
- * way, and nothing is lost across a restart. Photos catalogued before photo info was kept have
+ * way, and nothing is lost across a restart. An album someone is looking at goes first (the
+ * most recently looked at first), without waiting for the catalogue's other work, so its grid has
+ * its placeholders while the rest wait. Photos catalogued before photo info was kept have
  * their EXIF read here too, from the same bytes.
  */
 
 /** Photos read from the catalogue at a time; a new photo waits at most this many behind a backfill. */
 const PAGE_SIZE = 20;
+/** Albums remembered as looked at; an older one falls back to the pass's usual order. */
+const LOOKED_AT_LIMIT = 4;
 
 export interface PlaceholderPass {
   /** Something was catalogued: start, or start again from the newest photos. */
   wake(): void;
+  /** Someone opened this album: its photos are made next. */
+  lookingAt(albumPath: string): void;
   /** Resolves when the pass in hand has stopped (after the signal aborted, once the photo being made is done). */
   stopped(): Promise<void>;
 }
@@ -45,6 +51,22 @@ export function createPlaceholderPass(deps: PlaceholderPassDeps): PlaceholderPas
   const describe = deps.describe ?? describePhoto;
   let running: Promise<void> | undefined;
   let restart = false;
+  /** Woken once: the catalogue is live (a read-only one, such as a CLI command's, never is). */
+  let live = false;
+  /** Albums looked at, the latest last, each with the name it has been done up to. */
+  const lookedAt: { albumPath: string; afterName: string }[] = [];
+  /** Ends the pass's wait for a quiet catalogue when an album is looked at. */
+  let lookedAtNow: (() => void) | undefined;
+
+  /** The next photos to make: the latest album looked at first, else the walk's own order. */
+  function nextPage(cursor: PlaceholderCursor | undefined): { page: PlaceholderDue[]; looked?: (typeof lookedAt)[number] } {
+    for (let looked = lookedAt.at(-1); looked !== undefined; looked = lookedAt.at(-1)) {
+      const page = deps.table.placeholdersDueIn(looked.albumPath, looked.afterName, PAGE_SIZE);
+      if (page.length > 0) return { page, looked };
+      lookedAt.pop();
+    }
+    return { page: deps.table.placeholdersDue(cursor, PAGE_SIZE) };
+  }
 
   /** One walk down the photos still to do; one that could not be read now stays to do, for the next walk. */
   async function sweep(): Promise<void> {
@@ -54,15 +76,17 @@ export function createPlaceholderPass(deps: PlaceholderPassDeps): PlaceholderPas
         restart = false;
         cursor = undefined;
       }
-      const page = deps.table.placeholdersDue(cursor, PAGE_SIZE);
-      const last = page.at(-1);
-      if (last === undefined) return;
-      cursor = [last.addedAt, last.albumPath, last.name];
+      const { page, looked } = nextPage(cursor);
+      if (page.length === 0) return;
       for (const due of page) {
-        await deps.quiet();
+        // Someone waiting for an album's does not queue behind the catalogue's other work.
+        if (looked === undefined) await Promise.race([deps.quiet(), new Promise<void>((resolve) => (lookedAtNow = resolve))]);
         if (deps.signal.aborted) return;
-        if (restart) break;
+        // A restart, or another album looked at since: read the next page afresh.
+        if (restart || lookedAt.at(-1) !== looked) break;
         await placeOne(due);
+        if (looked === undefined) cursor = [due.addedAt, due.albumPath, due.name];
+        else looked.afterName = due.name;
         await yieldToEventLoop();
       }
     }
@@ -104,8 +128,18 @@ export function createPlaceholderPass(deps: PlaceholderPassDeps): PlaceholderPas
   return {
     wake() {
       if (deps.signal.aborted) return;
+      live = true;
       restart = true;
       running ??= run();
+    },
+    lookingAt(albumPath) {
+      if (deps.signal.aborted || lookedAt.at(-1)?.albumPath === albumPath) return;
+      const earlier = lookedAt.findIndex((looked) => looked.albumPath === albumPath);
+      if (earlier >= 0) lookedAt.splice(earlier, 1);
+      lookedAt.push({ albumPath, afterName: '' });
+      if (lookedAt.length > LOOKED_AT_LIMIT) lookedAt.shift();
+      lookedAtNow?.();
+      if (live) running ??= run();
     },
     stopped: async () => {
       await running;

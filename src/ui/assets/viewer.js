@@ -263,8 +263,26 @@ function addControls(/** @type {any} */ lightbox) {
   });
 }
 
+/**
+ * A letter key of ours (S, I) while the viewer is open. PhotoSwipe hears keys only once its opening
+ * animation has ended, so ours listen on the document from the start; a key typed into a field, or
+ * with Ctrl, Alt or Cmd (the browser's own shortcuts), is left alone.
+ * @param {any} pswp @param {string} letter @param {() => void} action
+ */
+function onLetterKey(pswp, letter, action) {
+  pswp.events.add(document, 'keydown', (/** @type {KeyboardEvent} */ event) => {
+    if (event.ctrlKey || event.altKey || event.metaKey || event.key.toLowerCase() !== letter) return;
+    const target = /** @type {Element | null} */ (event.target);
+    if (target?.closest?.('input, textarea, [contenteditable]')) return;
+    event.preventDefault();
+    action();
+  });
+}
+
 const SLIDESHOW_KEY = 'keepsake.slideshow';
 const INTERVALS = [3, 5, 10, 20];
+/** Keys a focused select list uses itself. */
+const LIST_KEYS = new Set(['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown', 'Enter', ' ']);
 
 /** The interval chosen before in this browser, else 5 s. */
 function storedInterval() {
@@ -363,18 +381,14 @@ function registerSlideshow(pswp) {
         }
         schedule();
       });
-      // PhotoSwipe's own keys (arrows) must not act while the list is open.
-      element.addEventListener('keydown', (event) => event.stopPropagation());
+      // The list's own keys must not also move the viewer; S, I and Esc still reach it.
+      element.addEventListener('keydown', (event) => {
+        if (LIST_KEYS.has(event.key)) event.stopPropagation();
+      });
     },
   });
   pswp.on('change', schedule);
-  pswp.on('keydown', (/** @type {any} */ event) => {
-    const key = event.originalEvent;
-    if (key.key === 's' || key.key === 'S') {
-      event.preventDefault();
-      set(!playing);
-    }
-  });
+  onLetterKey(pswp, 's', () => set(!playing));
   const onHidden = () => {
     if (document.hidden && playing) set(false);
   };
@@ -436,13 +450,7 @@ function registerInfo(pswp) {
   pswp.on('change', () => {
     if (!panel.hidden) fill();
   });
-  pswp.on('keydown', (/** @type {any} */ event) => {
-    const key = event.originalEvent;
-    if (key.key === 'i' || key.key === 'I') {
-      event.preventDefault();
-      toggle(panel.hidden);
-    }
-  });
+  onLetterKey(pswp, 'i', () => toggle(panel.hidden));
 }
 
 /**
