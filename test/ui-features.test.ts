@@ -89,7 +89,7 @@ if (unavailable !== undefined) {
 
     before(async () => {
       mediaRoot = await tempDir('keepsake-features-media-');
-      [browser] = await Promise.all([launchChromium(), makeDemoMediaRoot(mediaRoot), makeBigAlbum(mediaRoot)]);
+      [browser] = await Promise.all([launchChromium(), makeDemoMediaRoot(mediaRoot)]);
       await writeCameraJpeg(path.join(mediaRoot, 'Camera Roll', 'at the bakery.jpg'), { width: 1200, height: 800 });
       server = await startTestServer({
         mediaRoot,
@@ -177,8 +177,8 @@ if (unavailable !== undefined) {
     it('the timeline lists every granted month, newest first, and only those', async () => {
       await page.goto('/timeline');
       const months = await page.$$eval('.timeline-months a', (links) => links.map((link) => link.getAttribute('href')));
-      assert.deepEqual(months, ['/timeline/2024-07', '/timeline/2024-05', '/timeline/2023-05', '/timeline/2023-03', '/timeline/2022-11', '/timeline/2021-09']);
-      assert.deepEqual(await page.$$eval('.timeline-year h2', (headings) => headings.map((heading) => heading.textContent)), ['2024', '2023', '2022', '2021']);
+      assert.deepEqual(months, ['/timeline/2024-07', '/timeline/2024-05', '/timeline/2023-05', '/timeline/2023-03', '/timeline/2022-11']);
+      assert.deepEqual(await page.$$eval('.timeline-year h2', (headings) => headings.map((heading) => heading.textContent)), ['2024', '2023', '2022']);
       await expectAccessible(page, 'timeline');
       await screenshot(page, 'features-timeline-desktop');
       await page.click('a[href="/timeline/2023-03"]');
@@ -299,9 +299,19 @@ if (unavailable !== undefined) {
       await slow.close();
     });
 
-    it('opens a 10,000-photo album on a phone in pages that load as it scrolls', async () => {
-      const phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: server.url, storageState: await desktop.storageState() });
+    it('opens a 10,000-photo album on a phone in pages that load as it scrolls', async (t) => {
+      // A server of its own: a fresh 10,000-photo drop keeps the catalogue and the thumbnail queue
+      // busy for a while, and the other cases need not wait behind that.
+      const bigRoot = await tempDir('keepsake-features-big-');
+      await makeBigAlbum(bigRoot);
+      const big = await startTestServer({ mediaRoot: bigRoot, keys: [{ label: 'orchard', password: PASSWORD }] });
+      t.after(async () => {
+        await big.close();
+        await rm(bigRoot, { recursive: true, force: true });
+      });
+      const phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: big.url });
       const tab = await phone.newPage();
+      await logIn(tab);
       const errors: string[] = [];
       tab.on('pageerror', (error) => errors.push(error.message));
       const response = await tab.goto(albumUrl(BIG_ALBUM));

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { createUi, type AlbumView, type ItemView, type VisitorView } from '../src/ui/index.js';
 import { formatMonthRange } from '../src/ui/dates.js';
 import { altText, gridSizes, imageCandidates } from '../src/ui/photo-tiles.js';
-import { pageOf } from '../src/ui/paging.js';
+import { sortItems } from '../src/ui/display.js';
+import { mapPage, pageOf } from '../src/ui/paging.js';
 import { displayFor } from './helpers/display.js';
 
 const display = displayFor();
@@ -40,6 +41,29 @@ function renderAll(honeypotHref?: string): string[] {
     ui.renderAlbumPage({ display, visitor, album: hostileAlbum, albums: [album()], items: pageOf([photo(HOSTILE), photo('b.jpg', 3000, 4000)], undefined), honeypotHref }),
   ];
 }
+
+describe('sorting and paging an album (pure)', () => {
+  const catalogued = [
+    { name: 'IMG_10.jpg', takenAt: Date.parse('2024-07-02T10:00:00Z') },
+    { name: 'IMG_9.jpg', takenAt: Date.parse('2024-07-02T10:00:00Z') },
+    { name: 'beach.jpg', takenAt: Date.parse('2023-01-05T08:00:00Z') },
+    { name: 'Attic.jpg', takenAt: Date.parse('2025-03-01T12:00:00Z') },
+  ];
+  const names = (items: readonly { name: string }[]) => items.map((item) => item.name);
+
+  it('orders catalogue times and the ISO dates shown for them alike, by name where they tie', () => {
+    const presented = catalogued.map((item) => ({ name: item.name, takenAt: new Date(item.takenAt).toISOString() }));
+    for (const order of ['oldest', 'newest', 'name-asc', 'name-desc'] as const) assert.deepEqual(names(sortItems(catalogued, order)), names(sortItems(presented, order)), order);
+    assert.deepEqual(names(sortItems(catalogued, 'oldest')), ['beach.jpg', 'IMG_9.jpg', 'IMG_10.jpg', 'Attic.jpg']);
+    assert.deepEqual(names(sortItems(catalogued, 'name-asc')), ['Attic.jpg', 'beach.jpg', 'IMG_9.jpg', 'IMG_10.jpg'], 'numbers in names count as numbers, case aside');
+  });
+
+  it('presents only the page shown, keeping where it sits among all of them', () => {
+    const page = pageOf(sortItems(catalogued, 'oldest'), '2', 3);
+    const shown = mapPage(page, (item) => item.name.toUpperCase());
+    assert.deepEqual(shown, { items: ['ATTIC.JPG'], number: 2, count: 2, total: 4, offset: 3 });
+  });
+});
 
 describe('server-rendered pages', () => {
   it('escape hostile album and file names everywhere', () => {

@@ -79,7 +79,7 @@ export function createPlaceholderPass(deps: PlaceholderPassDeps): PlaceholderPas
       const { page, looked } = nextPage(cursor);
       if (page.length === 0) return;
       for (const due of page) {
-        // Someone waiting for an album's does not queue behind the catalogue's other work.
+        // An album someone is looking at does not wait for the catalogue's other work; the rest does.
         if (looked === undefined) await Promise.race([deps.quiet(), new Promise<void>((resolve) => (lookedAtNow = resolve))]);
         if (deps.signal.aborted) return;
         // A restart, or another album looked at since: read the next page afresh.

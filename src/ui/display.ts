@@ -32,11 +32,19 @@ export interface Display {
 
 const byName = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
 
-/** Items in the visitor's chosen order; equal dates fall back to the name, so the order is stable. */
-export function sortItems<T extends { readonly name: string; readonly takenAt: string }>(items: readonly T[], order: SortOrder): T[] {
+/** Two dates taken, as catalogue times (numbers) or ISO strings (whose text order is their time order). */
+function byTaken(a: string | number, b: string | number): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Items in the visitor's chosen order; equal dates fall back to the name, so the order is stable.
+ * Sort catalogue items, then present only the page shown: a big album is not presented whole.
+ */
+export function sortItems<T extends { readonly name: string; readonly takenAt: string | number }>(items: readonly T[], order: SortOrder): T[] {
   const compare: Record<SortOrder, (a: T, b: T) => number> = {
-    oldest: (a, b) => a.takenAt.localeCompare(b.takenAt) || byName.compare(a.name, b.name),
-    newest: (a, b) => b.takenAt.localeCompare(a.takenAt) || byName.compare(a.name, b.name),
+    oldest: (a, b) => byTaken(a.takenAt, b.takenAt) || byName.compare(a.name, b.name),
+    newest: (a, b) => byTaken(b.takenAt, a.takenAt) || byName.compare(a.name, b.name),
     'name-asc': (a, b) => byName.compare(a.name, b.name),
     'name-desc': (a, b) => byName.compare(b.name, a.name),
   };

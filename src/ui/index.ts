@@ -24,7 +24,7 @@ export type { TimelineMonth } from './timeline-page.js';
 export { isSortOrder, isTheme, sortItems, SORT_ORDERS, THEMES, type Display, type SortOrder, type Theme } from './display.js';
 export { DEFAULT_LOCALE, isLocale, LOCALES, translatorFor, type Locale, type MessageKey, type Translator } from './i18n.js';
 export { formatDay } from './dates.js';
-export { pageOf, PAGE_SIZE, type Page } from './paging.js';
+export { mapPage, pageOf, PAGE_SIZE, type Page } from './paging.js';
 
 export type Ui = ReturnType<typeof createUi>;
 

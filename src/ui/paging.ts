@@ -17,6 +17,11 @@ export interface Page<T> {
   readonly offset: number;
 }
 
+/** The same page with each item turned into another (what is shown of it). */
+export function mapPage<T, U>(page: Page<T>, present: (item: T) => U): Page<U> {
+  return { ...page, items: page.items.map(present) };
+}
+
 /** The page asked for (`?page=`), clamped to the pages there are; anything unreadable is page 1. */
 export function pageOf<T>(all: readonly T[], asked: unknown, size: number = PAGE_SIZE): Page<T> {
   const count = Math.max(1, Math.ceil(all.length / size));

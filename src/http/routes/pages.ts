@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { Ui } from '../../ui/index.js';
-import { pageOf, sortItems } from '../../ui/index.js';
+import { mapPage, pageOf, sortItems } from '../../ui/index.js';
 import { displayOf } from '../display.js';
 import type { DerivativeNaming } from '../media-urls.js';
 import { presentAlbum, presentItem } from '../media-urls.js';
@@ -69,7 +69,7 @@ export function pages(deps: PagesDeps) {
       if (listing === undefined) return answerPageNotFound(ctx, ui);
       library.lookingAt?.(listing.album.path);
       const display = displayOf(ctx);
-      const items = sortItems(listing.items.map((item) => presentItem(visitor, item, naming)), display.sort);
+      const page = pageOf(sortItems(listing.items, display.sort), ctx.query['page']);
       answerPage(
         ctx,
         ui.renderAlbumPage({
@@ -77,7 +77,7 @@ export function pages(deps: PagesDeps) {
           visitor,
           album: presentAlbum(visitor, listing.album, naming),
           albums: listing.albums.map((album) => presentAlbum(visitor, album, naming)),
-          items: pageOf(items, ctx.query['page']),
+          items: mapPage(page, (item) => presentItem(visitor, item, naming)),
           deterrents,
           honeypotHref: honeypotFor(visitor),
         }),

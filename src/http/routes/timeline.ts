@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { canSeeAlbum } from '../../auth/index.js';
 import type { Library, MediaItem } from '../../library/index.js';
-import { pageOf, sortItems, type TimelineMonth, type Ui } from '../../ui/index.js';
+import { mapPage, pageOf, sortItems, type TimelineMonth, type Ui } from '../../ui/index.js';
 import { displayOf } from '../display.js';
 import { presentItem, type DerivativeNaming } from '../media-urls.js';
 import { visitorOf, type Visitor } from '../session.js';
@@ -63,10 +63,10 @@ export function timelineRoutes(deps: TimelineDeps) {
       const chosen = month === undefined ? [] : visibleItems(libraryFor(deps.library, visitor), visitor).filter((item) => monthOf(item.takenAt) === month);
       if (month === undefined || chosen.length === 0) return answerPageNotFound(ctx, ui);
       const display = displayOf(ctx);
-      const items = sortItems(chosen.map((item) => ({ ...presentItem(visitor, item, naming), albumPath: item.albumPath })), display.sort);
+      const page = mapPage(pageOf(sortItems(chosen, display.sort), ctx.query['page']), (item) => ({ ...presentItem(visitor, item, naming), albumPath: item.albumPath }));
       answerPage(
         ctx,
-        ui.renderTimelineMonth({ display, visitor, month, items: pageOf(items, ctx.query['page']), deterrents, honeypotHref: deps.honeypotFor(visitor) }),
+        ui.renderTimelineMonth({ display, visitor, month, items: page, deterrents, honeypotHref: deps.honeypotFor(visitor) }),
       );
     },
   };
