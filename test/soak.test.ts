@@ -5,11 +5,11 @@ import { REPO_ROOT } from './helpers/cli.js';
 
 /**
  * Case 9 of issue 8, the short version: the soak runner (`npm run soak -- --minutes N`) for
- * 30 seconds in CI and twenty seconds elsewhere (longer runs: `--minutes N`). The runner does the checking; this test
+ * twenty seconds, in CI and elsewhere (longer runs: `npm run soak -- --minutes N`). The runner does the checking; this test
  * shows its report and fails when it does.
  */
 
-const MINUTES = process.env['CI'] === undefined ? 1 / 3 : 1 / 2;
+const MINUTES = 1 / 3;
 
 it(`soak: families browse, log out and expire for ${MINUTES >= 1 ? `${MINUTES} min` : `${Math.round(MINUTES * 60)} s`}: no 5xx, no leaked link or file, flat memory`, { timeout: (MINUTES * 60 + 120) * 1000 }, async (t) => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/soak/run.ts', '--minutes', String(MINUTES)], {

@@ -271,7 +271,8 @@ function addControls(/** @type {any} */ lightbox) {
  */
 function onLetterKey(pswp, letter, action) {
   pswp.events.add(document, 'keydown', (/** @type {KeyboardEvent} */ event) => {
-    if (event.ctrlKey || event.altKey || event.metaKey || event.key.toLowerCase() !== letter) return;
+    // (An autofill's keydown carries no key at all.)
+    if (event.ctrlKey || event.altKey || event.metaKey || event.key?.toLowerCase() !== letter) return;
     const target = /** @type {Element | null} */ (event.target);
     if (target?.closest?.('input, textarea, [contenteditable]')) return;
     event.preventDefault();
