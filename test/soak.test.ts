@@ -4,9 +4,9 @@ import { it } from 'node:test';
 import { REPO_ROOT } from './helpers/cli.js';
 
 /**
- * Case 9 of issue 8, the short version: the soak runner (`npm run soak -- --minutes N`) for
- * twenty seconds, in CI and elsewhere (longer runs: `npm run soak -- --minutes N`). The runner does the checking; this test
- * shows its report and fails when it does.
+ * Case 9 of issue 8, the short version: the soak runner for twenty seconds (longer runs:
+ * `npm run soak -- --minutes N`). The runner does the checking; this test shows its report and
+ * fails when it does.
  */
 
 const MINUTES = 1 / 3;
