@@ -4,7 +4,7 @@ import type { Library } from '../library/index.js';
 export interface GatedLibrary extends Library {
   readonly preview: Library;
   /** Someone is looking at this album: the background work it waits for (placeholders) does it first. */
-  readonly lookingAt?: (albumPath: string) => void;
+  lookingAt(albumPath: string): void;
 }
 
 /** The catalogue a visitor sees: the admin's preview session (review --serve) also sees what waits for review. */

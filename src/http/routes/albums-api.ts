@@ -64,7 +64,7 @@ export function albumsApi(deps: AlbumsDeps) {
         respondNotFound(ctx);
         return;
       }
-      library.lookingAt?.(listing.album.path);
+      library.lookingAt(listing.album.path);
       ctx.body = {
         album: presentAlbum(visitor, listing.album, naming),
         albums: listing.albums.map((album) => presentAlbum(visitor, album, naming)),

@@ -67,7 +67,7 @@ export function pages(deps: PagesDeps) {
       if (visitor === undefined) return redirectToLogin(ctx);
       const listing = visibleListing(libraryFor(library, visitor), visitor, ctx.path.slice('/albums/'.length));
       if (listing === undefined) return answerPageNotFound(ctx, ui);
-      library.lookingAt?.(listing.album.path);
+      library.lookingAt(listing.album.path);
       const display = displayOf(ctx);
       const page = pageOf(sortItems(listing.items, display.sort), ctx.query['page']);
       answerPage(
