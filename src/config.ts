@@ -34,6 +34,8 @@ export interface Config {
   readonly publish: 'open' | 'review';
   /** Bytes of derivatives kept in memory (0: none). */
   readonly memoryCacheBytes: number;
+  /** postgres://… : keys, sessions, shares and the guard's counters live there, shared by several nodes. Unset: SQLite in the state dir. */
+  readonly databaseUrl: string | undefined;
 }
 
 /**
@@ -68,6 +70,8 @@ interface Setting<T> {
   readonly fallback: unknown;
   readonly allowed: string;
   readonly parse: z.ZodType<T>;
+  /** Its value may hold a password: an error names the setting, never the value. */
+  readonly sensitive?: boolean;
 }
 
 const duration = z.union([z.number().int().positive(), z.string()]).transform((value, context) => {
@@ -134,6 +138,12 @@ const SETTINGS: readonly Setting<unknown>[] = [
     key: 'memoryCacheBytes', env: 'KEEPSAKE_MEMORY_CACHE', fallback: '64MB',
     allowed: 'a size such as 64MB, 256MB or 1GB (0 keeps no derivatives in memory)', parse: byteSize,
   },
+  {
+    key: 'databaseUrl', env: 'KEEPSAKE_DATABASE_URL', fallback: undefined,
+    allowed: 'a PostgreSQL URL such as postgres://keepsake:secret@db.internal:5432/keepsake (unset: SQLite in the state dir)',
+    parse: z.string().regex(/^postgres(ql)?:\/\/[^\s]+$/).optional(),
+    sensitive: true,
+  },
 ];
 
 type FileSettings = Record<string, unknown>;
@@ -195,7 +205,7 @@ export function loadConfig<S extends ConfigSections = Record<never, never>>(
     if (result.success) values[setting.key] = result.data;
     else {
       const source = fromEnv !== undefined ? setting.env : `"${setting.key}" in the config file`;
-      problems.push(`Invalid setting ${source}=${describe(raw)}: expected ${setting.allowed}`);
+      problems.push(`Invalid setting ${source}=${setting.sensitive === true ? '(not shown)' : describe(raw)}: expected ${setting.allowed}`);
     }
   }
   // With a bad folder setting the sections are still checked (every problem is listed), against a stand-in.

@@ -6,12 +6,14 @@ import { heicDecoder } from './decoders.js';
 import { videoTools } from './ffmpeg.js';
 import { hasDerivatives, hasPlayableCopy, PLAYABLE } from './media-contract.js';
 import { createRequestHandler } from './http/index.js';
-import { startSweeper } from './links/index.js';
+import { createLinkFollower, startLeadership, type Leadership, type LinkFollower } from './cluster/index.js';
+import { sharedCounters } from './guard/index.js';
+import { startSweeper, sweepIntervalMs } from './links/index.js';
 import type { Logger } from './log.js';
 import type { MediaItem } from './library/index.js';
-import { openServices, type ServiceOptions, type Services } from './services.js';
+import { openServices, type ServiceOptions, type Services, type SharedDatabase } from './services.js';
 import type { Settings } from './settings.js';
-import { createRefusalsTable, isDatabaseUsable } from './store/index.js';
+import { createClient, createRefusalsTable, isDatabaseUsable, isPostgresUsable, pruneSharedCounters } from './store/index.js';
 import { createUi } from './ui/index.js';
 
 /**
@@ -50,6 +52,34 @@ function maxConnections(log: Logger): number {
   return connections;
 }
 
+/** Outbox events older than this are dropped: a node away longer reconciles from a snapshot anyway. */
+const LINK_EVENTS_KEPT_MS = 3600_000;
+
+interface Cluster {
+  readonly follower: LinkFollower;
+  readonly leadership: Leadership;
+}
+
+/**
+ * Several nodes: this node's web root follows the shared database (and stops serving when it
+ * cannot reach it for longer than a sweep interval), and one node at a time leads the sweep.
+ */
+async function joinCluster(services: Services, shared: SharedDatabase, settings: Settings, log: Logger): Promise<Cluster> {
+  const connect = () => createClient(shared.url);
+  const follower = createLinkFollower({
+    connect,
+    events: shared.linkEvents,
+    webRoot: services.webRoot,
+    views: services.views,
+    syncViews: () => services.access.syncViews(),
+    failClosedAfterMs: sweepIntervalMs(settings.sweepInterval),
+    log: log.child({ module: 'cluster' }),
+  });
+  await follower.start();
+  const leadership = startLeadership({ connect, log: log.child({ module: 'cluster' }) });
+  return { follower, leadership };
+}
+
 /** Refusal counts older than this are dropped by the sweeper (`keepsake stats` looks back a day by default). */
 const REFUSALS_KEPT_MS = 8 * 24 * 3600_000;
 
@@ -84,7 +114,10 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   const missingVideoTools = videoTools().missing;
   if (missingVideoTools !== undefined) log.warn(missingVideoTools);
   const firstPassword = await access.ensureFirstKey();
-  await access.reconcile();
+  const { shared } = services;
+  // One node: leftovers of a crash go before listening. Several: the web root is made to match the shared database.
+  const cluster = shared === undefined ? undefined : await joinCluster(services, shared, settings, log);
+  if (cluster === undefined) await access.reconcile();
   await derivatives.removeStaleTemp();
   await access.syncViews();
 
@@ -140,8 +173,11 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     refusals,
     secrets: services.secrets,
     receipts: services.receipts,
+    ...(shared === undefined ? {} : { counters: sharedCounters(shared.pool) }),
+    ...(cluster === undefined ? {} : { isServing: cluster.follower.isServing }),
     isHealthy: async () => {
       if (!isDatabaseUsable(services.db)) return false;
+      if (shared !== undefined && !(cluster!.follower.isServing() && (await isPostgresUsable(shared.pool)))) return false;
       return Promise.all([
         fsAccess(services.mediaRoot, constants.R_OK),
         fsAccess(services.webRoot, constants.W_OK),
@@ -159,9 +195,16 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   const sweeper = startSweeper(
     settings.sweepInterval,
     async () => {
-      await access.sweep();
+      // Every node checks its own web root; the shared rows are swept by one node at a time.
+      await cluster?.follower.reconcile();
       refusals.prune(Date.now() - REFUSALS_KEPT_MS);
+      if (cluster !== undefined && !cluster.leadership.isLeader()) return;
+      await access.sweep();
       await services.store.receipts.prune(Date.now() - settings.receiptsKeptMs);
+      if (shared !== undefined) {
+        await shared.linkEvents.prune(Date.now() - LINK_EVENTS_KEPT_MS);
+        await pruneSharedCounters(shared.pool, Date.now());
+      }
     },
     log.child({ module: 'sweeper' }),
   );
@@ -192,6 +235,8 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
         server.closeIdleConnections();
         await closed;
         await sweeper.stop();
+        await cluster?.leadership.stop();
+        await cluster?.follower.stop();
         await services.close();
       })();
       return closing;

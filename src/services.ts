@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createAccess, type Access } from './access/index.js';
@@ -9,13 +10,25 @@ import { createDerivatives, cutMotionVideo, isDerivativeError, videoFile, type D
 import { UserError } from './errors.js';
 import { ROBOTS_TXT } from './guard/index.js';
 import { checkImageDecodes, createLibrary, splitRelative, UnreadableImageError, type Candidate, type LibraryService, type MediaItem } from './library/index.js';
-import { createSessionLinks, createViews, type LoginStep } from './links/index.js';
+import { createSessionLinks, createViews, type LoginStep, type Views } from './links/index.js';
 import type { Logger } from './log.js';
 import { createReceiptRecorder, type ReceiptRecorder } from './receipts/index.js';
 import { isWithin, PathRejectedError } from './paths.js';
 import type { Settings } from './settings.js';
 import { writeRefusalPages } from './static-server/index.js';
-import { createSqliteAccessStore, loadOrCreateSecret, openDatabase, type AccessStore, type Db } from './store/index.js';
+import {
+  createLinkEventStore,
+  createPostgresAccessStore,
+  createSqliteAccessStore,
+  loadOrCreateSecret,
+  loadOrCreateSharedSecret,
+  openDatabase,
+  openPostgres,
+  type AccessStore,
+  type Db,
+  type LinkEventStore,
+  type PgPool,
+} from './store/index.js';
 
 /** The secrets made at first start: cookie signing, the honeypot and share links, the static server's link cookie. */
 export interface Secrets {
@@ -26,11 +39,21 @@ export interface Secrets {
   readonly keyTagSalt: string;
 }
 
+/** Set when KEEPSAKE_DATABASE_URL names a PostgreSQL database shared by several nodes. */
+export interface SharedDatabase {
+  readonly url: string;
+  readonly pool: PgPool;
+  /** The outbox every node's web root follows. */
+  readonly linkEvents: LinkEventStore;
+}
+
 export interface Services {
   readonly settings: Settings;
   readonly log: Logger;
+  /** SQLite in the state dir: the catalogue and the refusal counts (and, on one node, keys and sessions). */
   readonly db: Db;
   readonly store: AccessStore;
+  readonly shared: SharedDatabase | undefined;
   readonly access: Access;
   readonly library: LibraryService;
   /** Real paths (symlinks resolved) of the folders keepsake serves from and writes to. */
@@ -38,6 +61,8 @@ export interface Services {
   readonly cacheDir: string;
   readonly webRoot: string;
   readonly derivatives: Derivatives;
+  /** The per-key views the token links point at. */
+  readonly views: Views;
   readonly secrets: Secrets;
   /** What each session fetched, noted as media answers go out. */
   readonly receipts: ReceiptRecorder;
@@ -65,13 +90,47 @@ export interface ServiceOptions {
   readonly afterLoginStep?: (step: LoginStep) => void;
 }
 
+const SECRET_NAMES = { cookieKey: 'cookie-key', guardKey: 'guard-key', linkKey: 'link-key', keyTagSalt: 'key-tag-salt' } as const;
+
 function loadSecrets(secretsDir: string): Secrets {
   return {
-    cookieKey: loadOrCreateSecret(secretsDir, 'cookie-key'),
-    guardKey: loadOrCreateSecret(secretsDir, 'guard-key'),
-    linkKey: loadOrCreateSecret(secretsDir, 'link-key'),
-    keyTagSalt: loadOrCreateSecret(secretsDir, 'key-tag-salt'),
+    cookieKey: loadOrCreateSecret(secretsDir, SECRET_NAMES.cookieKey),
+    guardKey: loadOrCreateSecret(secretsDir, SECRET_NAMES.guardKey),
+    linkKey: loadOrCreateSecret(secretsDir, SECRET_NAMES.linkKey),
+    keyTagSalt: loadOrCreateSecret(secretsDir, SECRET_NAMES.keyTagSalt),
   };
+}
+
+/** Several nodes: every secret is made once, by the first node, and read from the database by the others. */
+async function loadSharedSecrets(pool: PgPool): Promise<Secrets> {
+  const make = (): string => randomBytes(32).toString('base64url');
+  return {
+    cookieKey: await loadOrCreateSharedSecret(pool, SECRET_NAMES.cookieKey, make),
+    guardKey: await loadOrCreateSharedSecret(pool, SECRET_NAMES.guardKey, make),
+    linkKey: await loadOrCreateSharedSecret(pool, SECRET_NAMES.linkKey, make),
+    keyTagSalt: await loadOrCreateSharedSecret(pool, SECRET_NAMES.keyTagSalt, make),
+  };
+}
+
+/** The shared database, migrated; a clear start-up error when it cannot be reached. */
+async function openShared(url: string): Promise<SharedDatabase> {
+  try {
+    const pool = await openPostgres(url);
+    return { url, pool, linkEvents: createLinkEventStore(pool) };
+  } catch (error) {
+    throw new StartupError(`The database KEEPSAKE_DATABASE_URL (${redactedUrl(url)}) is not usable: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** A database URL fit for a log line: its password replaced. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'an unreadable URL';
+  }
 }
 
 /** The derivative whose making proves a new photo decodes: the one its grid needs first. */
@@ -96,8 +155,9 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
   await writeRefusalPages(paths.refusals);
 
   const db = openDatabase(paths.database);
-  const store = createSqliteAccessStore(db);
-  const secrets = loadSecrets(paths.secrets);
+  const shared = settings.databaseUrl === undefined ? undefined : await openShared(settings.databaseUrl);
+  const store = shared === undefined ? createSqliteAccessStore(db) : createPostgresAccessStore(shared.pool);
+  const secrets = shared === undefined ? loadSecrets(paths.secrets) : await loadSharedSecrets(shared.pool);
   const receipts = createReceiptRecorder({ receipts: store.receipts, log: log.child({ module: 'receipts' }) });
   const derivatives = createDerivatives({
     cacheDir,
@@ -191,12 +251,14 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     log,
     db,
     store,
+    shared,
     access,
     library,
     mediaRoot,
     cacheDir,
     webRoot,
     derivatives,
+    views,
     secrets,
     receipts,
     sourceOf,
@@ -205,6 +267,7 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
       await derivatives.close();
       await receipts.close();
       db.close();
+      await shared?.pool.end();
     },
   };
 }

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { passwordFromStdin } from '../src/cli/read-password.js';
 import { ConfigError } from '../src/config.js';
 import { loadSettings } from '../src/settings.js';
-import { REPO_ROOT, runKeepsake, type CliResult } from './helpers/cli.js';
+import { keepsakeArgs, REPO_ROOT, runKeepsake, type CliResult } from './helpers/cli.js';
 import { Client } from './helpers/client.js';
 import { makeJpeg, tempDir, waitUntil } from './helpers/fixtures.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -28,7 +28,7 @@ const USER_MISTAKE_HAS_NO_STACK = /\n\s+at /;
  */
 function runWithStdin(args: readonly string[], env: Record<string, string>, input: string | null, timeoutMs = 45_000): Promise<CliResult & { timedOut: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    const child = spawn(process.execPath, keepsakeArgs(args), {
       cwd: REPO_ROOT,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],

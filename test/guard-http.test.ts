@@ -247,7 +247,7 @@ describe('share links', () => {
     const tamperedLink = (await share(['Summer 2024', '--ttl', '1h'])).link.replace(/\.(.)/, (_, c: string) => `.${c === 'A' ? 'B' : 'A'}`);
     const once = (await share(['Summer 2024', '--ttl', '1h', '--uses', '1'])).link;
     const revoked = await share(['Summer 2024', '--ttl', '1h']);
-    const secret = loadOrCreateSecret(path.join(server.stateDir, 'secrets'), 'guard-key');
+    const secret = server.services.secrets.guardKey;
     await server.services.store.shares.add({ id: 'shortlived', album: 'Summer 2024', canDownloadOriginals: true, expiresAt: Date.now() + 1500, maxUses: null, createdAt: Date.now() });
     const expiring = signShareLink({ id: 'shortlived', album: 'Summer 2024', expiresAt: Date.now() + 1500, canDownloadOriginals: true }, secret);
 

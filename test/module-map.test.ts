@@ -28,7 +28,7 @@ const SHARED: ReadonlyMap<string, ReadonlySet<string>> = new Map([
 /** Top-level wiring that the command line may use besides the shared modules. */
 const WIRING_FOR_CLI = new Set(['services.ts', 'settings.ts']);
 /** Feature folders; each may use another only through its index.ts. */
-const FEATURES = new Set(['store', 'auth', 'access', 'links', 'library', 'derivatives', 'guard', 'ui', 'static-server', 'receipts']);
+const FEATURES = new Set(['store', 'auth', 'access', 'links', 'library', 'derivatives', 'guard', 'ui', 'static-server', 'receipts', 'cluster']);
 
 async function sourceFiles(directory: string): Promise<string[]> {
   const files: string[] = [];

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { REPO_ROOT } from './helpers/cli.js';
+import { keepsakeArgs, REPO_ROOT } from './helpers/cli.js';
 import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
 import { makeMediaRoot, tempDir } from './helpers/fixtures.js';
 
@@ -18,7 +18,7 @@ interface Started {
 
 /** Starts `keepsake serve` as its own process, as `npm start` does, and waits for its URL. */
 async function serve(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+  const child = spawn(process.execPath, keepsakeArgs(['serve']), {
     cwd: REPO_ROOT,
     env: { PATH: process.env['PATH'] ?? '', KEEPSAKE_PORT: '0', KEEPSAKE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -299,7 +299,14 @@ export function createAccess(deps: AccessDeps) {
     /** The first start: a key `family` that opens every album, with its password to show once. */
     async ensureFirstKey(): Promise<string | undefined> {
       if ((await keyring.count()) > 0) return undefined;
-      const { password } = await addKey({ label: 'family', albums: ['*'], canDownloadOriginals: true });
+      let password: string;
+      try {
+        ({ password } = await addKey({ label: 'family', albums: ['*'], canDownloadOriginals: true }));
+      } catch (error) {
+        // Several nodes started on one new database: another made it first.
+        if ((error as { code?: string }).code === 'KEY_EXISTS') return undefined;
+        throw error;
+      }
       log.info({ label: 'family' }, 'made the first key');
       return password;
     },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DERIVATIVE_HASH_LENGTH, derivativeExtensions, isPlainSegment } from '../media-contract.js';
+import { IMAGE_LIBRARY_VERSION } from '../decoders.js';
 import { isWithin } from '../paths.js';
 import type { EncoderSettings } from './formats.js';
 import type { Preset } from './presets.js';
@@ -47,6 +48,7 @@ export function isAlbumPath(albumPath: string): boolean {
 export function derivativeHash(source: SourceIdentity, preset: Preset, encoder: EncoderSettings): string {
   const material = JSON.stringify([
     PIPELINE_VERSION,
+    IMAGE_LIBRARY_VERSION,
     source.albumPath,
     source.name,
     source.size,

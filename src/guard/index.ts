@@ -31,6 +31,7 @@ export {
 } from './facts.js';
 export { HONEYPOT_REFUSAL, honeypotPath, isHoneypot } from './honeypot.js';
 export { checkHotlink, type HotlinkOptions } from './hotlink.js';
+export { memoryCounters, sharedCounters, SHARED_COUNTERS_TABLE, type Counters } from './counters.js';
 export { createLoginThrottle, loginDelaySeconds, type LoginCheck, type LoginThrottle } from './login-throttle.js';
 export { createMediaBudget, type BudgetDecision, type BudgetRefusal, type MediaBudget } from './media-budget.js';
 export { createMissLimiter, type MissLimiter, type MissTicket } from './miss-limiter.js';

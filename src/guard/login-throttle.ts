@@ -1,6 +1,7 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { addressKey } from './addresses.js';
 import type { GuardConfig } from './config.js';
+import { memoryCounters, type Counters } from './counters.js';
 import { refuseForNow, type Refusal } from './facts.js';
 
 /*
@@ -66,16 +67,16 @@ function refused(waitMs: number, reason: string): LoginCheck {
   return { allowed: false, retryAfterSeconds: refusal.retryAfterSeconds ?? 1, retryAfterMs: waitMs, reason, refusal };
 }
 
-export function createLoginThrottle(options: LoginOptions): LoginThrottle {
+export function createLoginThrottle(options: LoginOptions, counters: Counters = memoryCounters): LoginThrottle {
   // Counters only: penalty() counts without refusing, so `points` plays no part in decisions.
-  const attempts = new RateLimiterMemory({ keyPrefix: 'login-attempts', points: 1, duration: options.forgetAfterSeconds });
-  const everyone = new RateLimiterMemory({ keyPrefix: 'login-global', points: options.global.failures, duration: options.global.windowSeconds });
+  const attempts = counters({ keyPrefix: 'login-attempts', points: 1, duration: options.forgetAfterSeconds });
+  const everyone = counters({ keyPrefix: 'login-global', points: options.global.failures, duration: options.global.windowSeconds });
   // A record here is a wait: the first consume() opens it for the given time, later ones are refused.
-  const waits = new RateLimiterMemory({ keyPrefix: 'login-wait', points: 1, duration: 1 });
-  const slowed = new RateLimiterMemory({ keyPrefix: 'login-global-turn', points: 1, duration: options.global.delaySeconds });
+  const waits = counters({ keyPrefix: 'login-wait', points: 1, duration: 1 });
+  const slowed = counters({ keyPrefix: 'login-global-turn', points: 1, duration: options.global.delaySeconds });
 
   /** Claims the right to try now and starts the wait before the next try; undefined when the address must wait. */
-  async function claim(limiter: RateLimiterMemory, key: string, seconds?: number): Promise<number | undefined> {
+  async function claim(limiter: RateLimiterAbstract, key: string, seconds?: number): Promise<number | undefined> {
     try {
       await limiter.consume(key, 1, seconds === undefined ? {} : { customDuration: seconds });
       return undefined;

@@ -1,6 +1,7 @@
-import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { BurstyRateLimiter, RateLimiterRes } from 'rate-limiter-flexible';
 import { addressKey } from './addresses.js';
 import type { GuardConfig } from './config.js';
+import { memoryCounters, type Counters } from './counters.js';
 import { ALLOW, retryAfterSeconds, type Allowed, type PolicyName, type Refusal } from './facts.js';
 
 /*
@@ -59,10 +60,10 @@ function refillSeconds(budget: Budget): number {
 }
 
 /** The steady rate, with the burst pool behind it for when the steady rate runs out. */
-function createBucket(name: string, budget: Budget): BurstyRateLimiter {
+function createBucket(name: string, budget: Budget, counters: Counters): BurstyRateLimiter {
   return new BurstyRateLimiter(
-    new RateLimiterMemory({ keyPrefix: `${name}-steady`, points: budget.perSecond, duration: 1 }),
-    new RateLimiterMemory({ keyPrefix: `${name}-burst`, points: budget.burst, duration: refillSeconds(budget) }),
+    counters({ keyPrefix: `${name}-steady`, points: budget.perSecond, duration: 1 }),
+    counters({ keyPrefix: `${name}-burst`, points: budget.burst, duration: refillSeconds(budget) }),
   );
 }
 
@@ -86,11 +87,11 @@ function overBudget(policy: PolicyName, reason: string, waitMs: number, endSessi
  * of them it stays tripped until the window passes, so requests already on their way when the
  * http layer ends the session are refused too.
  */
-function createTripwire(options: Rates['tripwire'], periodSeconds: number) {
+function createTripwire(options: Rates['tripwire'], periodSeconds: number, counters: Counters) {
   // A period longer than window / strikes could never gather enough strikes in the window.
   const spacing = Math.max(1, Math.floor(Math.min(periodSeconds, options.windowSeconds / options.strikes)));
-  const episode = new RateLimiterMemory({ keyPrefix: 'tripwire-episode', points: 1, duration: spacing });
-  const strikes = new RateLimiterMemory({ keyPrefix: 'tripwire-strikes', points: options.strikes, duration: options.windowSeconds });
+  const episode = counters({ keyPrefix: 'tripwire-episode', points: 1, duration: spacing });
+  const strikes = counters({ keyPrefix: 'tripwire-strikes', points: options.strikes, duration: options.windowSeconds });
   async function tripped(sessionKey: string): Promise<boolean> {
     return options.enabled && ((await strikes.get(sessionKey))?.consumedPoints ?? 0) >= options.strikes;
   }
@@ -104,10 +105,10 @@ function createTripwire(options: Rates['tripwire'], periodSeconds: number) {
   };
 }
 
-export function createMediaBudget(rates: Rates): MediaBudget {
-  const perSession = createBucket('media-session', rates.perSession);
-  const perAddress = createBucket('media-address', rates.perAddress);
-  const tripwire = createTripwire(rates.tripwire, refillSeconds(rates.perSession));
+export function createMediaBudget(rates: Rates, counters: Counters = memoryCounters): MediaBudget {
+  const perSession = createBucket('media-session', rates.perSession, counters);
+  const perAddress = createBucket('media-address', rates.perAddress, counters);
+  const tripwire = createTripwire(rates.tripwire, refillSeconds(rates.perSession), counters);
   const tripReason = `session over its media budget ${rates.tripwire.strikes} times within ${rates.tripwire.windowSeconds} s`;
 
   async function takeFromSession(sessionKey: string, cost: number): Promise<BudgetDecision> {

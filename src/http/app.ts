@@ -10,19 +10,21 @@ import {
   compileGuard,
   compileProxyTrust,
   createLoginThrottle,
+  memoryCounters,
   createMediaBudget,
   createMissLimiter,
   userAgentPolicyTag,
+  type Counters,
   type GuardConfig,
   type TrustedProxies,
 } from '../guard/index.js';
 import type { MediaItem } from '../library/index.js';
 import type { Logger } from '../log.js';
-import { CACHE_POLICY } from '../media-contract.js';
+import { CACHE_POLICY, REFUSAL_BODIES, TEXT_TYPE } from '../media-contract.js';
 import type { ReceiptRecorder } from '../receipts/index.js';
 import type { RefusalsTable } from '../store/index.js';
 import type { Ui } from '../ui/index.js';
-import { handleErrors } from './errors.js';
+import { handleErrors, logRequest } from './errors.js';
 import { fastMedia } from './fast-media.js';
 import { guardMedia, guardMisses, guardRefusals, guardRequests } from './guard.js';
 import { securityHeaders } from './headers.js';
@@ -66,6 +68,10 @@ export interface AppDeps {
   readonly refusals: RefusalsTable;
   readonly secrets: { readonly cookieKey: string; readonly guardKey: string; readonly linkKey: string };
   readonly receipts: ReceiptRecorder;
+  /** Where the guard counts (several nodes: in the shared database). Default: in this process. */
+  readonly counters?: Counters;
+  /** False while this node may not serve (cut off from the shared database): every answer but /healthz is a 503. */
+  readonly isServing?: () => boolean;
 }
 
 function serveAssets(ui: Ui) {
@@ -80,15 +86,28 @@ function serveAssets(ui: Ui) {
   };
 }
 
-/**
- * keepsake's handler for node:http, fully wired but not listening: the Koa application, with
- * derivatives already in memory answered in front of it by the same checks (fast-media.ts).
- */
 /** With X-Accel: how many verified derivative paths are remembered (a few hundred bytes each), and for how long. */
 const ACCEL_PATH_ENTRIES = 50_000;
 const ACCEL_PATH_MAX_AGE_MS = 60_000;
 
+/**
+ * keepsake's handler for node:http, fully wired but not listening: the Koa application, with
+ * derivatives already in memory answered in front of it by the same checks (fast-media.ts).
+ */
 export function createRequestHandler(deps: AppDeps): RequestListener {
+  const handler = createServingHandler(deps);
+  const { isServing } = deps;
+  if (isServing === undefined) return handler;
+  return (request, response) => {
+    if (isServing() || request.url === '/healthz') return handler(request, response);
+    const started = performance.now();
+    response.writeHead(503, { 'Content-Type': TEXT_TYPE, 'Retry-After': '5', 'Cache-Control': 'no-store' });
+    response.end(REFUSAL_BODIES[503]);
+    logRequest(deps.log, { method: request.method ?? 'GET', path: (request.url ?? '/').split('?')[0]!, status: 503, started, refused: 'database-unreachable' });
+  };
+}
+
+function createServingHandler(deps: AppDeps): RequestListener {
   const { config, log, access } = deps;
   const app = new Koa({ proxy: deps.trustProxy.mode !== 'none' });
   const signer = createCookieSigner([deps.secrets.cookieKey]);
@@ -103,12 +122,12 @@ export function createRequestHandler(deps: AppDeps): RequestListener {
     log,
     refusals: deps.refusals,
     guardSecret: deps.secrets.guardKey,
-    mediaBudget: createMediaBudget(deps.guard.rates),
+    mediaBudget: createMediaBudget(deps.guard.rates, deps.counters ?? memoryCounters),
     misses: createMissLimiter(deps.guard.rates.misses, deps.guard.rates.enabled),
     endSession: access.endSession,
   };
   const refuse = guardRefusals(guardDeps);
-  const auth = authRoutes({ publicUrl: config.publicUrl, log, access, ui: deps.ui, loginThrottle: createLoginThrottle(deps.guard.login), refuse });
+  const auth = authRoutes({ publicUrl: config.publicUrl, log, access, ui: deps.ui, loginThrottle: createLoginThrottle(deps.guard.login, deps.counters ?? memoryCounters), refuse });
   const naming: DerivativeNaming = {
     variants: deps.derivatives.servedVariants,
     leafFor: (item, variant) => deps.derivatives.leafFor(item, variant),

@@ -67,3 +67,16 @@ export function startSweeper(expression: string, sweep: () => Promise<unknown>, 
     },
   };
 }
+
+/** The time between two runs of a sweep schedule (the longest gap of the next few), for limits counted in sweeps. */
+export function sweepIntervalMs(expression: string): number {
+  const schedule = cron.createTask(expression, () => undefined, { name: 'keepsake-sweep-interval' });
+  try {
+    const runs = schedule.getNextRuns(4).map((date) => date.getTime());
+    let longest = 0;
+    for (let index = 1; index < runs.length; index += 1) longest = Math.max(longest, runs[index]! - runs[index - 1]!);
+    return longest;
+  } finally {
+    void schedule.destroy();
+  }
+}

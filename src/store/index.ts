@@ -13,3 +13,7 @@ export { createSqliteAccessStore, StoreConflictError } from './sqlite-access-sto
 export { loadOrCreateSecret } from './secrets.js';
 export { createSharesTable, type SharesTable, type ShareRecord } from './shares-table.js';
 export { createRefusalsTable, type RefusalsTable } from './refusals-table.js';
+export { createLinkEventStore, type LinkEvent, type LinkEventStore, type LinkSnapshot } from './postgres-link-events.js';
+export { loadOrCreateSharedSecret, pruneSharedCounters } from './postgres-shared.js';
+export { createPostgresAccessStore } from './postgres-access-store.js';
+export { createClient, createPool, isPostgresUsable, migratePostgres, openPostgres, type PgPool } from './postgres-database.js';

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { REPO_ROOT } from './cli.js';
+import { keepsakeArgs, REPO_ROOT } from './cli.js';
 
 /** A port nobody listens on right now (for tests that must know it before the server starts). */
 export { freePort } from '../../bench/nginx.js';
@@ -62,7 +62,7 @@ async function accepts(port: number): Promise<boolean> {
 
 /** Starts `keepsake serve` with exactly `env` (plus PATH) and waits until it serves. */
 export async function serveProcess(env: Record<string, string>, options: ServeOptions = {}): Promise<ServerProcess> {
-  const nodeArgs = ['--import', 'tsx', 'src/main.ts', 'serve'];
+  const nodeArgs = keepsakeArgs(['serve']);
   const baseEnv = { PATH: process.env['PATH'] ?? '', KEEPSAKE_HOST: '127.0.0.1', KEEPSAKE_PORT: String(options.port ?? 0), KEEPSAKE_LOG_LEVEL: 'warn' };
   const child =
     options.maxOpenFiles === undefined

@@ -5,6 +5,7 @@ import { createLogger } from '../../src/log.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import type { LoginStep } from '../../src/links/index.js';
 import { makeMediaRoot, tempDir } from './fixtures.js';
+import { databaseFor } from './postgres.js';
 
 export interface TestServer extends RunningServer {
   readonly stateDir: string;
@@ -33,12 +34,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     mediaRoot = await tempDir('keepsake-media-');
     await makeMediaRoot(mediaRoot);
   }
+  // Under test/postgres-suites.test.ts the same tests run on the other store: a database per state dir.
+  const shared = await databaseFor(stateDir);
   const env = {
     KEEPSAKE_MEDIA_ROOT: mediaRoot,
     KEEPSAKE_STATE_DIR: stateDir,
     KEEPSAKE_HOST: '127.0.0.1',
     KEEPSAKE_PORT: '0',
     KEEPSAKE_LOG_LEVEL: 'info',
+    ...(shared === undefined ? {} : { KEEPSAKE_DATABASE_URL: shared }),
     ...options.env,
   };
   // The state dir doubles as the working directory: it holds no keepsake.config.json.

@@ -1,0 +1,2 @@
+export { createLinkFollower, LINK_CHANNEL, type LinkFollower } from './link-follower.js';
+export { startLeadership, type Leadership } from './leader.js';

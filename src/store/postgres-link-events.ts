@@ -1,0 +1,56 @@
+import type { PgPool } from './postgres-database.js';
+
+/** One change to what token links and views a node must have, in the order changes committed their ids. */
+export interface LinkEvent {
+  readonly id: number;
+  readonly kind: 'link' | 'unlink' | 'views';
+  readonly token: string | null;
+  readonly view: string | null;
+}
+
+/** What a node's web root must hold, read in one snapshot with the last event it accounts for. */
+export interface LinkSnapshot {
+  readonly lastEventId: number;
+  /** Every session's token, pending or active: a link with any other token-shaped name is an orphan. */
+  readonly tokens: ReadonlySet<string>;
+  /** Active, unexpired sessions: each must have its link. */
+  readonly active: ReadonlyArray<{ readonly token: string; readonly view: string }>;
+}
+
+export interface LinkEventStore {
+  /** Events after `id`, oldest first, at most `limit`. */
+  after(id: number, limit: number): Promise<LinkEvent[]>;
+  /** The sessions and the last event id as of one moment (REPEATABLE READ). */
+  snapshot(now: number): Promise<LinkSnapshot>;
+  /** Deletes events made before `before`; a node away longer than that reconciles from a snapshot. */
+  prune(before: number): Promise<number>;
+}
+
+/** The outbox of links and views (postgres-migrations.ts fills it by triggers). */
+export function createLinkEventStore(pool: PgPool): LinkEventStore {
+  return {
+    async after(id, limit) {
+      const { rows } = await pool.query<LinkEvent>('SELECT id, kind, token, view FROM link_events WHERE id > $1 ORDER BY id LIMIT $2', [id, limit]);
+      return rows;
+    },
+    async snapshot(now) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const last = await client.query<{ id: number | null }>('SELECT max(id) AS id FROM link_events');
+        const tokens = await client.query<{ token: string }>('SELECT token FROM sessions');
+        const active = await client.query<{ token: string; view: string }>("SELECT token, view FROM sessions WHERE state = 'active' AND expires_at > $1", [now]);
+        await client.query('COMMIT');
+        return { lastEventId: last.rows[0]?.id ?? 0, tokens: new Set(tokens.rows.map((row) => row.token)), active: active.rows };
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async prune(before) {
+      return (await pool.query('DELETE FROM link_events WHERE made_at < $1', [before])).rowCount ?? 0;
+    },
+  };
+}
