@@ -31,6 +31,7 @@ export const STEPS: readonly Step[] = [
   { script: 'first-view.ts', results: 'first-view', args: [], quickArgs: ['--photos', '30', '--rounds', '1'], timeoutMinutes: 15 },
   { script: 'big-album.ts', results: 'big-album', args: [], quickArgs: ['--photos', '2000', '--rounds', '1'], timeoutMinutes: 15 },
   { script: 'zip.ts', results: 'zip', args: [], quickArgs: ['--gigabytes', '0.4', '--rounds', '1'], timeoutMinutes: 15 },
+  { script: 'cluster.ts', results: 'cluster', args: [], quickArgs: ['--logins', '20', '--seconds', '2'], timeoutMinutes: 10 },
 ];
 
 async function readResults(name: string): Promise<Results | undefined> {

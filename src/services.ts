@@ -154,6 +154,10 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
   await writeFile(path.join(webRoot, 'robots.txt'), ROBOTS_TXT);
   await writeRefusalPages(paths.refusals);
 
+  if (settings.databaseUrl !== undefined && settings.publish === 'review') {
+    // Each node keeps its own catalogue: a release on one would not reach the others' views.
+    throw new StartupError('KEEPSAKE_PUBLISH=review does not work with KEEPSAKE_DATABASE_URL yet: every node keeps its own catalogue, so `keepsake publish` on one node would not reach the others. Use KEEPSAKE_PUBLISH=open on several nodes, or review on one.');
+  }
   const db = openDatabase(paths.database);
   const shared = settings.databaseUrl === undefined ? undefined : await openShared(settings.databaseUrl);
   const store = shared === undefined ? createSqliteAccessStore(db) : createPostgresAccessStore(shared.pool);

@@ -181,4 +181,14 @@ describe('several nodes on PostgreSQL', { skip, timeout: 180_000 }, () => {
     assert.ok(statuses.slice(0, 5).every((status) => status === 401 || status === 200), `the first five are checked: ${statuses.join(' ')}`);
     assert.ok(statuses.slice(6).includes(429), `a later attempt on either node is throttled: ${statuses.join(' ')}`);
   });
+  it('says in one line, without the password, when the database cannot be reached, and refuses the review gate', async () => {
+    const stateDir = await tempDir('keepsake-node-bad-');
+    const unreachable = await runKeepsake(['key', 'list'], { ...envOf({ stateDir }), KEEPSAKE_DATABASE_URL: 'postgres://keepsake:hunter2-secret@127.0.0.1:9/keepsake' });
+    assert.notEqual(unreachable.code, 0);
+    assert.match(unreachable.stderr, /KEEPSAKE_DATABASE_URL \(postgres:\/\/keepsake:\*\*\*@127\.0\.0\.1:9\/keepsake\) is not usable/);
+    assert.doesNotMatch(unreachable.stderr + unreachable.stdout, /hunter2/);
+    const review = await runKeepsake(['review'], { ...envOf({ stateDir }), KEEPSAKE_PUBLISH: 'review' });
+    assert.notEqual(review.code, 0);
+    assert.match(review.stderr, /KEEPSAKE_PUBLISH=review does not work with KEEPSAKE_DATABASE_URL/);
+  });
 });

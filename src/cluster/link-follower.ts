@@ -103,15 +103,20 @@ export function createLinkFollower(options: LinkFollowerOptions): LinkFollower {
     if (viewsChanged) await options.syncViews();
   }
 
-  /** Notes the ids skipped between `from` and each applied id; returns where the next read starts. */
+  /**
+   * Moves `lastApplied` past the batch, noting the ids it skipped: a transaction that took an id
+   * earlier may commit later. Ids already applied (re-read after a gap) only close their gap.
+   */
   function advance(batch: readonly LinkEvent[]): void {
-    let expected = lastApplied + 1;
     for (const event of batch) {
-      for (let missing = expected; missing < event.id; missing += 1) if (!gaps.has(missing)) gaps.set(missing, now());
-      gaps.delete(event.id);
-      expected = event.id + 1;
+      if (event.id <= lastApplied) {
+        gaps.delete(event.id);
+        continue;
+      }
+      // A hole wider than a batch is a rolled-back sweep, not a commit in flight; the next reconcile covers the rest.
+      for (let missing = Math.max(lastApplied + 1, event.id - BATCH); missing < event.id; missing += 1) if (!gaps.has(missing)) gaps.set(missing, now());
+      lastApplied = event.id;
     }
-    if (batch.length > 0) lastApplied = Math.max(lastApplied, batch.at(-1)!.id);
     // A gap that stayed empty this long was a transaction that rolled back: forget it.
     for (const [id, seenAt] of gaps) if (now() - seenAt > GAP_PATIENCE_MS) gaps.delete(id);
   }
@@ -119,12 +124,13 @@ export function createLinkFollower(options: LinkFollowerOptions): LinkFollower {
   /** Applies the events after the oldest open gap (again, in order: applying is idempotent), or after the last applied. */
   function catchUp(): Promise<void> {
     return serially(async () => {
+      let from = gaps.size === 0 ? lastApplied : Math.min(...gaps.keys()) - 1;
       for (;;) {
-        const from = gaps.size === 0 ? lastApplied : Math.min(...gaps.keys()) - 1;
         const batch = await events.after(from, BATCH);
         await apply(batch);
-        advance(batch.filter((event) => event.id > lastApplied || gaps.has(event.id)));
+        advance(batch);
         if (batch.length < BATCH) return;
+        from = batch.at(-1)!.id;
       }
     });
   }

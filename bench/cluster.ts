@@ -1,0 +1,128 @@
+/**
+ * `npm run bench:cluster [-- --logins N --seconds S]`: two keepsake nodes on one PostgreSQL
+ * database (a private cluster, as the tests start it), each its own process with its own state
+ * dir, over one media root.
+ *
+ * - Link propagation: N logins on node A, each timed from A's answer to the moment the token
+ *   link appears in node B's web root (fs.watch on B's web root), then N logouts on B, timed to
+ *   the link's removal on A. p50 and p99 of each.
+ * - Logins per second with the right password, from 8 clients for S seconds, all against one
+ *   node, then spread over both. Each client names its own address (X-Forwarded-For; the nodes
+ *   trust loopback), so the throttle sees 8 households, not one address guessing.
+ */
+import { watch } from 'node:fs';
+import path from 'node:path';
+import { Client } from '../test/helpers/client.js';
+import { makeMediaRoot, tempDir } from '../test/helpers/fixtures.js';
+import { startPostgres } from '../test/helpers/postgres.js';
+import { serveProcess, type ServerProcess } from '../test/helpers/robustness-process.js';
+import { option, percentile, positiveNumber, report, type Row } from './common.js';
+
+const CLIENTS = 8;
+
+interface Node {
+  readonly process: ServerProcess;
+  readonly webRoot: string;
+}
+
+/** Times when each name appeared in (or left) a folder, as fs.watch reports them. */
+function watchNames(folder: string): { seen: Map<string, number>; close: () => void } {
+  const seen = new Map<string, number>();
+  const watcher = watch(folder, (_event, name) => {
+    if (name !== null && !seen.has(name)) seen.set(name, performance.now());
+  });
+  return { seen, close: () => watcher.close() };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+async function propagation(a: Node, b: Node, password: string, logins: number): Promise<{ link: number[]; unlink: number[] }> {
+  const link: number[] = [];
+  const unlink: number[] = [];
+  const onB = watchNames(b.webRoot);
+  const onA = watchNames(a.webRoot);
+  try {
+    for (let index = 0; index < logins; index += 1) {
+      const client = new Client(a.process.url);
+      const answer = await client.login(password, {});
+      const answeredAt = performance.now();
+      if (answer.status !== 303) throw new Error(`login answered ${answer.status}`);
+      const { token } = await client.me();
+      await waitFor(() => onB.seen.has(token), 5_000);
+      link.push(Math.max(0, onB.seen.get(token)! - answeredAt));
+      const onNodeB = new Client(b.process.url);
+      for (const [name, value] of client.cookies) onNodeB.cookies.set(name, value);
+      onA.seen.delete(token);
+      await onNodeB.request('/logout', { method: 'POST' });
+      const loggedOutAt = performance.now();
+      await waitFor(() => onA.seen.has(token), 5_000);
+      unlink.push(Math.max(0, onA.seen.get(token)! - loggedOutAt));
+    }
+  } finally {
+    onA.close();
+    onB.close();
+  }
+  return { link, unlink };
+}
+
+/** Right-password logins per second from CLIENTS clients, spread round-robin over `nodes`. */
+async function loginRate(nodes: readonly Node[], password: string, seconds: number): Promise<number> {
+  const until = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, index) => {
+      const node = nodes[index % nodes.length]!;
+      const address = `203.0.113.${index + 10}`;
+      while (performance.now() < until) {
+        const client = new Client(node.process.url);
+        const answer = await client.request('/login', { method: 'POST', form: { password }, headers: { 'x-forwarded-for': address } });
+        if (answer.status === 303) done += 1;
+        await client.request('/logout', { method: 'POST', headers: { 'x-forwarded-for': address } });
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const logins = option('logins', 200, positiveNumber('--logins'));
+  const seconds = option('seconds', 5, positiveNumber('--seconds'));
+  const cluster = await startPostgres();
+  const nodes: Node[] = [];
+  try {
+    const databaseUrl = await cluster.database('keepsake_bench');
+    const mediaRoot = await tempDir('keepsake-bench-cluster-media-');
+    await makeMediaRoot(mediaRoot);
+    const started = await Promise.all(
+      ['a', 'b'].map(async (name) => {
+        const stateDir = await tempDir(`keepsake-bench-node-${name}-`);
+        const server = await serveProcess({ KEEPSAKE_MEDIA_ROOT: mediaRoot, KEEPSAKE_STATE_DIR: stateDir, KEEPSAKE_DATABASE_URL: databaseUrl, KEEPSAKE_TRUST_PROXY: 'loopback' });
+        return { process: server, webRoot: path.join(stateDir, "webroot") };
+      }),
+    );
+    nodes.push(...started);
+    const password = nodes.map((node) => node.process.firstPassword).find((each) => each !== undefined);
+    if (password === undefined) throw new Error('no node printed the first password');
+    const [a, b] = nodes as [Node, Node];
+    const measured = await propagation(a, b, password, logins);
+    const one = await loginRate([a], password, seconds);
+    const two = await loginRate([a, b], password, seconds);
+    const rows: Row[] = [
+      { measure: `link on node B after a login on node A, p50 (${logins} logins)`, ours: percentile(measured.link, 50), reference: 1000, referenceName: 'the goal: 1 s', unit: 'ms' },
+      { measure: 'link on node B after a login on node A, p99', ours: percentile(measured.link, 99), reference: 1000, referenceName: 'the goal: 1 s', unit: 'ms', goal: '≤ 1' },
+      { measure: 'link gone on node A after a logout on node B, p50', ours: percentile(measured.unlink, 50), reference: 1000, referenceName: 'the goal: 1 s', unit: 'ms' },
+      { measure: 'link gone on node A after a logout on node B, p99', ours: percentile(measured.unlink, 99), reference: 1000, referenceName: 'the goal: 1 s', unit: 'ms', goal: '≤ 1' },
+      { measure: `logins per second, two nodes (${CLIENTS} clients, ${seconds} s)`, ours: two, reference: one, referenceName: 'one node', unit: '/s' },
+    ];
+    await report('cluster', 'Two nodes on one PostgreSQL database', rows, { logins, seconds, clients: CLIENTS, link: measured.link, unlink: measured.unlink });
+  } finally {
+    await Promise.all(nodes.map((node) => node.process.stop()));
+    await cluster.stop();
+  }
+}
