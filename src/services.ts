@@ -103,13 +103,32 @@ function loadSecrets(secretsDir: string): Secrets {
 
 /** Several nodes: every secret is made once, by the first node, and read from the database by the others. */
 async function loadSharedSecrets(pool: PgPool): Promise<Secrets> {
-  const make = (): string => randomBytes(32).toString('base64url');
   return {
-    cookieKey: await loadOrCreateSharedSecret(pool, SECRET_NAMES.cookieKey, make),
-    guardKey: await loadOrCreateSharedSecret(pool, SECRET_NAMES.guardKey, make),
-    linkKey: await loadOrCreateSharedSecret(pool, SECRET_NAMES.linkKey, make),
-    keyTagSalt: await loadOrCreateSharedSecret(pool, SECRET_NAMES.keyTagSalt, make),
+    cookieKey: await loadOrCreateSharedSecret(pool, SECRET_NAMES.cookieKey, newSecret),
+    guardKey: await loadOrCreateSharedSecret(pool, SECRET_NAMES.guardKey, newSecret),
+    linkKey: await loadOrCreateSharedSecret(pool, SECRET_NAMES.linkKey, newSecret),
+    keyTagSalt: await loadOrCreateSharedSecret(pool, SECRET_NAMES.keyTagSalt, newSecret),
   };
+}
+
+/** A secret as the state dir's are made (secrets.ts): 32 random bytes, base64url. */
+function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * The static server's link secret, where this configuration keeps it (the state dir, or the
+ * shared database), for `keepsake nginx-config`: every node's web server must check the cookie
+ * every node signs.
+ */
+export async function loadLinkSecret(settings: Settings): Promise<string> {
+  if (settings.databaseUrl === undefined) return loadOrCreateSecret(statePaths(settings).secrets, SECRET_NAMES.linkKey);
+  const shared = await openShared(settings.databaseUrl);
+  try {
+    return await loadOrCreateSharedSecret(shared.pool, SECRET_NAMES.linkKey, newSecret);
+  } finally {
+    await shared.pool.end();
+  }
 }
 
 /** The shared database, migrated; a clear start-up error when it cannot be reached. */

@@ -55,8 +55,10 @@ describe('keepsake key add | list | remove', () => {
       [['key', 'add', 'x', '--colour', 'blue'], /colour/],
       [['frobnicate'], /unknown command "frobnicate"/],
     ];
-    for (const [args, message] of cases) {
-      const result = await runKeepsake(args, env);
+    // None of these changes anything: they may run at once.
+    const results = await Promise.all(cases.map(([args]) => runKeepsake(args, env)));
+    for (const [index, [args, message]] of cases.entries()) {
+      const result = results[index]!;
       assert.notEqual(result.code, 0, args.join(' '));
       assert.match(result.stderr, message, args.join(' '));
       assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace for a user mistake');

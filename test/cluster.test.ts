@@ -5,10 +5,11 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { albumItems } from './helpers/albums.js';
 import { runKeepsake } from './helpers/cli.js';
-import { Client } from './helpers/client.js';
+import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
 import { makeJpeg, makeMediaRoot, tempDir } from './helpers/fixtures.js';
 import { postgresSkip, startPostgres, type PostgresCluster } from './helpers/postgres.js';
 import { eventually, serveProcess, type ServerProcess } from './helpers/robustness-process.js';
+import { freePort, NGINX_MISSING, raw, startNginx } from './helpers/web-servers.js';
 
 /*
  * Several nodes on one PostgreSQL database: two `keepsake serve` processes, each with its own
@@ -118,6 +119,24 @@ describe('several nodes on PostgreSQL', { skip, timeout: 180_000 }, () => {
     assert.equal((await onB.request('/logout', { method: 'POST' })).status, 303);
     await timeUntil(async () => !(await hasLink(a, token)), 1_000, 'the link on node a to go');
     assert.equal(await photoStatus(a, client), 0, 'node a no longer shows the album to the ended session');
+  });
+
+  it("each node's nginx, configured by `keepsake nginx-config` on that node, serves from disk a session made on the other", { skip: NGINX_MISSING }, async () => {
+    const [a, b] = nodes as [Node, Node];
+    const port = await freePort();
+    const generated = await runKeepsake(['nginx-config', '--listen', `127.0.0.1:${port}`, '--upstream', new URL(b.process.url).host], { ...envOf(b), KEEPSAKE_LOG_LEVEL: 'warn' });
+    assert.equal(generated.code, 0, generated.stderr);
+    const nginx = await startNginx(await tempDir('keepsake-nginx-node-b-'), generated.stdout, port);
+    try {
+      const { client, token } = await loggedIn(a);
+      await timeUntil(() => hasLink(b, token), 1_000, 'the link on node b');
+      const original = (await albumItems(client, 'Summer 2024'))[0]!.urls['original']!;
+      const answer = await raw(nginx.url, original, { ...BROWSER_HEADERS, cookie: cookieHeader(client) });
+      // nginx's ETag is strong, keepsake's weak: a strong one means node b's nginx took node a's link cookie.
+      assert.deepEqual([answer.status, String(answer.headers['etag']).startsWith('W/')], [200, false]);
+    } finally {
+      await nginx.stop();
+    }
   });
 
   it('`key remove` from the command line ends the key\'s sessions on every node', async () => {

@@ -6,7 +6,7 @@ import { configuredVariants, servedVariantsOf } from '../derivatives/index.js';
 import { videoTools } from '../ffmpeg.js';
 import { loadSettings, type Settings } from '../settings.js';
 import { LINK_SCRIPT_NAME, renderStaticServerConfig, STATIC_SERVERS, writeLinkScript, writeRefusalPages, type NginxRenderOptions, type StaticServer } from '../static-server/index.js';
-import { loadOrCreateSecret } from '../store/index.js';
+import { loadLinkSecret } from '../services.js';
 import { UsageError } from './context.js';
 
 const USAGE = `Usage: keepsake nginx-config [--server nginx|lighttpd|apache] [--listen [ADDR:]PORT] [--upstream ADDR:PORT]
@@ -75,7 +75,7 @@ export async function nginxConfigCommand(args: readonly string[]): Promise<numbe
     mediaRoot: realOrResolved(config.mediaRoot),
     cacheDir: realOrResolved(paths.cache),
     refusalsDir: path.join(realOrResolved(config.stateDir), 'refusals'),
-    linkSecret: loadOrCreateSecret(paths.secrets, 'link-key'),
+    linkSecret: await loadLinkSecret(config),
     upstream: values.upstream ?? defaultUpstream(config),
     listen: values.listen,
     serverName: values['server-name'],

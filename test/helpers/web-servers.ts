@@ -100,7 +100,7 @@ export async function startNginx(dir: string, site: string, port: number): Promi
 
 /** The link secret a test server made at its first start. */
 export async function linkSecretOf(server: TestServer): Promise<string> {
-  return (await readFile(path.join(server.stateDir, 'secrets', 'link-key'), 'utf8')).trim();
+  return server.services.secrets.linkKey;
 }
 
 /** nginx with keepsake's generated configuration in front of a test server. */
