@@ -3,12 +3,16 @@
  * database (a private cluster, as the tests start it), each its own process with its own state
  * dir, over one media root.
  *
- * - Link propagation: N logins on node A, each timed from A's answer to the moment the token
- *   link appears in node B's web root (fs.watch on B's web root), then N logouts on B, timed to
- *   the link's removal on A. p50 and p99 of each.
+ * - Link propagation: N logins on node A, each timed from the moment the login was sent (an
+ *   upper bound: the commit comes later, after the password's hashing) and from A's answer (a
+ *   lower bound: the commit came earlier; negative when B had the link first) to the moment the
+ *   token link appears in node B's web root (fs.watch), then N logouts on B, timed the same ways
+ *   to the link's removal on A. p50 and p99 of each.
  * - Logins per second with the right password, from 8 clients for S seconds, all against one
  *   node, then spread over both. Each client names its own address (X-Forwarded-For; the nodes
- *   trust loopback), so the throttle sees 8 households, not one address guessing.
+ *   trust loopback), so the throttle sees 8 households, not one address guessing. A node hashes
+ *   passwords with at most a share of a core (auth/hash-gate.ts) and answers the rest 503: the
+ *   figure is that cap, once per node, on one machine's cores.
  */
 import { watch } from 'node:fs';
 import path from 'node:path';
@@ -42,27 +46,38 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
   }
 }
 
-async function propagation(a: Node, b: Node, password: string, logins: number): Promise<{ link: number[]; unlink: number[] }> {
-  const link: number[] = [];
-  const unlink: number[] = [];
+interface Timings {
+  /** From the request's start (upper bounds). */
+  readonly sent: number[];
+  /** From the answer (lower bounds). */
+  readonly answered: number[];
+}
+
+async function propagation(a: Node, b: Node, password: string, logins: number): Promise<{ link: Timings; unlink: Timings }> {
+  const link: Timings = { sent: [], answered: [] };
+  const unlink: Timings = { sent: [], answered: [] };
   const onB = watchNames(b.webRoot);
   const onA = watchNames(a.webRoot);
   try {
     for (let index = 0; index < logins; index += 1) {
       const client = new Client(a.process.url);
+      const sentAt = performance.now();
       const answer = await client.login(password, {});
       const answeredAt = performance.now();
       if (answer.status !== 303) throw new Error(`login answered ${answer.status}`);
       const { token } = await client.me();
       await waitFor(() => onB.seen.has(token), 5_000);
-      link.push(Math.max(0, onB.seen.get(token)! - answeredAt));
+      link.sent.push(onB.seen.get(token)! - sentAt);
+      link.answered.push(onB.seen.get(token)! - answeredAt);
       const onNodeB = new Client(b.process.url);
       for (const [name, value] of client.cookies) onNodeB.cookies.set(name, value);
       onA.seen.delete(token);
+      const logoutSentAt = performance.now();
       await onNodeB.request('/logout', { method: 'POST' });
       const loggedOutAt = performance.now();
       await waitFor(() => onA.seen.has(token), 5_000);
-      unlink.push(Math.max(0, onA.seen.get(token)! - loggedOutAt));
+      unlink.sent.push(onA.seen.get(token)! - logoutSentAt);
+      unlink.answered.push(onA.seen.get(token)! - loggedOutAt);
     }
   } finally {
     onA.close();
@@ -113,11 +128,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const measured = await propagation(a, b, password, logins);
     const one = await loginRate([a], password, seconds);
     const two = await loginRate([a, b], password, seconds);
+    const goal = { reference: 1000, referenceName: 'the goal: 1 s', unit: 'ms' } as const;
     const rows: Row[] = [
-      { measure: `link on node B after a login on node A, p50 (${logins} logins)`, ours: percentile(measured.link, 50), reference: 1000, referenceName: 'the goal: 1 s', unit: 'ms' },
-      { measure: 'link on node B after a login on node A, p99', ours: percentile(measured.link, 99), reference: 1000, referenceName: 'the goal: 1 s', unit: 'ms', goal: '≤ 1' },
-      { measure: 'link gone on node A after a logout on node B, p50', ours: percentile(measured.unlink, 50), reference: 1000, referenceName: 'the goal: 1 s', unit: 'ms' },
-      { measure: 'link gone on node A after a logout on node B, p99', ours: percentile(measured.unlink, 99), reference: 1000, referenceName: 'the goal: 1 s', unit: 'ms', goal: '≤ 1' },
+      { measure: `link on node B after a login on node A was sent, p50 (${logins} logins)`, ours: percentile(measured.link.sent, 50), ...goal },
+      { measure: '… p99 (the login itself, its password hashed at a share of a core, is most of this)', ours: percentile(measured.link.sent, 99), ...goal },
+      { measure: "link on node B after node A's answer (the commit is just before it), p50; negative: B had it first", ours: percentile(measured.link.answered, 50), ...goal },
+      { measure: "link on node B after node A's answer, p99", ours: percentile(measured.link.answered, 99), ...goal, goal: '≤ 1' },
+      { measure: 'link gone on node A after a logout on node B was sent, p50', ours: percentile(measured.unlink.sent, 50), ...goal },
+      { measure: 'link gone on node A after a logout on node B was sent, p99', ours: percentile(measured.unlink.sent, 99), ...goal, goal: '≤ 1' },
       { measure: `logins per second, two nodes (${CLIENTS} clients, ${seconds} s)`, ours: two, reference: one, referenceName: 'one node', unit: '/s' },
     ];
     await report('cluster', 'Two nodes on one PostgreSQL database', rows, { logins, seconds, clients: CLIENTS, link: measured.link, unlink: measured.unlink });
