@@ -3,13 +3,13 @@ import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { albumItems } from './helpers/albums.js';
-import { runKeepsake } from './helpers/cli.js';
-import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
-import { makeJpeg, makeMediaRoot, tempDir } from './helpers/fixtures.js';
-import { postgresSkip, startPostgres, type PostgresCluster } from './helpers/postgres.js';
-import { eventually, serveProcess, type ServerProcess } from './helpers/robustness-process.js';
-import { freePort, NGINX_MISSING, raw, startNginx } from './helpers/web-servers.js';
+import { albumItems } from '../helpers/albums.js';
+import { runKeepsake } from '../helpers/cli.js';
+import { BROWSER_HEADERS, Client, cookieHeader } from '../helpers/client.js';
+import { makeJpeg, makeMediaRoot, tempDir } from '../helpers/fixtures.js';
+import { postgresSkip, startPostgres, type PostgresCluster } from '../helpers/postgres.js';
+import { eventually, serveProcess, type ServerProcess } from '../helpers/robustness-process.js';
+import { freePort, NGINX_MISSING, raw, startNginx } from '../helpers/web-servers.js';
 
 /*
  * Several nodes on one PostgreSQL database: two `keepsake serve` processes, each with its own

@@ -5,21 +5,23 @@ import { REPO_ROOT } from './helpers/cli.js';
 import { postgresSkip, startPostgres, TEST_POSTGRES_ENV, type PostgresCluster } from './helpers/postgres.js';
 
 /*
- * The same black-box tests, the other store: login, sessions and their renewal, token links and
- * revocation, share links, devices and receipts, each run again with every test server on its own
- * PostgreSQL database (test/helpers/server.ts makes one per state dir when TEST_POSTGRES_ENV is
- * set), on one private cluster. The store's own contract runs on both engines in store.test.ts.
+ * Everything that needs PostgreSQL's server, in one place so its parts can overlap: several nodes
+ * on one database (test/postgres/two-nodes.test.ts, which starts its own cluster), and the same
+ * black-box tests, the other store, each run again with every test server on its own PostgreSQL
+ * database (test/helpers/server.ts makes one per state dir when TEST_POSTGRES_ENV is set), on one
+ * private cluster. The store's own contract runs on both engines in store.test.ts.
  */
 
 /**
  * Login, sessions, their renewal, token links and revocation, whole; of the guard's tests, those
  * whose state the database now holds (share links, the login throttle, the media budgets). Enrolment
- * cards and receipts are covered on both engines by store.test.ts. Two runs at once, the first
+ * cards and receipts are covered on both engines by store.test.ts. The runs go at once, the first
  * two files at a time: CI has about two cores, and these tests mostly wait for sweeps and timers.
  */
-const RUNS: ReadonlyArray<{ readonly files: readonly string[]; readonly pattern?: string; readonly concurrency: number }> = [
-  { files: ['test/login.test.ts', 'test/sessions-renewal.test.ts', 'test/links.test.ts'], concurrency: 2 },
-  { files: ['test/guard-http.test.ts'], pattern: 'share links|media budgets|throttles password guessing', concurrency: 1 },
+const RUNS: ReadonlyArray<{ readonly files: readonly string[]; readonly pattern?: string; readonly concurrency: number; readonly onPostgres: boolean }> = [
+  { files: ['test/login.test.ts', 'test/sessions-renewal.test.ts', 'test/links.test.ts'], concurrency: 2, onPostgres: true },
+  { files: ['test/guard-http.test.ts'], pattern: 'share links|media budgets|throttles password guessing', concurrency: 1, onPostgres: true },
+  { files: ['test/postgres/two-nodes.test.ts'], concurrency: 1, onPostgres: false },
 ];
 
 function runSuites(adminUrl: string, run: (typeof RUNS)[number]): Promise<{ code: number | null; output: string }> {
@@ -27,7 +29,7 @@ function runSuites(adminUrl: string, run: (typeof RUNS)[number]): Promise<{ code
   const { NODE_TEST_CONTEXT: _inside, ...env } = process.env;
   const args = ['--import', 'tsx', '--test', `--test-concurrency=${run.concurrency}`, '--test-reporter=spec', ...(run.pattern === undefined ? [] : [`--test-name-pattern=${run.pattern}`]), ...run.files];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...env, [TEST_POSTGRES_ENV]: adminUrl }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: run.onPostgres ? { ...env, [TEST_POSTGRES_ENV]: adminUrl } : env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -35,7 +37,7 @@ function runSuites(adminUrl: string, run: (typeof RUNS)[number]): Promise<{ code
   });
 }
 
-describe('the black-box suites against PostgreSQL', { skip: postgresSkip(), timeout: 600_000 }, () => {
+describe('on PostgreSQL', { skip: postgresSkip(), timeout: 600_000 }, () => {
   let cluster: PostgresCluster;
   before(async () => {
     cluster = await startPostgres();
@@ -44,7 +46,7 @@ describe('the black-box suites against PostgreSQL', { skip: postgresSkip(), time
     await cluster?.stop();
   });
 
-  it(`pass with PostgreSQL as the store: ${RUNS.map((run) => run.files.map((file) => file.replace(/^test\//, '')).join(', ') + (run.pattern === undefined ? '' : ` (${run.pattern})`)).join('; ')}`, async () => {
+  it(`several nodes, and the suites with PostgreSQL as the store: ${RUNS.map((run) => run.files.map((file) => file.replace(/^test\//, '')).join(', ') + (run.pattern === undefined ? '' : ` (${run.pattern})`)).join('; ')}`, async () => {
     const results = await Promise.all(RUNS.map((run) => runSuites(cluster.adminUrl, run)));
     for (const { code, output } of results) {
       const failures = output.split('\n').filter((line) => /^\s*✖/.test(line));
