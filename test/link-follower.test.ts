@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { watch } from 'node:fs';
 import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -81,6 +82,49 @@ describe('the link follower', () => {
       await waitUntil(async () => !(await linked(webRoot, ended)), 2_000, 'the unlink of event 4');
       assert.ok(follower.isServing());
     } finally {
+      await follower.stop();
+    }
+  });
+
+  it('re-reading past a gap does not bring back, even for a moment, the link of a session that ended', async () => {
+    const webRoot = await tempDir('keepsake-follower-web-');
+    const viewsDir = await tempDir('keepsake-follower-views-');
+    await mkdir(path.join(viewsDir, 'key-1'));
+    const events = eventLog();
+    const listener = new FakeListener();
+    const follower = createLinkFollower({
+      connect: () => listener as unknown as pg.Client,
+      events,
+      webRoot,
+      views: { dirOf: (name) => path.join(viewsDir, name), exists: async () => true },
+      syncViews: async () => undefined,
+      failClosedAfterMs: 60_000,
+      log: createLogger('silent'),
+    });
+    await follower.start();
+    const [late, ended] = [newToken(), newToken()];
+    const seen: string[] = [];
+    const watcher = watch(webRoot, (_event, name) => {
+      if (name !== null) seen.push(name);
+    });
+    try {
+      // 2 is in flight while a session logs in (3) and out (4).
+      events.committed.push({ id: 1, kind: 'views', token: null, view: null }, { id: 3, kind: 'link', token: ended, view: 'key-1' });
+      listener.notify();
+      await waitUntil(() => linked(webRoot, ended), 2_000, 'the link of event 3');
+      events.committed.push({ id: 4, kind: 'unlink', token: ended, view: 'key-1' });
+      listener.notify();
+      await waitUntil(async () => !(await linked(webRoot, ended)), 2_000, 'the unlink of event 4');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const before = seen.filter((name) => name === ended).length;
+      events.committed.push({ id: 2, kind: 'link', token: late, view: 'key-1' });
+      listener.notify();
+      await waitUntil(() => linked(webRoot, late), 2_000, 'the late link');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(seen.filter((name) => name === ended).length, before, 'the ended session\'s link was not made again');
+      assert.equal(await linked(webRoot, ended), false);
+    } finally {
+      watcher.close();
       await follower.stop();
     }
   });

@@ -87,12 +87,16 @@ export function createLinkFollower(options: LinkFollowerOptions): LinkFollower {
     }
   }
 
+  /** Applies a batch: for each token only its latest event, so a batch re-read after a gap never relinks, even for a moment, a session it ends. */
   async function apply(batch: readonly LinkEvent[]): Promise<void> {
+    const latest = new Map<string, LinkEvent>();
+    for (const event of batch) if (event.token !== null) latest.set(event.token, event);
     let viewsChanged = false;
     for (const event of batch) {
       if (event.kind === 'views') viewsChanged = true;
-      else if (event.kind === 'unlink' && event.token !== null) await unlink([event.token]);
-      else if (event.kind === 'link' && event.token !== null && event.view !== null) {
+      else if (event.token === null || latest.get(event.token) !== event) continue;
+      else if (event.kind === 'unlink') await unlink([event.token]);
+      else if (event.kind === 'link' && event.view !== null) {
         if (viewsChanged) {
           await options.syncViews();
           viewsChanged = false;

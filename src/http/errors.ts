@@ -22,6 +22,13 @@ function statusFor(error: unknown): number {
     case 'CLOSED':
     case 'EMFILE':
     case 'ENFILE':
+    // The shared database (several nodes) not answering: refused, reset, shutting down, connection lost.
+    case 'ECONNREFUSED':
+    case 'ECONNRESET':
+    case '57P01':
+    case '57P03':
+    case '08001':
+    case '08006':
       return 503;
   }
   const status = (error as { status?: unknown }).status;
