@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { lstat } from 'node:fs/promises';
+import { lstat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,7 +48,10 @@ describe('several nodes on PostgreSQL', { skip, timeout: 180_000 }, () => {
   let databaseUrl: string;
   let mediaRoot: string;
   let password: string;
+  let configFile: string;
   const nodes: Node[] = [];
+  /** A small media budget per session (10 at once, 1 a second), to see it counted across nodes. */
+  const BURST = 10;
 
   function envOf(node: { stateDir: string }): Record<string, string> {
     return {
@@ -57,6 +60,7 @@ describe('several nodes on PostgreSQL', { skip, timeout: 180_000 }, () => {
       KEEPSAKE_DATABASE_URL: databaseUrl,
       KEEPSAKE_SWEEP_INTERVAL: SWEEP,
       KEEPSAKE_LOG_LEVEL: 'info',
+      KEEPSAKE_CONFIG: configFile,
     };
   }
 
@@ -88,6 +92,8 @@ describe('several nodes on PostgreSQL', { skip, timeout: 180_000 }, () => {
     databaseUrl = await cluster.database('keepsake_cluster');
     mediaRoot = await tempDir('keepsake-cluster-media-');
     await makeMediaRoot(mediaRoot);
+    configFile = path.join(await tempDir('keepsake-cluster-config-'), 'keepsake.config.json');
+    await writeFile(configFile, JSON.stringify({ guard: { rates: { perSession: { burst: BURST, perSecond: 1 } } } }));
     // Both nodes start together on an empty database: the schema is made once, one first key.
     const [a, b] = await Promise.all([startNode('a'), startNode('b')]);
     nodes.push(a!, b!);
@@ -137,6 +143,20 @@ describe('several nodes on PostgreSQL', { skip, timeout: 180_000 }, () => {
     } finally {
       await nginx.stop();
     }
+  });
+
+  it("one session's media budget is spent across both nodes, not granted once by each", async () => {
+    const [a, b] = nodes as [Node, Node];
+    const { client, token } = await loggedIn(a);
+    await timeUntil(() => hasLink(b, token), 1_000, 'the link on node b');
+    const thumb = (await albumItems(client, 'Summer 2024'))[0]!.urls['thumb']!;
+    const statuses: number[] = [];
+    for (const node of [a, b]) {
+      for (let request = 0; request < 7; request += 1) statuses.push((await raw(node.process.url, thumb, { ...BROWSER_HEADERS, cookie: cookieHeader(client) })).status);
+    }
+    // 14 requests against a burst of 10 (and about 1 a second more): node b refuses what node a spent.
+    assert.ok(statuses.slice(0, 7).every((status) => status === 200), `node a: ${statuses.slice(0, 7).join(' ')}`);
+    assert.ok(statuses.slice(7).includes(429), `node b refuses once the shared budget is spent: ${statuses.slice(7).join(' ')}`);
   });
 
   it('`key remove` from the command line ends the key\'s sessions on every node', async () => {
