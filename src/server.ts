@@ -62,10 +62,25 @@ interface Cluster {
 
 /**
  * Several nodes: this node's web root follows the shared database (and stops serving when it
- * cannot reach it for longer than a sweep interval), and one node at a time leads the sweep.
+ * cannot reach it for longer than a sweep interval), and one node at a time leads: it watches the
+ * media root (telling the others what it saw, which they look at again) and runs the sweep.
  */
 async function joinCluster(services: Services, shared: SharedDatabase, settings: Settings, log: Logger): Promise<Cluster> {
+  const { library } = services;
+  const clusterLog = log.child({ module: 'cluster' });
   const connect = () => createClient(shared.url);
+  const leadership = startLeadership({
+    connect,
+    log: clusterLog,
+    onChange: (leads) => {
+      // The new leader watches, then scans: whatever changed while nobody watched is found.
+      const change = leads ? library.watch().then(() => library.scan()) : library.unwatch();
+      change.catch((error: unknown) => clusterLog.error({ err: error }, leads ? 'could not start watching the media root' : 'could not stop watching'));
+    },
+  });
+  library.onPathsSeen((paths) => {
+    if (leadership.isLeader()) shared.linkEvents.addPaths(paths).catch((error: unknown) => clusterLog.error({ err: error }, 'could not tell the other nodes what changed'));
+  });
   const follower = createLinkFollower({
     connect,
     events: shared.linkEvents,
@@ -73,10 +88,10 @@ async function joinCluster(services: Services, shared: SharedDatabase, settings:
     views: services.views,
     syncViews: () => services.access.syncViews(),
     failClosedAfterMs: sweepIntervalMs(settings.sweepInterval),
-    log: log.child({ module: 'cluster' }),
+    pathsChanged: (paths) => (leadership.isLeader() ? Promise.resolve() : library.reconcile(paths)),
+    log: clusterLog,
   });
   await follower.start();
-  const leadership = startLeadership({ connect, log: log.child({ module: 'cluster' }) });
   return { follower, leadership };
 }
 
@@ -209,9 +224,8 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     log.child({ module: 'sweeper' }),
   );
   // Serving starts at once; albums appear as the scan finds them. Watching starts first so
-  // nothing copied in during the scan is missed.
-  const ready = library
-    .watch()
+  // nothing copied in during the scan is missed. Of several nodes, only the leader watches.
+  const ready = (cluster === undefined ? library.watch() : Promise.resolve())
     .then(() => library.scan())
     .then(() => access.syncViews())
     .then(async () => {

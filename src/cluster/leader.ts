@@ -2,9 +2,10 @@ import type pg from 'pg';
 import type { Logger } from '../log.js';
 
 /*
- * One node at a time does the work that must not run twice (the expiry sweep): the one holding
- * a PostgreSQL advisory lock on its own connection. The database releases the lock the moment
- * that connection ends (the node dies, or is cut off), and another node's next try takes it.
+ * One node at a time does the work that must not run twice (watching the media root, the expiry
+ * sweep): the one holding a PostgreSQL advisory lock on its own connection. The database releases
+ * the lock the moment that connection ends (the node dies, or is cut off), and another node's next
+ * try takes it.
  */
 
 /** The lock's number: "sweep" in ASCII. */
@@ -26,7 +27,7 @@ export function startLeadership(options: { connect: () => pg.Client; log: Logger
   function become(next: boolean): void {
     if (next === leader) return;
     leader = next;
-    log.info(next ? 'this node now leads (runs the expiry sweep)' : 'this node no longer leads');
+    log.info(next ? 'this node now leads (watches the media root, runs the expiry sweep)' : 'this node no longer leads');
     options.onChange?.(next);
   }
 

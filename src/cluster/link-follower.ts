@@ -34,6 +34,8 @@ export interface LinkFollowerOptions {
   /** Brings every view in line with the keys and shares (a 'views' event, or a link to a view not made yet). */
   readonly syncViews: () => Promise<void>;
   readonly failClosedAfterMs: number;
+  /** Paths of the media root the watching node saw change: this node looks at them again (unless it is the one watching). */
+  readonly pathsChanged?: (relativePaths: readonly string[]) => Promise<void>;
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -92,8 +94,10 @@ export function createLinkFollower(options: LinkFollowerOptions): LinkFollower {
     const latest = new Map<string, LinkEvent>();
     for (const event of batch) if (event.token !== null) latest.set(event.token, event);
     let viewsChanged = false;
+    const paths = new Set<string>();
     for (const event of batch) {
       if (event.kind === 'views') viewsChanged = true;
+      else if (event.kind === 'paths') for (const each of event.paths ?? []) paths.add(each);
       else if (event.token === null || latest.get(event.token) !== event) continue;
       else if (event.kind === 'unlink') await unlink([event.token]);
       else if (event.kind === 'link' && event.view !== null) {
@@ -105,6 +109,8 @@ export function createLinkFollower(options: LinkFollowerOptions): LinkFollower {
       }
     }
     if (viewsChanged) await options.syncViews();
+    // Not awaited: reading a dropped album's photos may take a while, and links must not wait for it.
+    if (paths.size > 0) void options.pathsChanged?.([...paths]).catch((error: unknown) => log.error({ err: error }, 'could not look at the paths another node saw change'));
   }
 
   /**

@@ -52,8 +52,17 @@ export interface LibraryService extends AlbumQueries, Pick<Library, 'openOrigina
   scan(): Promise<ScanReport>;
   /** Starts the watcher (once) and resolves when it is ready. Start it before scan() to miss nothing. */
   watch(): Promise<void>;
+  /** Stops the watcher (several nodes: this one no longer leads); watch() starts it again. */
+  unwatch(): Promise<void>;
   /** Someone is looking at this album: its placeholders are made before the rest. */
   lookingAt(albumPath: string): void;
+  /**
+   * Looks at these paths (relative to the media root) again, as the watcher does with what it
+   * saw: several nodes, where one watches and the others are told what it saw.
+   */
+  reconcile(relativePaths: readonly string[]): Promise<void>;
+  /** Hears each batch of paths the watcher saw change; returns the unsubscribe function. */
+  onPathsSeen(listener: (relativePaths: readonly string[]) => void): () => void;
   /** Listens to catalogue changes (after they are committed); returns the unsubscribe function. */
   onChange(listener: ChangeListener): () => void;
   /** Stops the watcher and any scan, and waits for work in hand. Reads keep working. */
@@ -105,6 +114,7 @@ export function createLibrary(options: LibraryOptions): LibraryService {
   });
   let fullScan: Promise<ScanReport> | undefined;
   let watcher: Promise<MediaWatcher> | undefined;
+  const pathListeners = new Set<(relativePaths: readonly string[]) => void>();
   fillRealPaths(table, root);
   const queries = createAlbumQueries(options.db);
   const lookups = createLookupCache(queries, emitter.subscribe);
@@ -163,14 +173,27 @@ export function createLibrary(options: LibraryOptions): LibraryService {
         log,
         onEvents: (events) => {
           for (const event of events) rescans.folderChanged(splitRelative(event.relativePath).albumPath);
-          return work.track(reconcilePaths(deps, events.map((event) => event.relativePath)));
+          const paths = events.map((event) => event.relativePath);
+          for (const listener of pathListeners) listener(paths);
+          return work.track(reconcilePaths(deps, paths));
         },
       });
       await watcher;
       // A live catalogue fills in the placeholders it lacks (one from before they existed included).
       placeholders.wake();
     },
+    async unwatch() {
+      const running = watcher;
+      watcher = undefined;
+      const started = await running?.catch(() => undefined);
+      await started?.close();
+    },
     lookingAt: (albumPath) => placeholders.lookingAt(albumPath),
+    reconcile: (relativePaths) => (stopping.signal.aborted ? Promise.resolve() : work.track(reconcilePaths(deps, relativePaths))),
+    onPathsSeen(listener) {
+      pathListeners.add(listener);
+      return () => void pathListeners.delete(listener);
+    },
     onChange: emitter.subscribe,
     idle: () => work.settled(),
     async close() {

@@ -161,4 +161,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     expire BIGINT
   );
   `,
+  `
+  -- What the one node that watches the media root saw change (relative paths, as JSON): every
+  -- other node looks at those paths again on the shared media root, without a watcher of its own.
+  ALTER TABLE link_events DROP CONSTRAINT link_events_kind_check;
+  ALTER TABLE link_events ADD CONSTRAINT link_events_kind_check CHECK (kind IN ('link', 'unlink', 'views', 'paths'));
+  ALTER TABLE link_events ADD COLUMN paths TEXT;
+  `,
 ];

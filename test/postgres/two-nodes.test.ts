@@ -191,7 +191,21 @@ describe('several nodes on PostgreSQL', { skip, timeout: 180_000 }, () => {
     assert.ok(await eventually(async () => (await photoStatus(b, client)) === 200, 5_000), 'and node b serves it again');
   });
 
-  it('when the leader dies the other node takes over the sweep, and a dropped folder still appears', async () => {
+  it('only the leader watches the media root; a folder dropped in appears on the other node too', async () => {
+    const leads = (node: Node): boolean => node.process.output().lastIndexOf('this node now leads') > node.process.output().lastIndexOf('this node no longer leads');
+    assert.ok(await eventually(() => nodes.filter(leads).length === 1, 10_000), 'exactly one node leads');
+    const follower = nodes.find((node) => !leads(node))!;
+    const leaderOutput = nodes.find(leads)!.process.output();
+    assert.ok(leaderOutput.slice(leaderOutput.lastIndexOf('this node now leads')).includes('watching the media root'), 'the leader watches');
+    // Since it last stopped leading (the database was cut off above, and either may have led since).
+    const followerOutput = follower.process.output();
+    assert.doesNotMatch(followerOutput.slice(Math.max(0, followerOutput.lastIndexOf('this node no longer leads'))), /watching the media root/, 'the other node does not');
+    await makeJpeg(path.join(mediaRoot, 'Dropped early', 'first.jpg'));
+    const { client } = await loggedIn(follower);
+    assert.ok(await eventually(async () => (await albumItems(client, 'Dropped early')).length === 1, 10_000), 'the other node lists the dropped folder');
+  });
+
+  it('when the leader dies the other node takes over watching and the sweep: a dropped folder still appears', async () => {
     const leads = (node: Node): boolean => node.process.output().lastIndexOf('this node now leads') > node.process.output().lastIndexOf('this node no longer leads');
     assert.ok(await eventually(() => nodes.filter(leads).length === 1, 10_000), 'exactly one node leads');
     const leader = nodes.find(leads)!;
