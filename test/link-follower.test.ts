@@ -5,7 +5,7 @@ import { lstat, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import type pg from 'pg';
-import { createLinkFollower } from '../src/cluster/index.js';
+import { createLinkFollower, type LinkFollower } from '../src/cluster/index.js';
 import { newToken } from '../src/links/index.js';
 import { createLogger } from '../src/log.js';
 import type { LinkEvent, LinkEventStore, LinkSnapshot } from '../src/store/index.js';
@@ -53,23 +53,29 @@ async function linked(webRoot: string, token: string): Promise<boolean> {
   return lstat(path.join(webRoot, token)).then((stats) => stats.isSymbolicLink(), () => false);
 }
 
+/** A follower over a temp web root and a view `key-1`, reading `events`, listening through whatever `connect` returns. */
+async function startFollower(events: LinkEventStore, connect: () => FakeListener, failClosedAfterMs = 60_000): Promise<{ follower: LinkFollower; webRoot: string }> {
+  const webRoot = await tempDir('keepsake-follower-web-');
+  const viewsDir = await tempDir('keepsake-follower-views-');
+  await mkdir(path.join(viewsDir, 'key-1'));
+  const follower = createLinkFollower({
+    connect: () => connect() as unknown as pg.Client,
+    events,
+    webRoot,
+    views: { dirOf: (name) => path.join(viewsDir, name), exists: async () => true },
+    syncViews: async () => undefined,
+    failClosedAfterMs,
+    log: createLogger('silent'),
+  });
+  await follower.start();
+  return { follower, webRoot };
+}
+
 describe('the link follower', () => {
   it('applies an event whose id was skipped once it commits, and keeps the order of what came after it', async () => {
-    const webRoot = await tempDir('keepsake-follower-web-');
-    const viewsDir = await tempDir('keepsake-follower-views-');
-    await mkdir(path.join(viewsDir, 'key-1'));
     const events = eventLog();
     const listener = new FakeListener();
-    const follower = createLinkFollower({
-      connect: () => listener as unknown as pg.Client,
-      events,
-      webRoot,
-      views: { dirOf: (name) => path.join(viewsDir, name), exists: async () => true },
-      syncViews: async () => undefined,
-      failClosedAfterMs: 60_000,
-      log: createLogger('silent'),
-    });
-    await follower.start();
+    const { follower, webRoot } = await startFollower(events, () => listener);
     try {
       const [early, late, ended] = [newToken(), newToken(), newToken()];
       // Ids 1 and 3 commit; 2 (a login that took its id first) is still in flight.
@@ -90,21 +96,9 @@ describe('the link follower', () => {
   });
 
   it('re-reading past a gap does not bring back, even for a moment, the link of a session that ended', async () => {
-    const webRoot = await tempDir('keepsake-follower-web-');
-    const viewsDir = await tempDir('keepsake-follower-views-');
-    await mkdir(path.join(viewsDir, 'key-1'));
     const events = eventLog();
     const listener = new FakeListener();
-    const follower = createLinkFollower({
-      connect: () => listener as unknown as pg.Client,
-      events,
-      webRoot,
-      views: { dirOf: (name) => path.join(viewsDir, name), exists: async () => true },
-      syncViews: async () => undefined,
-      failClosedAfterMs: 60_000,
-      log: createLogger('silent'),
-    });
-    await follower.start();
+    const { follower, webRoot } = await startFollower(events, () => listener);
     const [late, ended] = [newToken(), newToken()];
     const seen: string[] = [];
     const watcher = watch(webRoot, (_event, name) => {
@@ -133,28 +127,17 @@ describe('the link follower', () => {
   });
 
   it('stops serving and removes every token link when the database is gone longer than allowed', async () => {
-    const webRoot = await tempDir('keepsake-follower-web-');
-    const viewsDir = await tempDir('keepsake-follower-views-');
-    await mkdir(path.join(viewsDir, 'key-1'));
     const events = eventLog();
     const token = newToken();
     events.committed.push({ id: 1, kind: 'link', token, view: 'key-1' });
     let listener = new FakeListener();
     let reachable = true;
-    const follower = createLinkFollower({
-      connect: () => {
-        listener = new FakeListener();
-        if (!reachable) listener.connect = async () => Promise.reject(new Error('connection refused'));
-        return listener as unknown as pg.Client;
-      },
-      events,
-      webRoot,
-      views: { dirOf: (name) => path.join(viewsDir, name), exists: async () => true },
-      syncViews: async () => undefined,
-      failClosedAfterMs: 600,
-      log: createLogger('silent'),
-    });
-    await follower.start();
+    const connect = (): FakeListener => {
+      listener = new FakeListener();
+      if (!reachable) listener.connect = async () => Promise.reject(new Error('connection refused'));
+      return listener;
+    };
+    const { follower, webRoot } = await startFollower(events, connect, 600);
     try {
       listener.notify();
       await waitUntil(() => linked(webRoot, token), 2_000, 'the link');

@@ -9,7 +9,7 @@ export interface EnrolmentRecord {
   readonly usedAt: number | null;
 }
 
-interface EnrolmentRow {
+export interface EnrolmentRow {
   code_hash: string;
   key_id: number;
   created_at: number;
@@ -17,7 +17,7 @@ interface EnrolmentRow {
   used_at: number | null;
 }
 
-const fromRow = (row: EnrolmentRow): EnrolmentRecord => ({ codeHash: row.code_hash, keyId: row.key_id, createdAt: row.created_at, expiresAt: row.expires_at, usedAt: row.used_at });
+export const enrolmentFromRow = (row: EnrolmentRow): EnrolmentRecord => ({ codeHash: row.code_hash, keyId: row.key_id, createdAt: row.created_at, expiresAt: row.expires_at, usedAt: row.used_at });
 
 export type EnrolmentsTable = ReturnType<typeof createEnrolmentsTable>;
 
@@ -31,9 +31,9 @@ export function createEnrolmentsTable(db: Db) {
     add: (record: Omit<EnrolmentRecord, 'usedAt'>): void => void insert.run(record.codeHash, record.keyId, record.createdAt, record.expiresAt),
     byHash(codeHash: string): EnrolmentRecord | undefined {
       const row = select.get(codeHash);
-      return row === undefined ? undefined : fromRow(row);
+      return row === undefined ? undefined : enrolmentFromRow(row);
     },
-    byKey: (keyId: number): EnrolmentRecord[] => selectByKey.all(keyId).map(fromRow),
+    byKey: (keyId: number): EnrolmentRecord[] => selectByKey.all(keyId).map(enrolmentFromRow),
     /** Marks the card used if it is unused and unexpired at `now`; false otherwise. */
     take: (codeHash: string, now: number): boolean => use.run(now, codeHash, now).changes > 0,
   };

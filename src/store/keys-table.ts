@@ -22,33 +22,34 @@ export interface KeyRecord {
 
 export type NewKeyRecord = Omit<KeyRecord, 'id'>;
 
-interface KeyRow {
+/** A `keys` row as either engine returns it: SQLite's flags are 0 or 1, PostgreSQL's booleans. */
+export interface KeyRow {
   id: number;
   label: string;
   password_hash: string;
   lookup_tag: string | null;
   albums: string;
-  can_download_originals: number;
+  can_download_originals: number | boolean;
   expires_at: number | null;
   created_at: number;
   location: KeyLocation;
-  household: number;
-  device: number;
+  household: number | boolean;
+  device: number | boolean;
 }
 
-function fromRow(row: KeyRow): KeyRecord {
+export function keyFromRow(row: KeyRow): KeyRecord {
   return {
     id: row.id,
     label: row.label,
     passwordHash: row.password_hash,
     lookupTag: row.lookup_tag,
     albums: JSON.parse(row.albums) as string[],
-    canDownloadOriginals: row.can_download_originals === 1,
+    canDownloadOriginals: Boolean(row.can_download_originals),
     expiresAt: row.expires_at,
     createdAt: row.created_at,
     location: row.location,
-    household: row.household === 1,
-    device: row.device === 1,
+    household: Boolean(row.household),
+    device: Boolean(row.device),
   };
 }
 
@@ -80,20 +81,20 @@ export function createKeysTable(db: Db) {
       });
       return { ...key, id: Number(result.lastInsertRowid) };
     },
-    all: (): KeyRecord[] => selectAll.all().map(fromRow),
+    all: (): KeyRecord[] => selectAll.all().map(keyFromRow),
     byLabel(label: string): KeyRecord | undefined {
       const row = selectByLabel.get(label);
-      return row === undefined ? undefined : fromRow(row);
+      return row === undefined ? undefined : keyFromRow(row);
     },
     byId(id: number): KeyRecord | undefined {
       const row = selectById.get(id);
-      return row === undefined ? undefined : fromRow(row);
+      return row === undefined ? undefined : keyFromRow(row);
     },
     byLookupTag(tag: string): KeyRecord | undefined {
       const row = selectByTag.get(tag);
-      return row === undefined ? undefined : fromRow(row);
+      return row === undefined ? undefined : keyFromRow(row);
     },
-    untagged: (): KeyRecord[] => selectUntagged.all().map(fromRow),
+    untagged: (): KeyRecord[] => selectUntagged.all().map(keyFromRow),
     setLookupTag: (id: number, tag: string): boolean => updateTag.run(tag, id).changes > 0,
     remove: (id: number): boolean => deleteById.run(id).changes > 0,
     count: (): number => count.get()?.n ?? 0,

@@ -1,10 +1,10 @@
-import type { EnrolmentRecord } from './enrolments-table.js';
-import type { KeyLocation, KeyRecord } from './keys-table.js';
+import { enrolmentFromRow, type EnrolmentRecord, type EnrolmentRow } from './enrolments-table.js';
+import { keyFromRow, type KeyRecord, type KeyRow } from './keys-table.js';
 import type { PgPool } from './postgres-database.js';
 import { createPostgresReceipts } from './postgres-receipts.js';
 import { createPostgresSessions } from './postgres-sessions.js';
 import type { AccessStore, EnrolmentStore, KeyStore, PreviewLinkStore, ShareStore } from './ports.js';
-import type { ShareRecord } from './shares-table.js';
+import { shareFromRow, type ShareRow } from './shares-table.js';
 import { StoreConflictError } from './sqlite-access-store.js';
 
 /*
@@ -28,36 +28,6 @@ async function conflictsAsStoreErrors<T>(write: Promise<T>, message: string): Pr
 }
 
 const changedRows = async (pool: PgPool, text: string, values: unknown[]): Promise<number> => (await pool.query(text, values)).rowCount ?? 0;
-
-interface KeyRow {
-  id: number;
-  label: string;
-  password_hash: string;
-  lookup_tag: string | null;
-  albums: string;
-  can_download_originals: boolean;
-  expires_at: number | null;
-  created_at: number;
-  location: KeyLocation;
-  household: boolean;
-  device: boolean;
-}
-
-function keyFromRow(row: KeyRow): KeyRecord {
-  return {
-    id: row.id,
-    label: row.label,
-    passwordHash: row.password_hash,
-    lookupTag: row.lookup_tag,
-    albums: JSON.parse(row.albums) as string[],
-    canDownloadOriginals: row.can_download_originals,
-    expiresAt: row.expires_at,
-    createdAt: row.created_at,
-    location: row.location,
-    household: row.household,
-    device: row.device,
-  };
-}
 
 const INSERT_KEY = `INSERT INTO keys (label, password_hash, lookup_tag, albums, can_download_originals, expires_at, created_at, location, household, device)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`;
@@ -84,30 +54,6 @@ function createKeys(pool: PgPool): KeyStore {
   };
 }
 
-interface ShareRow {
-  id: string;
-  album: string;
-  can_download_originals: boolean;
-  expires_at: number;
-  max_uses: number | null;
-  uses: number;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-function shareFromRow(row: ShareRow): ShareRecord {
-  return {
-    id: row.id,
-    album: row.album,
-    canDownloadOriginals: row.can_download_originals,
-    expiresAt: row.expires_at,
-    maxUses: row.max_uses,
-    uses: row.uses,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
-  };
-}
-
 const TAKE_USE = `UPDATE shares SET uses = uses + 1
   WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2 AND (max_uses IS NULL OR uses < max_uses)`;
 
@@ -127,15 +73,6 @@ function createShares(pool: PgPool): ShareStore {
   };
 }
 
-interface EnrolmentRow {
-  code_hash: string;
-  key_id: number;
-  created_at: number;
-  expires_at: number;
-  used_at: number | null;
-}
-
-const enrolmentFromRow = (row: EnrolmentRow): EnrolmentRecord => ({ codeHash: row.code_hash, keyId: row.key_id, createdAt: row.created_at, expiresAt: row.expires_at, usedAt: row.used_at });
 
 function createEnrolments(pool: PgPool): EnrolmentStore {
   const many = async (text: string, values: unknown[]): Promise<EnrolmentRecord[]> => (await pool.query<EnrolmentRow>(text, values)).rows.map(enrolmentFromRow);

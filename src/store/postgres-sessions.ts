@@ -1,49 +1,8 @@
-import type { KeyLocation } from './keys-table.js';
 import type { PgPool } from './postgres-database.js';
 import type { SessionStore } from './ports.js';
-import type { SessionRecord } from './sessions-table.js';
-
-interface SessionRow {
-  sid: string;
-  token: string;
-  key_id: number | null;
-  share_id: string | null;
-  label: string;
-  albums: string;
-  can_download_originals: boolean;
-  view: string;
-  state: 'pending' | 'active';
-  created_at: number;
-  expires_at: number;
-  max_age: number;
-  expires_cap: number | null;
-  location: KeyLocation;
-  device_name: string | null;
-  preview: boolean;
-}
+import { sessionFromRow, type SessionRecord, type SessionRow } from './sessions-table.js';
 
 type Link = { sid: string; token: string };
-
-function fromRow(row: SessionRow): SessionRecord {
-  return {
-    sid: row.sid,
-    token: row.token,
-    keyId: row.key_id,
-    shareId: row.share_id,
-    label: row.label,
-    albums: JSON.parse(row.albums) as string[],
-    canDownloadOriginals: row.can_download_originals,
-    view: row.view,
-    state: row.state,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    maxAge: row.max_age,
-    expiresCap: row.expires_cap,
-    location: row.location,
-    deviceName: row.device_name,
-    preview: row.preview,
-  };
-}
 
 const INSERT = `INSERT INTO sessions (sid, token, key_id, share_id, label, albums, can_download_originals, view, state,
                                       created_at, expires_at, max_age, expires_cap, location, device_name, preview)
@@ -68,7 +27,7 @@ const DELETE_EXPIRED = `DELETE FROM sessions WHERE sid IN (
 /** The `sessions` table over PostgreSQL, as sessions-table.ts has it over SQLite. */
 export function createPostgresSessions(pool: PgPool): SessionStore {
   const changed = async (text: string, values: unknown[]): Promise<boolean> => ((await pool.query(text, values)).rowCount ?? 0) > 0;
-  const many = async (text: string, values: unknown[]): Promise<SessionRecord[]> => (await pool.query<SessionRow>(text, values)).rows.map(fromRow);
+  const many = async (text: string, values: unknown[]): Promise<SessionRecord[]> => (await pool.query<SessionRow>(text, values)).rows.map(sessionFromRow);
   const one = async (text: string, values: unknown[]): Promise<SessionRecord | undefined> => (await many(text, values))[0];
   const links = async (text: string, values: unknown[]): Promise<Link[]> => (await pool.query<Link>(text, values)).rows;
   const tokens = async (text: string): Promise<Set<string>> => new Set((await pool.query<{ token: string }>(text)).rows.map((row) => row.token));

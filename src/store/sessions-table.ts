@@ -27,14 +27,15 @@ export interface SessionRecord {
 
 export type NewSessionRecord = Omit<SessionRecord, 'state' | 'deviceName' | 'preview'> & { readonly deviceName?: string | null; readonly preview?: boolean };
 
-interface SessionRow {
+/** A `sessions` row as either engine returns it: SQLite's flags are 0 or 1, PostgreSQL's booleans. */
+export interface SessionRow {
   sid: string;
   token: string;
   key_id: number | null;
   share_id: string | null;
   label: string;
   albums: string;
-  can_download_originals: number;
+  can_download_originals: number | boolean;
   view: string;
   state: 'pending' | 'active';
   created_at: number;
@@ -43,10 +44,10 @@ interface SessionRow {
   expires_cap: number | null;
   location: KeyLocation;
   device_name: string | null;
-  preview: number;
+  preview: number | boolean;
 }
 
-function fromRow(row: SessionRow): SessionRecord {
+export function sessionFromRow(row: SessionRow): SessionRecord {
   return {
     sid: row.sid,
     token: row.token,
@@ -54,7 +55,7 @@ function fromRow(row: SessionRow): SessionRecord {
     shareId: row.share_id,
     label: row.label,
     albums: JSON.parse(row.albums) as string[],
-    canDownloadOriginals: row.can_download_originals === 1,
+    canDownloadOriginals: Boolean(row.can_download_originals),
     view: row.view,
     state: row.state,
     createdAt: row.created_at,
@@ -63,7 +64,7 @@ function fromRow(row: SessionRow): SessionRecord {
     expiresCap: row.expires_cap,
     location: row.location,
     deviceName: row.device_name,
-    preview: row.preview === 1,
+    preview: Boolean(row.preview),
   };
 }
 
@@ -126,25 +127,25 @@ export function createSessionsTable(db: Db) {
       });
     },
     setDeviceName: (sid: string, name: string | null): boolean => setDeviceName.run(name, sid).changes > 0,
-    named: (now: number): SessionRecord[] => selectNamed.all(now).map(fromRow),
+    named: (now: number): SessionRecord[] => selectNamed.all(now).map(sessionFromRow),
     activate: (sid: string): boolean => activate.run(sid).changes > 0,
     /** The session behind a cookie, only while active and unexpired at `now`. */
     findLive(sid: string, now: number): SessionRecord | undefined {
       const row = selectLive.get(sid, now);
-      return row === undefined ? undefined : fromRow(row);
+      return row === undefined ? undefined : sessionFromRow(row);
     },
     bySid(sid: string): SessionRecord | undefined {
       const row = selectBySid.get(sid);
-      return row === undefined ? undefined : fromRow(row);
+      return row === undefined ? undefined : sessionFromRow(row);
     },
     byToken(token: string): SessionRecord | undefined {
       const row = selectByToken.get(token);
-      return row === undefined ? undefined : fromRow(row);
+      return row === undefined ? undefined : sessionFromRow(row);
     },
-    live: (now: number): SessionRecord[] => selectLiveAll.all(now).map(fromRow),
-    byKey: (keyId: number): SessionRecord[] => selectByKey.all(keyId).map(fromRow),
-    byLabel: (label: string): SessionRecord[] => selectByLabel.all(label).map(fromRow),
-    byShare: (shareId: string): SessionRecord[] => selectByShare.all(shareId).map(fromRow),
+    live: (now: number): SessionRecord[] => selectLiveAll.all(now).map(sessionFromRow),
+    byKey: (keyId: number): SessionRecord[] => selectByKey.all(keyId).map(sessionFromRow),
+    byLabel: (label: string): SessionRecord[] => selectByLabel.all(label).map(sessionFromRow),
+    byShare: (shareId: string): SessionRecord[] => selectByShare.all(shareId).map(sessionFromRow),
     expired: (now: number, limit: number) => selectExpired.all(now, limit),
     deleteExpired: (now: number, limit: number) => deleteExpired.all(now, limit),
     stalePending: (createdBefore: number) => selectStalePending.all(createdBefore),

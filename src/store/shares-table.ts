@@ -11,10 +11,11 @@ export interface ShareRecord {
   readonly revokedAt: number | null;
 }
 
-interface ShareRow {
+/** A `shares` row as either engine returns it: SQLite's flag is 0 or 1, PostgreSQL's a boolean. */
+export interface ShareRow {
   id: string;
   album: string;
-  can_download_originals: number;
+  can_download_originals: number | boolean;
   expires_at: number;
   max_uses: number | null;
   uses: number;
@@ -22,11 +23,11 @@ interface ShareRow {
   revoked_at: number | null;
 }
 
-function fromRow(row: ShareRow): ShareRecord {
+export function shareFromRow(row: ShareRow): ShareRecord {
   return {
     id: row.id,
     album: row.album,
-    canDownloadOriginals: row.can_download_originals === 1,
+    canDownloadOriginals: Boolean(row.can_download_originals),
     expiresAt: row.expires_at,
     maxUses: row.max_uses,
     uses: row.uses,
@@ -59,9 +60,9 @@ export function createSharesTable(db: Db) {
     },
     byId(id: string): ShareRecord | undefined {
       const row = selectById.get(id);
-      return row === undefined ? undefined : fromRow(row);
+      return row === undefined ? undefined : shareFromRow(row);
     },
-    all: (): ShareRecord[] => selectAll.all().map(fromRow),
+    all: (): ShareRecord[] => selectAll.all().map(shareFromRow),
     /** Counts one use if the share is still open; false when revoked, expired or used up. */
     takeUse: (id: string, now: number): boolean => takeUse.run(id, now).changes > 0,
     revoke: (id: string, now: number): boolean => revoke.run(now, id).changes > 0,
