@@ -189,7 +189,12 @@ export function createLibrary(options: LibraryOptions): LibraryService {
       await started?.close();
     },
     lookingAt: (albumPath) => placeholders.lookingAt(albumPath),
-    reconcile: (relativePaths) => (stopping.signal.aborted ? Promise.resolve() : work.track(reconcilePaths(deps, relativePaths))),
+    reconcile(relativePaths) {
+      if (stopping.signal.aborted) return Promise.resolve();
+      // As for the watcher's own events: the folders are looked at again once they settle.
+      for (const relativePath of relativePaths) rescans.folderChanged(splitRelative(relativePath).albumPath);
+      return work.track(reconcilePaths(deps, relativePaths));
+    },
     onPathsSeen(listener) {
       pathListeners.add(listener);
       return () => void pathListeners.delete(listener);
