@@ -23,13 +23,13 @@ const ALLOWED_LOADERS = [
   'VipsForeignLoadHeif',
 ] as const;
 
-/** What sharp's metadata() calls the formats those loaders read. */
 /**
  * The image library's version, part of every derivative's cache name: nodes that share a media
  * root agree on a derivative's bytes exactly when they run the same libvips.
  */
 export const IMAGE_LIBRARY_VERSION: string = sharp.versions.vips;
 
+/** What sharp's metadata() calls the formats those loaders read. */
 export const DECODABLE_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif', 'heif']);
 
 sharp.block({ operation: ['VipsForeignLoad'] });
