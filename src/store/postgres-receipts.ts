@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { PgPool } from './postgres-database.js';
 import type { ReceiptStore } from './ports.js';
-import { RECEIPT_ADDRESSES, RECEIPT_PHOTOS, type Receipt, type ReceiptHit, type ReceiptSession } from './receipts-table.js';
+import { RECEIPT_ADDRESSES, RECEIPT_PHOTOS, type Receipt, type ReceiptHit, type ReceiptRow, type ReceiptSession } from './receipts-table.js';
 
 /*
  * Exposure receipts over PostgreSQL, counting exactly as receipts-table.ts does over SQLite. SQLite
@@ -11,17 +11,8 @@ import { RECEIPT_ADDRESSES, RECEIPT_PHOTOS, type Receipt, type ReceiptHit, type 
  * does (admitPhotos, admitAddresses), write the outcome in one statement per table.
  */
 
-interface ReceiptRow {
-  sid: string;
-  token: string;
-  label: string;
-  key_id: number | null;
-  share_id: string | null;
-  first_seen: number;
-  last_seen: number;
-  requests: number;
-  photos_beyond: number;
-  addresses_beyond: number;
+/** The row with what it named, gathered by the query (SQLite reads those with statements of their own). */
+interface ReceiptRowWithNames extends ReceiptRow {
   albums: Receipt['albums'];
   addresses: Receipt['addresses'];
 }
@@ -154,7 +145,7 @@ async function inTransaction(pool: PgPool, work: (client: PoolClient) => Promise
   }
 }
 
-function fromRow(row: ReceiptRow): Receipt {
+function fromRow(row: ReceiptRowWithNames): Receipt {
   return {
     sid: row.sid,
     token: row.token,
@@ -173,7 +164,7 @@ function fromRow(row: ReceiptRow): Receipt {
 
 export function createPostgresReceipts(pool: PgPool): ReceiptStore {
   const many = async (where: 'r.sid' | 'r.token' | 'r.label' | 'r.share_id' | 'r.key_id', value: string | number): Promise<Receipt[]> =>
-    (await pool.query<ReceiptRow>(`${SELECT_RECEIPTS} WHERE ${where} = $1 ORDER BY r.first_seen, r.sid`, [value])).rows.map(fromRow);
+    (await pool.query<ReceiptRowWithNames>(`${SELECT_RECEIPTS} WHERE ${where} = $1 ORDER BY r.first_seen, r.sid`, [value])).rows.map(fromRow);
   return {
     record: (batch) =>
       inTransaction(pool, async (client) => {

@@ -39,7 +39,8 @@ export interface Receipt extends ReceiptSession {
   readonly addressesBeyond: number;
 }
 
-interface ReceiptRow {
+/** A `receipts` row, as both engines store it. */
+export interface ReceiptRow {
   sid: string;
   token: string;
   label: string;
