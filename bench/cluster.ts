@@ -1,5 +1,5 @@
 /**
- * `npm run bench:cluster [-- --logins N --seconds S]`: two keepsake nodes on one PostgreSQL
+ * `npm run bench:cluster [-- --logins N --seconds S --drops D]`: two keepsake nodes on one PostgreSQL
  * database (a private cluster, as the tests start it), each its own process with its own state
  * dir, over one media root.
  *
@@ -8,6 +8,10 @@
  *   lower bound: the commit came earlier; negative when B had the link first) to the moment the
  *   token link appears in node B's web root (fs.watch), then N logouts on B, timed the same ways
  *   to the link's removal on A. p50 and p99 of each.
+ * - Catalogue propagation: D photos dropped into new folders of the shared media root, one at a
+ *   time; each node is asked for the album every 5 ms until it lists the photo. The leader lists it
+ *   once its watcher has seen the file settle (seconds, as on one box); the other node lists it when
+ *   the leader's rows have reached the database and been copied: that difference, p50 and p99.
  * - Logins per second with the right password, from 8 clients for S seconds, all against one
  *   node, then spread over both. Each client names its own address (X-Forwarded-For; the nodes
  *   trust loopback), so the throttle sees 8 households, not one address guessing. A node hashes
@@ -16,8 +20,9 @@
  */
 import { watch } from 'node:fs';
 import path from 'node:path';
+import { albumItems } from '../test/helpers/albums.js';
 import { Client } from '../test/helpers/client.js';
-import { makeMediaRoot, tempDir } from '../test/helpers/fixtures.js';
+import { makeJpeg, makeMediaRoot, tempDir } from '../test/helpers/fixtures.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { serveProcess, type ServerProcess } from '../test/helpers/robustness-process.js';
 import { option, percentile, positiveNumber, report, type Row } from './common.js';
@@ -87,6 +92,34 @@ async function propagation(a: Node, b: Node, password: string, logins: number): 
 }
 
 /** Right-password logins per second from CLIENTS clients, spread round-robin over `nodes`. */
+/** For each of `drops` photos dropped in a new folder: how long after the first node listed it the second did (ms). */
+async function cataloguePropagation(nodes: readonly Node[], mediaRoot: string, password: string, drops: number): Promise<number[]> {
+  const clients = await Promise.all(
+    nodes.map(async (node) => {
+      const client = new Client(node.process.url);
+      if ((await client.login(password, {})).status !== 303) throw new Error('login failed');
+      return client;
+    }),
+  );
+  const lags: number[] = [];
+  for (let drop = 0; drop < drops; drop += 1) {
+    const album = `Dropped ${drop}`;
+    await makeJpeg(path.join(mediaRoot, album, 'photo.jpg'));
+    const listedAt = await Promise.all(
+      clients.map(async (client) => {
+        const deadline = performance.now() + 30_000;
+        while (performance.now() < deadline) {
+          if ((await albumItems(client, album)).length === 1) return performance.now();
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        throw new Error(`${album} was not listed within 30 s`);
+      }),
+    );
+    lags.push(Math.max(...listedAt) - Math.min(...listedAt));
+  }
+  return lags;
+}
+
 async function loginRate(nodes: readonly Node[], password: string, seconds: number): Promise<number> {
   const until = performance.now() + seconds * 1000;
   let done = 0;
@@ -108,6 +141,7 @@ async function loginRate(nodes: readonly Node[], password: string, seconds: numb
 if (import.meta.url === `file://${process.argv[1]}`) {
   const logins = option('logins', 200, positiveNumber('--logins'));
   const seconds = option('seconds', 5, positiveNumber('--seconds'));
+  const drops = option('drops', 20, positiveNumber('--drops'));
   const cluster = await startPostgres();
   const nodes: Node[] = [];
   try {
@@ -126,6 +160,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (password === undefined) throw new Error('no node printed the first password');
     const [a, b] = nodes as [Node, Node];
     const measured = await propagation(a, b, password, logins);
+    const lags = await cataloguePropagation(nodes, mediaRoot, password, drops);
     const one = await loginRate([a], password, seconds);
     const two = await loginRate([a, b], password, seconds);
     const goal = { reference: 1000, referenceName: 'the goal: 1 s', unit: 'ms' } as const;
@@ -136,9 +171,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       { measure: "link on node B after node A's answer, p99", ours: percentile(measured.link.answered, 99), ...goal, goal: '≤ 1' },
       { measure: 'link gone on node A after a logout on node B was sent, p50', ours: percentile(measured.unlink.sent, 50), ...goal },
       { measure: 'link gone on node A after a logout on node B was sent, p99', ours: percentile(measured.unlink.sent, 99), ...goal, goal: '≤ 1' },
+      { measure: `a dropped photo listed by the other node after the leader listed it, p50 (${drops} drops)`, ours: percentile(lags, 50), ...goal },
+      { measure: 'a dropped photo listed by the other node after the leader listed it, p99', ours: percentile(lags, 99), ...goal, goal: '≤ 1' },
       { measure: `logins per second, two nodes (${CLIENTS} clients, ${seconds} s)`, ours: two, reference: one, referenceName: 'one node', unit: '/s' },
     ];
-    await report('cluster', 'Two nodes on one PostgreSQL database', rows, { logins, seconds, clients: CLIENTS, link: measured.link, unlink: measured.unlink });
+    await report('cluster', 'Two nodes on one PostgreSQL database', rows, { logins, seconds, drops, clients: CLIENTS, link: measured.link, unlink: measured.unlink, catalogue: lags });
   } finally {
     await Promise.all(nodes.map((node) => node.process.stop()));
     await cluster.stop();

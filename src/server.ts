@@ -6,7 +6,7 @@ import { heicDecoder } from './decoders.js';
 import { videoTools } from './ffmpeg.js';
 import { hasDerivatives, hasPlayableCopy, PLAYABLE } from './media-contract.js';
 import { createRequestHandler } from './http/index.js';
-import { createLinkFollower, startLeadership, type Leadership, type LinkFollower } from './cluster/index.js';
+import { createLinkFollower, createSharedCatalogue, startCatalogueSync, startLeadership, type CatalogueSync, type Leadership, type LinkFollower } from './cluster/index.js';
 import { sharedCounters } from './guard/index.js';
 import { startSweeper, sweepIntervalMs } from './links/index.js';
 import type { Logger } from './log.js';
@@ -58,29 +58,36 @@ const LINK_EVENTS_KEPT_MS = 3600_000;
 interface Cluster {
   readonly follower: LinkFollower;
   readonly leadership: Leadership;
+  readonly catalogue: CatalogueSync;
+  /** Settles when this node's catalogue is whole: scanned, if it leads; copied from the database, if not. */
+  readonly catalogueReady: Promise<void>;
 }
 
 /**
  * Several nodes: this node's web root follows the shared database (and stops serving when it
- * cannot reach it for longer than a sweep interval), and one node at a time leads: it watches the
- * media root (telling the others what it saw, which they look at again) and runs the sweep.
+ * cannot reach it for longer than a sweep interval), and one node at a time leads: it watches and
+ * scans the media root, sends its catalogue to the database (the others copy it) and runs the sweep.
  */
 async function joinCluster(services: Services, shared: SharedDatabase, settings: Settings, log: Logger): Promise<Cluster> {
   const { library } = services;
   const clusterLog = log.child({ module: 'cluster' });
   const connect = () => createClient(shared.url);
+  let scanned: Promise<void> = Promise.resolve();
   const leadership = startLeadership({
     connect,
     log: clusterLog,
     onChange: (leads) => {
-      // The new leader watches, then scans: whatever changed while nobody watched is found.
-      const change = leads ? library.watch().then(() => library.scan()) : library.unwatch();
-      change.catch((error: unknown) => clusterLog.error({ err: error }, leads ? 'could not start watching the media root' : 'could not stop watching'));
+      // The new leader watches, then scans (whatever changed while nobody watched is found), then
+      // sends whatever of its catalogue the database lacks.
+      if (leads) {
+        scanned = library.watch().then(async () => void (await library.scan()));
+        void scanned.then(() => catalogue.resync()).catch((error: unknown) => clusterLog.error({ err: error }, 'could not scan the media root and send the catalogue'));
+      } else void library.unwatch().catch((error: unknown) => clusterLog.error({ err: error }, 'could not stop watching'));
     },
   });
-  library.onPathsSeen((paths) => {
-    if (leadership.isLeader()) shared.linkEvents.addPaths(paths).catch((error: unknown) => clusterLog.error({ err: error }, 'could not tell the other nodes what changed'));
-  });
+  const catalogue = startCatalogueSync({ library, shared: createSharedCatalogue(shared.pool), isLeader: leadership.isLeader, scanned: () => scanned, log: clusterLog });
+  let connected!: () => void;
+  const firstConnect = new Promise<void>((resolve) => (connected = resolve));
   const follower = createLinkFollower({
     connect,
     events: shared.linkEvents,
@@ -88,11 +95,15 @@ async function joinCluster(services: Services, shared: SharedDatabase, settings:
     views: services.views,
     syncViews: () => services.access.syncViews(),
     failClosedAfterMs: sweepIntervalMs(settings.sweepInterval),
-    pathsChanged: (paths) => (leadership.isLeader() ? Promise.resolve() : library.reconcile(paths)),
+    catalogueChanged: (paths) => catalogue.changed(paths),
+    // Events were missed while away: the catalogue is compared whole (the leader's only once it has scanned).
+    onConnected: () => catalogue.resync().finally(connected),
     log: clusterLog,
   });
   await follower.start();
-  return { follower, leadership };
+  await leadership.decided;
+  const catalogueReady = leadership.isLeader() ? scanned : firstConnect;
+  return { follower, leadership, catalogue, catalogueReady };
 }
 
 /** Refusal counts older than this are dropped by the sweeper (`keepsake stats` looks back a day by default). */
@@ -225,8 +236,8 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   );
   // Serving starts at once; albums appear as the scan finds them. Watching starts first so
   // nothing copied in during the scan is missed. Of several nodes, only the leader watches.
-  const ready = (cluster === undefined ? library.watch() : Promise.resolve())
-    .then(() => library.scan())
+  // Of several nodes, the leader scans (joinCluster) and the others copy its catalogue.
+  const ready = (cluster === undefined ? library.watch().then(() => library.scan()) : cluster.catalogueReady)
     .then(() => access.syncViews())
     .then(async () => {
       await derivatives.pruneOrphans((albumPath, name) => library.item(albumPath, name));
@@ -249,6 +260,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
         server.closeIdleConnections();
         await closed;
         await sweeper.stop();
+        await cluster?.catalogue.stop();
         await cluster?.leadership.stop();
         await cluster?.follower.stop();
         await services.close();

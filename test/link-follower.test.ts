@@ -43,9 +43,6 @@ function eventLog(): LinkEventStore & { committed: LinkEvent[] } {
     async prune() {
       return 0;
     },
-    async addPaths(paths) {
-      committed.push({ id: committed.length + 1, kind: 'paths', token: null, view: null, paths });
-    },
   };
 }
 

@@ -14,7 +14,9 @@ import { postgresSkip, startPostgres, TEST_POSTGRES_ENV, type PostgresCluster } 
 
 /**
  * Login, sessions, their renewal, token links and revocation, whole; of the guard's tests, share
- * links and the media budgets, whose state the database now holds. The login throttle's own test
+ * links and the media budgets, whose state the database now holds; the catalogue over HTTP (photos
+ * dropped in appear, with placeholders and added times, originals served through the token), its
+ * rows written to PostgreSQL by the node, which leads. The login throttle's own test
  * waits out a one-second window, too tight beside the other runs; two-nodes.test.ts counts it across
  * nodes. Enrolment cards and receipts are covered on both engines by store.test.ts. The runs go at once, the first
  * two files at a time: CI has about two cores, and these tests mostly wait for sweeps and timers.
@@ -22,6 +24,7 @@ import { postgresSkip, startPostgres, TEST_POSTGRES_ENV, type PostgresCluster } 
 const RUNS: ReadonlyArray<{ readonly files: readonly string[]; readonly pattern?: string; readonly concurrency: number; readonly onPostgres: boolean }> = [
   { files: ['test/login.test.ts', 'test/sessions-renewal.test.ts', 'test/links.test.ts'], concurrency: 2, onPostgres: true },
   { files: ['test/guard-http.test.ts'], pattern: 'share links|media budgets', concurrency: 1, onPostgres: true },
+  { files: ['test/placeholders.test.ts', 'test/media.test.ts'], concurrency: 1, onPostgres: true },
   { files: ['test/postgres/two-nodes.test.ts'], concurrency: 1, onPostgres: false },
 ];
 

@@ -14,6 +14,8 @@ const TRY_EVERY_MS = 1_000;
 
 export interface Leadership {
   isLeader(): boolean;
+  /** Settles once the first try to take the lock is over, taken or not. */
+  readonly decided: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,12 +68,13 @@ export function startLeadership(options: { connect: () => pg.Client; log: Logger
     }, TRY_EVERY_MS);
   }
 
-  void attempt().then(schedule, () => {
+  const decided = attempt().then(schedule, () => {
     drop();
     schedule();
   });
   return {
     isLeader: () => leader,
+    decided,
     async stop() {
       stopped = true;
       clearTimeout(timer);

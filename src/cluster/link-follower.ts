@@ -34,8 +34,10 @@ export interface LinkFollowerOptions {
   /** Brings every view in line with the keys and shares (a 'views' event, or a link to a view not made yet). */
   readonly syncViews: () => Promise<void>;
   readonly failClosedAfterMs: number;
-  /** Paths of the media root the watching node saw change: this node looks at them again (unless it is the one watching). */
-  readonly pathsChanged?: (relativePaths: readonly string[]) => Promise<void>;
+  /** Paths of the catalogue the leader wrote ('catalogue' events): this node copies them (catalogue-sync.ts). */
+  readonly catalogueChanged?: (relativePaths: readonly string[]) => Promise<void>;
+  /** After each (re)connect, once the web root is reconciled: what else must be brought in line (not awaited). */
+  readonly onConnected?: () => Promise<void>;
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -97,7 +99,7 @@ export function createLinkFollower(options: LinkFollowerOptions): LinkFollower {
     const paths = new Set<string>();
     for (const event of batch) {
       if (event.kind === 'views') viewsChanged = true;
-      else if (event.kind === 'paths') for (const each of event.paths ?? []) paths.add(each);
+      else if (event.kind === 'catalogue') for (const each of event.paths ?? []) paths.add(each);
       else if (event.token === null || latest.get(event.token) !== event) continue;
       else if (event.kind === 'unlink') await unlink([event.token]);
       else if (event.kind === 'link' && event.view !== null) {
@@ -109,8 +111,8 @@ export function createLinkFollower(options: LinkFollowerOptions): LinkFollower {
       }
     }
     if (viewsChanged) await options.syncViews();
-    // Not awaited: reading a dropped album's photos may take a while, and links must not wait for it.
-    if (paths.size > 0) void options.pathsChanged?.([...paths]).catch((error: unknown) => log.error({ err: error }, 'could not look at the paths another node saw change'));
+    // Not awaited: copying a dropped album's rows may take a while, and links must not wait for it.
+    if (paths.size > 0) void options.catalogueChanged?.([...paths]).catch((error: unknown) => log.error({ err: error }, 'could not copy the catalogue changes of the leading node'));
   }
 
   /**
@@ -219,6 +221,7 @@ export function createLinkFollower(options: LinkFollowerOptions): LinkFollower {
     if (lostAt !== undefined) log.info({ awayMs: now() - lostAt }, 'database reachable again; web root reconciled');
     lostAt = undefined;
     heartbeat = setInterval(() => beat(next), HEARTBEAT_MS);
+    void options.onConnected?.().catch((error: unknown) => log.error({ err: error }, 'could not bring this node in line after connecting'));
   }
 
   function beat(connection: pg.Client): void {

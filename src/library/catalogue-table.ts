@@ -73,6 +73,17 @@ export function toMediaItem(row: MediaRow): MediaItem {
   };
 }
 
+/** An item's values in MEDIA_COLUMNS's order: every engine writes a row from these. */
+export function mediaRowValues(item: MediaItem): Array<string | number | null> {
+  // Videos have no photo info; a photo's '{}' records that its EXIF was read and held none.
+  const info = item.type === 'image' ? JSON.stringify(item.info ?? {}) : null;
+  return [
+    item.albumPath, item.name, item.type, item.size, item.mtimeMs, item.width, item.height, item.takenAt,
+    item.durationMs ?? null, item.motionBytes ?? null, item.position?.latitude ?? null, item.position?.longitude ?? null,
+    info, item.placeholder ?? null, item.addedAt ?? Date.now(),
+  ];
+}
+
 export function itemPath(item: Pick<MediaItem, 'albumPath' | 'name'>): string {
   return joinRelative(item.albumPath, item.name);
 }
@@ -139,7 +150,24 @@ export interface CatalogueTable {
   deleteSkip(relativePath: string): void;
   /** Rows at or strictly below `relativePath`, deepest albums first (the order to delete them in). */
   subtree(relativePath: string): { items: MediaItem[]; albums: string[]; skips: string[] };
+  /** Every album with where it is and whether it is published (a copy of the catalogue, several nodes). */
+  albumRows(): AlbumRow[];
+  albumRow(path: string): AlbumRow | undefined;
+  /** The items of exactly this album, by name. */
+  itemsIn(albumPath: string): MediaItem[];
+  /** Writes the album row as given (a copy of another node's). */
+  putAlbumRow(album: AlbumRow): void;
+  /** Writes the item row as given, its placeholder and when it was added included (a copy of another node's). */
+  putItemRow(item: MediaItem): void;
   transaction(work: () => void): void;
+}
+
+/** An `albums` row: the unit of the catalogue a node copies, with `MediaItem` for `media` rows. */
+export interface AlbumRow {
+  readonly path: string;
+  /** Relative to the media root; null while unknown. */
+  readonly realPath: string | null;
+  readonly published: boolean;
 }
 
 /** `newAlbumsPublished: false` is the publish gate: an album catalogued from now on waits for `keepsake publish`. */
@@ -187,9 +215,8 @@ export function createCatalogueTable(db: Db, options: { readonly newAlbumsPublis
       return row === undefined ? undefined : toSkipEntries(row)[0]?.[1];
     },
     putItem(item, addedAt = Date.now()) {
-      // Videos have no photo info; a photo's '{}' records that its EXIF was read and held none.
-      const info = item.type === 'image' ? JSON.stringify(item.info ?? {}) : null;
-      sql.putItem.run(item.albumPath, item.name, item.type, item.size, item.mtimeMs, item.width, item.height, item.takenAt, item.durationMs ?? null, item.motionBytes ?? null, item.position?.latitude ?? null, item.position?.longitude ?? null, info, addedAt);
+      // The written columns, then added_at (used only when the row is new).
+      sql.putItem.run(...mediaRowValues(item).slice(0, -2), addedAt);
     },
     placeholdersDue(after, limit) {
       const rows = (after === undefined ? sql.placeholdersDue.all(limit) : sql.placeholdersDueAfter.all(...after, limit)) as DueRow[];
@@ -216,6 +243,17 @@ export function createCatalogueTable(db: Db, options: { readonly newAlbumsPublis
       const skips = sql.skipPathsUnder.all(...args) as string[];
       return { items: item === undefined ? below : [item, ...below], albums, skips };
     },
+    albumRows: () => (sql.albumRows.all() as Array<[string, string | null, number]>).map(([path, realPath, isPublished]) => ({ path, realPath, published: isPublished === 1 })),
+    albumRow(path) {
+      const row = sql.albumRow.get(path) as [string | null, number] | undefined;
+      return row === undefined ? undefined : { path, realPath: row[0], published: row[1] === 1 };
+    },
+    itemsIn: (albumPath) => (sql.itemsIn.all(albumPath) as MediaRow[]).map(toMediaItem),
+    putAlbumRow(album) {
+      const { albumPath: parent, name } = splitRelative(album.path);
+      sql.putAlbumRow.run(album.path, parent, name, album.realPath, album.published ? 1 : 0);
+    },
+    putItemRow: (item) => sql.putItemRow.run(...mediaRowValues(item)),
     transaction: (work) => db.transaction(work)(),
   };
 }
@@ -283,6 +321,11 @@ function prepareStatements(db: Db) {
       'INSERT INTO albums (path, parent, name, real_path, published) VALUES (?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET real_path = excluded.real_path',
     ),
     putSkip: db.prepare('INSERT OR REPLACE INTO skipped_files (path, reason, size, mtime_ms) VALUES (?, ?, ?, ?)'),
+    albumRows: db.prepare('SELECT path, real_path, published FROM albums ORDER BY path').raw(),
+    albumRow: db.prepare('SELECT real_path, published FROM albums WHERE path = ?').raw(),
+    itemsIn: db.prepare(`SELECT ${MEDIA_COLUMNS} FROM media WHERE album_path = ? ORDER BY name`),
+    putAlbumRow: db.prepare('INSERT OR REPLACE INTO albums (path, parent, name, real_path, published) VALUES (?, ?, ?, ?, ?)'),
+    putItemRow: db.prepare(`INSERT OR REPLACE INTO media (${MEDIA_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     deleteItem: db.prepare('DELETE FROM media WHERE album_path = ? AND name = ?'),
     deleteAlbum: db.prepare('DELETE FROM albums WHERE path = ?'),
     deleteSkip: db.prepare('DELETE FROM skipped_files WHERE path = ?'),

@@ -99,7 +99,7 @@ export function createCatalogueWriter(deps: {
     ensureAlbums(item.albumPath, pending);
     table.deleteSkip(relativePath);
     const previous = table.getItem(relativePath);
-    if (previous !== undefined && sameItem(previous, item)) return;
+    if (previous !== undefined && isSameItem(previous, item)) return;
     table.putItem(item);
     pending.events.push(
       previous === undefined ? { kind: 'item-added', item } : { kind: 'item-changed', item, previous },
@@ -161,7 +161,8 @@ function logSkip(log: Logger, record: SkipRecord, detail: string | undefined): v
   log[level]({ path: record.path, reason: record.reason, detail }, `skipped ${record.path}: ${SKIP_REASONS[record.reason]}`);
 }
 
-function sameItem(a: MediaItem, b: MediaItem): boolean {
+/** The same file with the same facts: only what the catalogue adds of its own (placeholder, when added) may differ. */
+export function isSameItem(a: MediaItem, b: MediaItem): boolean {
   return (
     a.type === b.type &&
     a.size === b.size &&

@@ -11,3 +11,5 @@ export { splitRelative } from './relative-path.js';
 export { findRefusedLinks } from './link-report.js';
 export { DEFAULT_IGNORED_NAMES, ignoredNamesSection, ignoredNamesSource } from './ignored-names.js';
 export type { SkipRecord } from './skip-reasons.js';
+export { MEDIA_COLUMNS, mediaRowValues, toMediaItem, type AlbumRow, type MediaRow } from './catalogue-table.js';
+export type { CatalogueReplica, CatalogueRows } from './catalogue-replica.js';

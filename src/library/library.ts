@@ -2,7 +2,8 @@ import type { Logger } from '../log.js';
 import type { Db } from '../store/index.js';
 import { createAlbumQueries, type AlbumQueries } from './album-queries.js';
 import type { AlbumLocation, Library } from './types.js';
-import { createCatalogueTable } from './catalogue-table.js';
+import { createCatalogueTable, itemPath } from './catalogue-table.js';
+import { createCatalogueReplica, pathsOf, type CatalogueReplica } from './catalogue-replica.js';
 import { createPublishGate, type PublishGate } from './publish-gate.js';
 import { createCatalogueWriter, realRelativePath } from './catalogue-writer.js';
 import { createLookupCache } from './lookup-cache.js';
@@ -56,15 +57,12 @@ export interface LibraryService extends AlbumQueries, Pick<Library, 'openOrigina
   unwatch(): Promise<void>;
   /** Someone is looking at this album: its placeholders are made before the rest. */
   lookingAt(albumPath: string): void;
-  /**
-   * Looks at these paths (relative to the media root) again, as the watcher does with what it
-   * saw: several nodes, where one watches and the others are told what it saw.
-   */
-  reconcile(relativePaths: readonly string[]): Promise<void>;
-  /** Hears each batch of paths the watcher saw change; returns the unsubscribe function. */
-  onPathsSeen(listener: (relativePaths: readonly string[]) => void): () => void;
   /** Listens to catalogue changes (after they are committed); returns the unsubscribe function. */
   onChange(listener: ChangeListener): () => void;
+  /** Hears the path of every row written (a change, or a placeholder stored): what other nodes must copy. */
+  onRowWritten(listener: (relativePath: string) => void): () => void;
+  /** The catalogue as rows, to copy to or from other nodes. */
+  readonly replica: CatalogueReplica;
   /** Stops the watcher and any scan, and waits for work in hand. Reads keep working. */
   /** Resolves once the scans, watcher batches and decode checks running now (and any they start) are done. */
   idle(): Promise<void>;
@@ -114,20 +112,46 @@ export function createLibrary(options: LibraryOptions): LibraryService {
   });
   let fullScan: Promise<ScanReport> | undefined;
   let watcher: Promise<MediaWatcher> | undefined;
-  const pathListeners = new Set<(relativePaths: readonly string[]) => void>();
   fillRealPaths(table, root);
   const queries = createAlbumQueries(options.db);
   const lookups = createLookupCache(queries, emitter.subscribe);
+  const rowListeners = new Set<(relativePath: string) => void>();
+  const rowWritten = (relativePath: string): void => {
+    for (const listener of rowListeners) listener(relativePath);
+  };
+  emitter.subscribe((change) => {
+    for (const path of pathsOf([change])) rowWritten(path);
+  });
   const placeholders = createPlaceholderPass({
     table,
     root,
     log,
     signal: stopping.signal,
     quiet: () => work.settled(),
-    stored: (due) => lookups.forget(due.albumPath, due.name),
+    stored: (due) => {
+      lookups.forget(due.albumPath, due.name);
+      rowWritten(itemPath(due));
+    },
   });
+  const replica = createCatalogueReplica({
+    table,
+    emit(changes) {
+      copying = true;
+      try {
+        emitter.emit(changes);
+      } finally {
+        copying = false;
+      }
+    },
+    forget: (albumPath, name) => {
+      lookups.forget(albumPath, name);
+      rowWritten(itemPath({ albumPath, name }));
+    },
+  });
+  /** True while rows copied from another node are told: that node makes their placeholders, not this one. */
+  let copying = false;
   emitter.subscribe((change) => {
-    if (change.kind === 'item-added' || change.kind === 'item-changed') placeholders.wake();
+    if (!copying && (change.kind === 'item-added' || change.kind === 'item-changed')) placeholders.wake();
   });
 
   /** Opening and reading originals, of the albums `albumOf` knows (published ones, or with the preview every one). */
@@ -173,9 +197,7 @@ export function createLibrary(options: LibraryOptions): LibraryService {
         log,
         onEvents: (events) => {
           for (const event of events) rescans.folderChanged(splitRelative(event.relativePath).albumPath);
-          const paths = events.map((event) => event.relativePath);
-          for (const listener of pathListeners) listener(paths);
-          return work.track(reconcilePaths(deps, paths));
+          return work.track(reconcilePaths(deps, events.map((event) => event.relativePath)));
         },
       });
       await watcher;
@@ -189,17 +211,12 @@ export function createLibrary(options: LibraryOptions): LibraryService {
       await started?.close();
     },
     lookingAt: (albumPath) => placeholders.lookingAt(albumPath),
-    reconcile(relativePaths) {
-      if (stopping.signal.aborted) return Promise.resolve();
-      // As for the watcher's own events: the folders are looked at again once they settle.
-      for (const relativePath of relativePaths) rescans.folderChanged(splitRelative(relativePath).albumPath);
-      return work.track(reconcilePaths(deps, relativePaths));
-    },
-    onPathsSeen(listener) {
-      pathListeners.add(listener);
-      return () => void pathListeners.delete(listener);
-    },
     onChange: emitter.subscribe,
+    onRowWritten(listener) {
+      rowListeners.add(listener);
+      return () => void rowListeners.delete(listener);
+    },
+    replica,
     idle: () => work.settled(),
     async close() {
       stopping.abort();

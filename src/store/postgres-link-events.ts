@@ -3,10 +3,11 @@ import type { PgPool } from './postgres-database.js';
 /** One change every node must follow (its token links, its views, its catalogue), in the order of their ids. */
 export interface LinkEvent {
   readonly id: number;
-  readonly kind: 'link' | 'unlink' | 'views' | 'paths';
+  /** 'catalogue': the leading node wrote the catalogue rows at `paths` (catalogue-sync.ts). An older 'paths' event is ignored. */
+  readonly kind: 'link' | 'unlink' | 'views' | 'catalogue' | 'paths';
   readonly token: string | null;
   readonly view: string | null;
-  /** For 'paths': what the watching node saw change, relative to the media root. */
+  /** For 'catalogue': the paths written, relative to the media root. */
   readonly paths?: readonly string[] | null;
 }
 
@@ -22,8 +23,6 @@ export interface LinkSnapshot {
 export interface LinkEventStore {
   /** Events after `id`, oldest first, at most `limit`. */
   after(id: number, limit: number): Promise<LinkEvent[]>;
-  /** Tells every node which paths of the media root the watching node saw change. */
-  addPaths(paths: readonly string[]): Promise<void>;
   /** The sessions and the last event id as of one moment (REPEATABLE READ). */
   snapshot(now: number): Promise<LinkSnapshot>;
   /** Deletes events made before `before`; a node away longer than that reconciles from a snapshot. */
@@ -36,10 +35,6 @@ export function createLinkEventStore(pool: PgPool): LinkEventStore {
     async after(id, limit) {
       const { rows } = await pool.query<Omit<LinkEvent, 'paths'> & { paths: string | null }>('SELECT id, kind, token, view, paths FROM link_events WHERE id > $1 ORDER BY id LIMIT $2', [id, limit]);
       return rows.map((row) => ({ ...row, paths: row.paths === null ? null : (JSON.parse(row.paths) as string[]) }));
-    },
-    async addPaths(paths) {
-      // One statement: the row and its NOTIFY commit together.
-      await pool.query(`WITH added AS (INSERT INTO link_events (kind, paths) VALUES ('paths', $1) RETURNING id) SELECT pg_notify('keepsake_links', '') FROM added`, [JSON.stringify(paths)]);
     },
     async snapshot(now) {
       const client = await pool.connect();

@@ -168,4 +168,34 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   ALTER TABLE link_events ADD CONSTRAINT link_events_kind_check CHECK (kind IN ('link', 'unlink', 'views', 'paths'));
   ALTER TABLE link_events ADD COLUMN paths TEXT;
   `,
+  `
+  -- The catalogue (issue 19): written by the node that watches the media root, copied by every other
+  -- into its own. The same rows as SQLite's albums and media; a 'catalogue' event names the paths
+  -- written (each the album or the item at that path), in the transaction that wrote them.
+  CREATE TABLE catalogue_albums (
+    path TEXT PRIMARY KEY,
+    real_path TEXT,
+    published BOOLEAN NOT NULL
+  );
+  CREATE TABLE catalogue_media (
+    album_path TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL CHECK (type IN ('image', 'video')),
+    size BIGINT NOT NULL,
+    mtime_ms BIGINT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    taken_at BIGINT NOT NULL,
+    duration_ms BIGINT,
+    motion_bytes BIGINT,
+    latitude DOUBLE PRECISION,
+    longitude DOUBLE PRECISION,
+    info TEXT,
+    placeholder TEXT,
+    added_at BIGINT NOT NULL,
+    PRIMARY KEY (album_path, name)
+  );
+  ALTER TABLE link_events DROP CONSTRAINT link_events_kind_check;
+  ALTER TABLE link_events ADD CONSTRAINT link_events_kind_check CHECK (kind IN ('link', 'unlink', 'views', 'paths', 'catalogue'));
+  `,
 ];

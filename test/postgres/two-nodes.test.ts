@@ -3,6 +3,7 @@ import { lstat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { albumItems } from '../helpers/albums.js';
 import { runKeepsake } from '../helpers/cli.js';
 import { BROWSER_HEADERS, Client, cookieHeader } from '../helpers/client.js';
@@ -223,6 +224,29 @@ describe('several nodes on PostgreSQL', { skip, timeout: 180_000 }, () => {
     assert.ok(await eventually(async () => !(await hasLink(survivor, token)), 15_000), 'the expired session is swept');
     leader.process = await serveProcess(envOf(leader));
   });
+  it('the catalogue lives in PostgreSQL: the leader writes it, and a node that joins copies it without scanning the media root', async () => {
+    const database = new pg.Client({ connectionString: databaseUrl });
+    await database.connect();
+    try {
+      const stored = async (): Promise<string[]> => (await database.query<{ path: string }>("SELECT album_path || '/' || name AS path FROM catalogue_media ORDER BY 1")).rows.map((row) => row.path);
+      assert.ok(await eventually(async () => (await stored()).includes('Dropped later/new.jpg'), 10_000), 'the leader wrote the dropped photo');
+      assert.ok((await stored()).includes('Summer 2024/beach.jpg'), `and the first scan's: ${(await stored()).join(', ')}`);
+    } finally {
+      await database.end();
+    }
+    const joining = await startNode('c');
+    try {
+      const { client } = await loggedIn(joining);
+      assert.ok(await eventually(async () => (await albumItems(client, 'Dropped later')).length === 1, 10_000), 'the new node lists what the leader found');
+      assert.ok((await albumItems(client, 'Summer 2024')).length > 0);
+      const output = joining.process.output();
+      assert.match(output, /copied the catalogue from the database/);
+      assert.doesNotMatch(output, /library scan finished/, 'it read no folder of the media root itself');
+    } finally {
+      await joining.process.stop();
+    }
+  });
+
   it('the login throttle counts attempts made against both nodes', async () => {
     const [a, b] = nodes as [Node, Node];
     // Five free failures per address in all. Six wrong passwords, alternating nodes: three each,
