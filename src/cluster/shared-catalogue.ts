@@ -1,5 +1,5 @@
 import { MEDIA_COLUMNS, mediaRowValues, splitRelative, toMediaItem, type AlbumRow, type CatalogueRows, type MediaItem, type MediaRow } from '../library/index.js';
-import type { PgPool } from '../store/index.js';
+import { inTransaction, type PgPool } from '../store/index.js';
 import { LINK_CHANNEL } from './link-follower.js';
 
 /*
@@ -53,10 +53,8 @@ export function createSharedCatalogue(pool: PgPool): SharedCatalogue {
     },
     async write(paths, rows) {
       if (paths.length === 0) return;
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const [albumPaths, names] = itemKeys(paths);
+      const [albumPaths, names] = itemKeys(paths);
+      await inTransaction(pool, async (client) => {
         await client.query('DELETE FROM catalogue_albums WHERE path = ANY($1)', [paths]);
         await client.query('DELETE FROM catalogue_media USING unnest($1::text[], $2::text[]) AS gone(a, n) WHERE album_path = gone.a AND name = gone.n', [albumPaths, names]);
         if (rows.albums.length > 0) {
@@ -69,13 +67,7 @@ export function createSharedCatalogue(pool: PgPool): SharedCatalogue {
         if (rows.items.length > 0) await client.query(`INSERT INTO catalogue_media (${MEDIA_COLUMNS}) SELECT * FROM unnest(${ITEM_ARRAYS})`, itemColumns(rows.items));
         await client.query("INSERT INTO link_events (kind, paths) VALUES ('catalogue', $1)", [JSON.stringify(paths)]);
         await client.query(`SELECT pg_notify('${LINK_CHANNEL}', '')`);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
     },
   };
 }

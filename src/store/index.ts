@@ -16,4 +16,4 @@ export { createRefusalsTable, type RefusalsTable } from './refusals-table.js';
 export { createLinkEventStore, type LinkEvent, type LinkEventStore, type LinkSnapshot } from './postgres-link-events.js';
 export { loadOrCreateSharedSecret, pruneSharedCounters } from './postgres-shared.js';
 export { createPostgresAccessStore } from './postgres-access-store.js';
-export { createClient, createPool, isPostgresUsable, migratePostgres, openPostgres, type PgPool } from './postgres-database.js';
+export { createClient, createPool, inTransaction, isPostgresUsable, migratePostgres, openPostgres, type PgPool } from './postgres-database.js';

@@ -26,14 +26,28 @@ export function createClient(url: string): pg.Client {
   return new pg.Client({ connectionString: url, types: TYPES, connectionTimeoutMillis: 5_000 });
 }
 
+/** Runs `work` in one transaction on one connection of the pool: committed if it resolves, rolled back if it throws. */
+export async function inTransaction<T>(pool: PgPool, work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query(begin);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 /**
  * Brings the schema up to date, once, however many nodes start together: in one transaction under
  * an advisory lock, steps recorded in `schema_migrations` as they run. Append-only, as SQLite's.
  */
 export async function migratePostgres(pool: PgPool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
     const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
@@ -42,13 +56,7 @@ export async function migratePostgres(pool: PgPool): Promise<void> {
       await client.query(POSTGRES_MIGRATIONS[version]!);
       await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version + 1, Date.now()]);
     }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Opens a pool and migrates; the pool is the caller's to end. */

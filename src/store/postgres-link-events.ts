@@ -1,4 +1,4 @@
-import type { PgPool } from './postgres-database.js';
+import { inTransaction, type PgPool } from './postgres-database.js';
 
 /** One change every node must follow (its token links, its views, its catalogue), in the order of their ids. */
 export interface LinkEvent {
@@ -36,21 +36,17 @@ export function createLinkEventStore(pool: PgPool): LinkEventStore {
       const { rows } = await pool.query<Omit<LinkEvent, 'paths'> & { paths: string | null }>('SELECT id, kind, token, view, paths FROM link_events WHERE id > $1 ORDER BY id LIMIT $2', [id, limit]);
       return rows.map((row) => ({ ...row, paths: row.paths === null ? null : (JSON.parse(row.paths) as string[]) }));
     },
-    async snapshot(now) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        const last = await client.query<{ id: number | null }>('SELECT max(id) AS id FROM link_events');
-        const tokens = await client.query<{ token: string }>('SELECT token FROM sessions');
-        const active = await client.query<{ token: string; view: string }>("SELECT token, view FROM sessions WHERE state = 'active' AND expires_at > $1", [now]);
-        await client.query('COMMIT');
-        return { lastEventId: last.rows[0]?.id ?? 0, tokens: new Set(tokens.rows.map((row) => row.token)), active: active.rows };
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+    snapshot(now) {
+      return inTransaction(
+        pool,
+        async (client) => {
+          const last = await client.query<{ id: number | null }>('SELECT max(id) AS id FROM link_events');
+          const tokens = await client.query<{ token: string }>('SELECT token FROM sessions');
+          const active = await client.query<{ token: string; view: string }>("SELECT token, view FROM sessions WHERE state = 'active' AND expires_at > $1", [now]);
+          return { lastEventId: last.rows[0]?.id ?? 0, tokens: new Set(tokens.rows.map((row) => row.token)), active: active.rows };
+        },
+        'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+      );
     },
     async prune(before) {
       return (await pool.query('DELETE FROM link_events WHERE made_at < $1', [before])).rowCount ?? 0;
