@@ -196,8 +196,10 @@ describe('several nodes on PostgreSQL', { skip, timeout: 180_000 }, () => {
     const leads = (node: Node): boolean => node.process.output().lastIndexOf('this node now leads') > node.process.output().lastIndexOf('this node no longer leads');
     assert.ok(await eventually(() => nodes.filter(leads).length === 1, 10_000), 'exactly one node leads');
     const follower = nodes.find((node) => !leads(node))!;
-    const leaderOutput = nodes.find(leads)!.process.output();
-    assert.ok(leaderOutput.slice(leaderOutput.lastIndexOf('this node now leads')).includes('watching the media root'), 'the leader watches');
+    const leader = nodes.find(leads)!;
+    // Leadership may have just moved (the database was cut off above): its watcher starts a moment later.
+    const watching = (): boolean => leader.process.output().slice(leader.process.output().lastIndexOf('this node now leads')).includes('watching the media root');
+    assert.ok(await eventually(async () => watching(), 10_000), 'the leader watches');
     // Since it last stopped leading (the database was cut off above, and either may have led since).
     const followerOutput = follower.process.output();
     assert.doesNotMatch(followerOutput.slice(Math.max(0, followerOutput.lastIndexOf('this node no longer leads'))), /watching the media root/, 'the other node does not');
