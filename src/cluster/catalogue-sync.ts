@@ -1,4 +1,4 @@
-import type { AlbumRow, CatalogueRows, LibraryService, MediaItem } from '../library/index.js';
+import { joinRelative, type AlbumRow, type CatalogueRows, type LibraryService, type MediaItem } from '../library/index.js';
 import type { Logger } from '../log.js';
 import type { SharedCatalogue } from './shared-catalogue.js';
 
@@ -48,17 +48,15 @@ export async function copyCatalogue(source: CatalogueSide, target: CatalogueSide
     const [sourceItems, targetItems] = await Promise.all([source.itemsIn(albumPath), target.itemsIn(albumPath)]);
     const targetByName = new Map(targetItems.map((item) => [item.name, item]));
     for (const item of sourceItems) {
-      if (!sameRow(item, targetByName.get(item.name))) dirty.push(joinPath(albumPath, item.name));
+      if (!sameRow(item, targetByName.get(item.name))) dirty.push(joinRelative(albumPath, item.name));
       targetByName.delete(item.name);
     }
-    for (const name of targetByName.keys()) dirty.push(joinPath(albumPath, name));
+    for (const name of targetByName.keys()) dirty.push(joinRelative(albumPath, name));
     if (dirty.length >= BATCH) await flush();
   }
   await flush();
   return written;
 }
-
-const joinPath = (albumPath: string, name: string): string => (albumPath === '' ? name : `${albumPath}/${name}`);
 
 /** Rows are equal when every field is: both engines' rows go through the same mapper (toMediaItem). */
 function sameRow(a: unknown, b: unknown): boolean {

@@ -7,7 +7,7 @@ export { LibraryError } from './media-root.js';
 export { checkImageDecodes, IMAGE_INPUT_OPTIONS, MAX_INPUT_PIXELS, readImageFacts, UnreadableImageError, type ImageFacts, type ImageReader } from './metadata.js';
 export type { ImageChecker } from './item-reader.js';
 export type { Candidate } from './rules.js';
-export { splitRelative } from './relative-path.js';
+export { joinRelative, splitRelative } from './relative-path.js';
 export { findRefusedLinks } from './link-report.js';
 export { DEFAULT_IGNORED_NAMES, ignoredNamesSection, ignoredNamesSource } from './ignored-names.js';
 export type { SkipRecord } from './skip-reasons.js';
