@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import {
   createClient,
   createPool,
@@ -21,6 +26,7 @@ import {
   type ReceiptHit,
   type ReceiptSession,
 } from '../src/store/index.js';
+import { MIGRATIONS } from '../src/store/migrations.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres-migrations.js';
 import { tempDir } from './helpers/fixtures.js';
 import { postgresSkip, startPostgres, type PostgresCluster } from './helpers/postgres.js';
@@ -515,6 +521,40 @@ async function openPostgresStore(): Promise<AccessStore> {
 }
 
 storeContract('the access store on SQLite', openSqliteStore);
+
+it('SQLite migrates once when a second process opens a new database while the first is migrating', async () => {
+  // A CLI command run beside a server that is creating its state dir: both find version 0.
+  const file = path.join(await sqliteDirectory(), 'raced.db');
+  const first = new Database(file);
+  cleanups.push(() => first.close());
+  first.pragma('journal_mode = WAL');
+  first.exec('BEGIN IMMEDIATE'); // the first opener, stopped mid-migration with its write lock held
+  const database = fileURLToPath(new URL('../src/store/database.ts', import.meta.url));
+  const script = `const { openDatabase } = await import(${JSON.stringify(database)});
+process.stderr.write('opening\\n');
+const db = openDatabase(${JSON.stringify(file)});
+process.stdout.write(String(db.pragma('user_version', { simple: true })));
+db.close();`;
+  const second = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  second.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const opening = new Promise<void>((resolve) =>
+    second.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('opening')) resolve();
+    }),
+  );
+  const exited = once(second, 'exit');
+  await opening;
+  await sleep(300); // the second opener is now waiting on the lock
+  for (const step of MIGRATIONS) first.exec(step);
+  first.pragma(`user_version = ${MIGRATIONS.length}`);
+  first.exec('COMMIT');
+  const [code] = await exited;
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, String(MIGRATIONS.length), 'the second opener found the schema made and ran no step again');
+});
 
 describe('on PostgreSQL', { skip: postgresSkip() }, () => {
   storeContract('the access store on PostgreSQL', openPostgresStore);

@@ -40,16 +40,22 @@ export function openDatabase(file: string): Db {
   return db;
 }
 
+/**
+ * Runs the steps the database lacks. Two processes may open a new database at once (a CLI command
+ * beside a server making its state dir): each step reads the version under SQLite's write lock
+ * (BEGIN IMMEDIATE), so a step the other process ran meanwhile is never run again.
+ */
 function migrate(db: Db): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let version = current; version < MIGRATIONS.length; version += 1) {
+  const nextStep = db.transaction((): boolean => {
+    const version = db.pragma('user_version', { simple: true }) as number;
     const step = MIGRATIONS[version];
-    if (step === undefined) break;
-    db.transaction(() => {
-      db.exec(step);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
-  }
+    if (step === undefined) return false;
+    db.exec(step);
+    db.pragma(`user_version = ${version + 1}`);
+    return true;
+  });
+  let ran = true;
+  while (ran) ran = nextStep.immediate();
 }
 
 /** True when the database answers a trivial query (for /healthz). */
