@@ -289,6 +289,7 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
       await library.close();
       await derivatives.close();
       await receipts.close();
+      await store.close();
       db.close();
       await shared?.pool.end();
     },

@@ -483,7 +483,9 @@ const sqliteDirectory = lazily(async () => {
 async function openSqliteStore(): Promise<AccessStore> {
   const db = openDatabase(path.join(await sqliteDirectory(), `case-${(opened += 1)}.db`));
   cleanups.push(() => db.close());
-  return createSqliteAccessStore(db);
+  const store = createSqliteAccessStore(db);
+  cleanups.push(() => store.close());
+  return store;
 }
 
 const cluster = lazily(async (): Promise<PostgresCluster> => {
@@ -554,6 +556,64 @@ db.close();`;
   const [code] = await exited;
   assert.equal(code, 0, stderr);
   assert.equal(stdout, String(MIGRATIONS.length), 'the second opener found the schema made and ran no step again');
+});
+
+describe("SQLite's sweep deletes in a worker", () => {
+  async function expiredStore(file: string, count: number): Promise<{ db: Database.Database; store: AccessStore }> {
+    const db = openDatabase(file);
+    const store = createSqliteAccessStore(db);
+    for (let index = 0; index < count; index += 1) await login(store.sessions, newSession(`e${index}`, { expiresAt: NOW - MINUTE }));
+    return { db, store };
+  }
+
+  it('on a connection of its own: it waits out a write the caller holds, then deletes', async () => {
+    const { db, store } = await expiredStore(path.join(await sqliteDirectory(), 'worker-own-connection.db'), 3);
+    try {
+      db.exec('BEGIN IMMEDIATE'); // on the caller's connection the DELETE would run inside this transaction at once
+      let answered = false;
+      const deleting = store.sessions.deleteExpired(NOW, 10).then((rows) => ((answered = true), rows));
+      await sleep(300);
+      assert.equal(answered, false, 'the worker waits for the write lock');
+      db.exec('ROLLBACK');
+      assert.deepEqual(sortedSids(await deleting), ['e0', 'e1', 'e2']);
+      assert.equal(await store.sessions.bySid('e0'), undefined, 'the caller sees the rows gone');
+    } finally {
+      await store.close();
+      db.close();
+    }
+  });
+
+  it('close waits for a batch under way and ends the worker; an in-memory database deletes on its own connection', async () => {
+    const { db, store } = await expiredStore(path.join(await sqliteDirectory(), 'worker-close.db'), 4);
+    const deleting = store.sessions.deleteExpired(NOW, 10);
+    await store.close();
+    assert.equal((await deleting).length, 4);
+    db.close();
+
+    const memory = new Database(':memory:');
+    try {
+      for (const step of MIGRATIONS) memory.exec(step);
+      const inMemory = createSqliteAccessStore(memory);
+      await login(inMemory.sessions, newSession('m1', { expiresAt: NOW - MINUTE }));
+      assert.deepEqual(sids(await inMemory.sessions.deleteExpired(NOW, 10)), ['m1']);
+      await inMemory.close();
+    } finally {
+      memory.close();
+    }
+  });
+
+  it("a worker that cannot open the database falls back to the caller's connection", async () => {
+    const file = path.join(await sqliteDirectory(), 'worker-cannot-open.db');
+    const { db, store } = await expiredStore(file, 2);
+    try {
+      await rm(file); // the caller's open connection keeps the file; a new connection cannot find it
+      assert.deepEqual(sortedSids(await store.sessions.deleteExpired(NOW, 10)), ['e0', 'e1']);
+      assert.deepEqual(await store.sessions.deleteExpired(NOW, 10), []);
+    } finally {
+      await store.close();
+      db.close();
+    }
+  });
 });
 
 describe('on PostgreSQL', { skip: postgresSkip() }, () => {

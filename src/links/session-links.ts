@@ -22,7 +22,7 @@ export interface SessionLinksOptions {
   readonly afterLoginStep?: (step: LoginStep) => void;
 }
 
-/** Rows per statement when expired sessions are swept: a few milliseconds each. */
+/** Rows per statement when expired sessions are swept: each holds SQLite's write lock (in the expiry worker) about 10 ms. */
 const SWEEP_BATCH = 2000;
 // A login takes milliseconds; a pending row older than this was left by a crash.
 const PENDING_GRACE_MS = 60_000;
@@ -81,10 +81,15 @@ export function createSessionLinks(options: SessionLinksOptions) {
    */
   async function sweepAndList(): Promise<{ expired: number; orphans: number; linked: Set<string> }> {
     let expired = 0;
+    // Row first, then link, as for every end: one statement deletes a batch and names its links.
+    // The next batch is asked for before this one's links go, so the store deletes (SQLite: in
+    // its worker) while this thread unlinks.
+    let next = sessions.deleteExpired(now(), SWEEP_BATCH);
     for (;;) {
-      // Row first, then link, as for every end: one statement deletes a batch and names its links.
-      const batch = await sessions.deleteExpired(now(), SWEEP_BATCH);
+      const batch = await next;
       if (batch.length === 0) break;
+      next = batch.length < SWEEP_BATCH ? Promise.resolve([]) : sessions.deleteExpired(now(), SWEEP_BATCH);
+      // unlinkAll never rejects (a link it cannot remove waits for the next sweep), so `next` is always awaited.
       await unlinkAll(batch.map((record) => record.token));
       expired += batch.length;
       await yieldToEventLoop();

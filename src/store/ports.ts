@@ -104,4 +104,6 @@ export interface AccessStore {
   readonly receipts: ReceiptStore;
   readonly enrolments: EnrolmentStore;
   readonly previewLinks: PreviewLinkStore;
+  /** Ends what the store runs beside the caller's connection or pool (which stay the caller's to close). */
+  close(): Promise<void>;
 }

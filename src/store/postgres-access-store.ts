@@ -106,5 +106,7 @@ export function createPostgresAccessStore(pool: PgPool): AccessStore {
     receipts: createPostgresReceipts(pool),
     enrolments: createEnrolments(pool),
     previewLinks: createPreviewLinks(pool),
+    // Nothing runs beside the pool.
+    close: async () => undefined,
   };
 }

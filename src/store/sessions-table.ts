@@ -27,6 +27,13 @@ export interface SessionRecord {
 
 export type NewSessionRecord = Omit<SessionRecord, 'state' | 'deviceName' | 'preview'> & { readonly deviceName?: string | null; readonly preview?: boolean };
 
+/**
+ * One statement per batch of the sweep (parameters: now, limit): the rows go and say which links
+ * to remove, in one step. Also run by the expiry worker, on its own connection.
+ */
+export const DELETE_EXPIRED_SQL = `DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE state = 'active' AND expires_at <= ? LIMIT ?)
+  RETURNING sid, token`;
+
 /** A `sessions` row as either engine returns it: SQLite's flags are 0 or 1, PostgreSQL's booleans. */
 export interface SessionRow {
   sid: string;
@@ -106,11 +113,7 @@ export function createSessionsTable(db: Db) {
     "UPDATE sessions SET expires_at = ? WHERE sid = ? AND state = 'active'",
   );
 
-  // One statement per batch: the rows go and say which links to remove, in one step.
-  const deleteExpired = db.prepare<[number, number], { sid: string; token: string }>(
-    `DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE state = 'active' AND expires_at <= ? LIMIT ?)
-     RETURNING sid, token`,
-  );
+  const deleteExpired = db.prepare<[number, number], { sid: string; token: string }>(DELETE_EXPIRED_SQL);
 
   const deleteMany = db.transaction((sids: readonly string[]) => {
     for (const sid of sids) deleteBySid.run(sid);

@@ -2,6 +2,7 @@ import { KeepsakeError } from '../errors.js';
 import type { Db } from './database.js';
 import { createEnrolmentsTable, createPreviewLinksTable } from './enrolments-table.js';
 import { createKeysTable } from './keys-table.js';
+import { createExpiryDeleter } from './expiry-worker.js';
 import type { AccessStore } from './ports.js';
 import { createSessionsTable } from './sessions-table.js';
 import { createReceiptsTable } from './receipts-table.js';
@@ -28,7 +29,8 @@ function conflictsAsStoreErrors<T>(write: () => T, message: string): T {
 /**
  * The access store over SQLite. better-sqlite3 answers synchronously (and, for these small
  * indexed statements, faster than a round trip through the thread pool would), so each method
- * is its table's statement in an async function: a throw becomes a rejection.
+ * is its table's statement in an async function: a throw becomes a rejection. The sweep's
+ * deletes are the exception: they run in a worker (expiry-worker.ts).
  */
 export function createSqliteAccessStore(db: Db): AccessStore {
   const keys = createKeysTable(db);
@@ -37,6 +39,7 @@ export function createSqliteAccessStore(db: Db): AccessStore {
   const receipts = createReceiptsTable(db);
   const enrolments = createEnrolmentsTable(db);
   const previewLinks = createPreviewLinksTable(db);
+  const expiry = createExpiryDeleter(db, sessions.deleteExpired);
   return {
     keys: {
       add: async (key) => conflictsAsStoreErrors(() => keys.add(key), 'a key with this label or password exists'),
@@ -60,7 +63,7 @@ export function createSqliteAccessStore(db: Db): AccessStore {
       byLabel: async (label) => sessions.byLabel(label),
       byShare: async (shareId) => sessions.byShare(shareId),
       expired: async (now, limit) => sessions.expired(now, limit),
-      deleteExpired: async (now, limit) => sessions.deleteExpired(now, limit),
+      deleteExpired: (now, limit) => expiry.deleteExpired(now, limit),
       stalePending: async (createdBefore) => sessions.stalePending(createdBefore),
       tokens: async () => sessions.tokens(),
       activeTokens: async () => sessions.activeTokens(),
@@ -98,5 +101,6 @@ export function createSqliteAccessStore(db: Db): AccessStore {
       take: async (codeHash, now) => previewLinks.take(codeHash, now),
       prune: async (now) => previewLinks.prune(now),
     },
+    close: () => expiry.close(),
   };
 }
