@@ -1,11 +1,9 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Db } from './database.js';
-import { DELETE_EXPIRED_SQL, type SessionsTable } from './sessions-table.js';
+import { DELETE_EXPIRED_SQL } from './sessions-table.js';
 
 type ExpiredRow = { sid: string; token: string };
-/** The caller's own statements: the delete to fall back on, and the cheap look for anything expired. */
-type CallerStatements = Pick<SessionsTable, 'deleteExpired' | 'expired'>;
 
 export interface ExpiryDeleter {
   /** Deletes up to `limit` active sessions expired at `now`, in one statement; returns what it deleted. */
@@ -59,11 +57,9 @@ const CLOSE_GRACE_MS = 5_000;
  * the main thread would hold up requests in every batch. In the worker it runs beside them, and
  * the main thread only unlinks. An in-memory database, or a worker that cannot start or dies, falls
  * back to the same statement on the caller's connection (a batch the worker deleted but never
- * answered leaves orphan links, which the sweep's orphan pass removes). Most sweeps of a family
- * box find nothing expired: one indexed read on the caller's connection says so, and no worker starts.
+ * answered leaves orphan links, which the sweep's orphan pass removes).
  */
-export function createExpiryDeleter(db: Db, caller: CallerStatements): ExpiryDeleter {
-  const inThread = caller.deleteExpired;
+export function createExpiryDeleter(db: Db, inThread: (now: number, limit: number) => ExpiredRow[]): ExpiryDeleter {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   let worker: Worker | undefined;
   let broken = db.memory;
@@ -123,7 +119,6 @@ export function createExpiryDeleter(db: Db, caller: CallerStatements): ExpiryDel
 
   return {
     deleteExpired(now, limit) {
-      if (worker === undefined && !broken && caller.expired(now, 1).length === 0) return Promise.resolve([]);
       clearTimeout(idleTimer);
       pending += 1;
       const answer = queue.then(() => (broken ? inThread(now, limit) : inWorker(now, limit)));

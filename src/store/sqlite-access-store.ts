@@ -39,7 +39,7 @@ export function createSqliteAccessStore(db: Db): AccessStore {
   const receipts = createReceiptsTable(db);
   const enrolments = createEnrolmentsTable(db);
   const previewLinks = createPreviewLinksTable(db);
-  const expiry = createExpiryDeleter(db, sessions);
+  const expiry = createExpiryDeleter(db, sessions.deleteExpired);
   return {
     keys: {
       add: async (key) => conflictsAsStoreErrors(() => keys.add(key), 'a key with this label or password exists'),
