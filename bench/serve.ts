@@ -107,14 +107,15 @@ export function generatedConfig(info: TargetInfo, listenPort: number, accel: boo
 
 /**
  * lighttpd or Apache with keepsake's generated configuration and Lua script, as the tests start
- * them (unprivileged workers, the refusal bodies readable). Neither writes an access log here.
+ * them (unprivileged workers, the refusal bodies readable). Their access logs go to /dev/null, as
+ * keepsake's and nginx's do here: the default paths under /var/log are not writable by `nobody`.
  */
 async function scriptedFront(server: ScriptedServer, info: TargetInfo, port: number): Promise<{ stop(): Promise<void> }> {
   const guard = resolveGuardConfig(BENCH_GUARD);
   if (!guard.ok) throw new Error(guard.problems.join('\n'));
   const dir = await tempFolder(server);
   const refusalsDir = path.join(info.stateRoot, 'data', 'refusals');
-  const options = { webRoot: info.webRoot, mediaRoot: info.mediaRoot, cacheDir: info.cacheDir, refusalsDir, linkSecret: info.linkSecret, upstream: `127.0.0.1:${info.port}`, listen: `127.0.0.1:${port}`, guard: guard.config, linkScript: path.join(dir.dir, LINK_SCRIPT_NAME) };
+  const options = { webRoot: info.webRoot, mediaRoot: info.mediaRoot, cacheDir: info.cacheDir, refusalsDir, linkSecret: info.linkSecret, upstream: `127.0.0.1:${info.port}`, listen: `127.0.0.1:${port}`, guard: guard.config, linkScript: path.join(dir.dir, LINK_SCRIPT_NAME), accessLog: '/dev/null' };
   // The bench's workers are `nobody`, in no group of ours: the script is opened to them here only.
   await chmod(await writeLinkScript(server, options), 0o644);
   await openForNginx(dir.dir);

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { boundedMemo } from '../bounded-memo.js';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
@@ -45,12 +46,20 @@ export function parseAddressList(entries: readonly string[]): AddressList {
  * The forms an address can be matched in, IPv4 first: a dual-stack socket reports IPv4 clients
  * as `::ffff:a.b.c.d`, and an admin may write either spelling in a list.
  */
-function formsOf(address: string | undefined): Address[] {
-  if (address === undefined || !ipaddr.isValid(address)) return [];
+function parseForms(address: string): readonly Address[] {
+  if (!ipaddr.isValid(address)) return [];
   const parsed = ipaddr.parse(address);
   if (parsed.kind() === 'ipv4') return [parsed, (parsed as ipaddr.IPv4).toIPv4MappedAddress()];
   if ((parsed as ipaddr.IPv6).isIPv4MappedAddress()) return [(parsed as ipaddr.IPv6).toIPv4Address(), parsed];
   return [parsed];
+}
+
+/** Addresses remembered parsed: every request asks for its client's several times (trust, lists, budgets). */
+const ADDRESSES_KEPT = 10_000;
+const knownForms = boundedMemo(parseForms, { limit: ADDRESSES_KEPT, maxKeyLength: 64 });
+
+function formsOf(address: string | undefined): readonly Address[] {
+  return address === undefined ? [] : knownForms(address);
 }
 
 /** The first range in `list` holding `address` (as `range/bits`), or undefined. */
@@ -75,9 +84,19 @@ export function isAddressInList(address: string | undefined, list: AddressList):
  * counted as the IPv4 address it is.
  */
 export function addressKey(address: string, ipv6PrefixBits: 48 | 56 | 64 = 64): string {
+  return knownKeys[ipv6PrefixBits](address);
+}
+
+function computeAddressKey(address: string, ipv6PrefixBits: 48 | 56 | 64): string {
   const [form] = formsOf(address);
   if (form === undefined) return address;
   if (form.kind() === 'ipv4') return form.toString();
   const network = ipaddr.IPv6.networkAddressFromCIDR(`${form.toString()}/${ipv6PrefixBits}`);
   return `${network.toString()}/${ipv6PrefixBits}`;
 }
+
+const knownKeys = {
+  48: boundedMemo((address) => computeAddressKey(address, 48), { limit: ADDRESSES_KEPT, maxKeyLength: 64 }),
+  56: boundedMemo((address) => computeAddressKey(address, 56), { limit: ADDRESSES_KEPT, maxKeyLength: 64 }),
+  64: boundedMemo((address) => computeAddressKey(address, 64), { limit: ADDRESSES_KEPT, maxKeyLength: 64 }),
+} as const;

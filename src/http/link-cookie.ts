@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
+import { boundedMemo } from '../bounded-memo.js';
 import { LINK_COOKIE, linkCookieValue } from '../media-contract.js';
 
 /*
@@ -30,8 +31,20 @@ function userAgentOf(request: IncomingMessage): string {
   return request.headers['user-agent'] ?? '';
 }
 
+/** Proofs remembered: every photo a browser asks for carries the same token and User-Agent. */
+const PROOFS_KEPT = 4_096;
+
 export function createLinkCookies(binding: { readonly secret: string; readonly policy: string }): LinkCookies {
-  const valueFor = (token: string, userAgent: string) => linkCookieValue({ token, userAgent, secret: binding.secret, policy: binding.policy });
+  const compute = (token: string, userAgent: string) => linkCookieValue({ token, userAgent, secret: binding.secret, policy: binding.policy });
+  // A token is letters only and a header holds no newline, so the newline splits the key again.
+  const remembered = boundedMemo(
+    (key) => {
+      const cut = key.indexOf('\n');
+      return compute(key.slice(0, cut), key.slice(cut + 1));
+    },
+    { limit: PROOFS_KEPT, maxKeyLength: 1024 },
+  );
+  const valueFor = (token: string, userAgent: string) => (token.includes('\n') ? compute(token, userAgent) : remembered(`${token}\n${userAgent}`));
   return {
     valueFor,
     proves(request, token) {
