@@ -21,10 +21,17 @@ interface Variant {
   readonly main?: readonly string[];
 }
 
-const without = (pattern: RegExp) => (config: string) => config.replace(pattern, '');
+const without = (pattern: RegExp) => (config: string) => {
+  const changed = config.replace(pattern, '');
+  // A part renamed in the generator must not quietly measure the config as generated.
+  if (changed === config) throw new Error(`ablation: ${pattern} matched nothing in the generated configuration`);
+  return changed;
+};
 const GUARD_CHECKS = /^\s*if \(\$keepsake_media_verdict = .*$/gm;
 const LIMITS = /^\s*limit_req zone=.*$/gm;
 const SYMLINK_RULE = /^\s*disable_symlinks on from=\$document_root.*$/gm;
+const IGNORED_NAMES = /^\s*location ~\* "\/\(\?:#recycle.*$/gm;
+const HEADERS = /^\s*add_header .*$/gm;
 
 export const VARIANTS: readonly Variant[] = [
   { name: 'as generated', change: (config) => config },
@@ -33,6 +40,8 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'without the user-agent check', change: (config) => config.replace(/map \$http_user_agent \$keepsake_agent_refused \{[^}]*\}/, 'map $http_user_agent $keepsake_agent_refused { default 0; }') },
   { name: 'without limit_req', change: without(LIMITS) },
   { name: 'without disable_symlinks from=', change: without(SYMLINK_RULE) },
+  { name: 'without the ignored-names location', change: without(IGNORED_NAMES) },
+  { name: 'without add_header (security headers, Cache-Control)', change: without(HEADERS) },
   { name: 'without the masked access log', change: (config) => config.replace(/access_log "[^"]*" keepsake_private;/, 'access_log off;') },
   { name: 'with open_file_cache', change: (config) => config.replace(/open_file_cache off;/g, 'open_file_cache max=1000 inactive=20s;') },
   { name: 'without checks, limit_req and disable_symlinks', change: (config) => without(SYMLINK_RULE)(without(LIMITS)(without(GUARD_CHECKS)(config))) },

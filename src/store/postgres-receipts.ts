@@ -1,14 +1,15 @@
 import type { PoolClient } from 'pg';
 import type { PgPool } from './postgres-database.js';
 import type { ReceiptStore } from './ports.js';
-import { RECEIPT_ADDRESSES, RECEIPT_PHOTOS, type Receipt, type ReceiptHit, type ReceiptRow, type ReceiptSession } from './receipts-table.js';
+import { admitAddresses, admitPhotos, photoId } from './receipt-admission.js';
+import type { Receipt, ReceiptHit, ReceiptRow, ReceiptSession } from './receipts-table.js';
 
 /*
- * Exposure receipts over PostgreSQL, counting exactly as receipts-table.ts does over SQLite. SQLite
- * decides hit by hit, a statement each, which costs nothing in-process; here a hit-by-hit loop
- * would be two round trips per photo (40,000 for a session at the cap). So each session's hits
- * cost a fixed handful of statements: read what is already named, decide in the same order SQLite
- * does (admitPhotos, admitAddresses), write the outcome in one statement per table.
+ * Exposure receipts over PostgreSQL, counting exactly as receipts-table.ts does over SQLite. A
+ * statement per photo costs little in-process; here it would be a round trip per photo (20,000
+ * for a session at the cap). So each session's hits
+ * cost a fixed handful of statements: read what is already named, decide as SQLite does (both call
+ * receipt-admission.ts), write the outcome in one statement per table.
  */
 
 /** The row with what it named, gathered by the query (SQLite reads those with statements of their own). */
@@ -46,54 +47,6 @@ const PUT_ADDRESSES = `INSERT INTO receipt_addresses (sid, address, first_seen, 
   SELECT $1, address, first_seen, last_seen FROM unnest($2::text[], $3::bigint[], $4::bigint[]) AS hit (address, first_seen, last_seen)
   ON CONFLICT (sid, address) DO UPDATE SET first_seen = LEAST(receipt_addresses.first_seen, excluded.first_seen),
     last_seen = GREATEST(receipt_addresses.last_seen, excluded.last_seen)`;
-
-type Photo = { albumPath: string; name: string; original: boolean };
-type Span = { address: string; first: number; last: number };
-
-const photoId = (photo: { albumPath: string; name: string }): string => JSON.stringify([photo.albumPath, photo.name]);
-
-/**
- * As SQLite's loop decides, hit by hit: a photo already named is named again (an original stays
- * an original); a new one is named while there is room; past the cap, every hit of an unnamed
- * photo is counted, repeats included.
- */
-function admitPhotos(hits: readonly ReceiptHit[], known: ReadonlySet<string>, count: number): { put: Photo[]; beyond: number } {
-  const put = new Map<string, Photo>();
-  let beyond = 0;
-  for (const hit of hits) {
-    const id = photoId(hit);
-    const earlier = put.get(id);
-    const named = earlier !== undefined || known.has(id);
-    if (!named && count >= RECEIPT_PHOTOS) {
-      beyond += 1;
-      continue;
-    }
-    put.set(id, { albumPath: hit.albumPath, name: hit.name, original: hit.original || earlier?.original === true });
-    if (!named) count += 1;
-  }
-  return { put: [...put.values()], beyond };
-}
-
-/** Addresses are first merged into one span each, so past the cap each new address counts once. */
-function admitAddresses(hits: readonly ReceiptHit[], known: ReadonlySet<string>, count: number): { put: Span[]; beyond: number } {
-  const spans = new Map<string, Span>();
-  for (const hit of hits) {
-    const span = spans.get(hit.address);
-    spans.set(hit.address, { address: hit.address, first: Math.min(span?.first ?? hit.at, hit.at), last: Math.max(span?.last ?? hit.at, hit.at) });
-  }
-  const put: Span[] = [];
-  let beyond = 0;
-  for (const span of spans.values()) {
-    const named = known.has(span.address);
-    if (!named && count >= RECEIPT_ADDRESSES) {
-      beyond += 1;
-      continue;
-    }
-    put.push(span);
-    if (!named) count += 1;
-  }
-  return { put, beyond };
-}
 
 async function countOf(client: PoolClient, table: 'receipt_photos' | 'receipt_addresses', sid: string): Promise<number> {
   const { rows } = await client.query<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE sid = $1`, [sid]);

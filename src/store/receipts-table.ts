@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { admitAddresses, admitPhotos, photoId, RECEIPT_ADDRESSES, RECEIPT_PHOTOS } from './receipt-admission.js';
 
 /*
  * Exposure receipts: for each session, what it fetched (albums, photos, originals), when, and from
@@ -6,8 +7,7 @@ import type { Db } from './database.js';
  * addresses are named per session; beyond that they are only counted.
  */
 
-export const RECEIPT_PHOTOS = 20_000;
-export const RECEIPT_ADDRESSES = 16;
+export { RECEIPT_ADDRESSES, RECEIPT_PHOTOS };
 
 /** Who a receipt is about, as the session said when it first fetched something. */
 export interface ReceiptSession {
@@ -79,38 +79,26 @@ export function createReceiptsTable(db: Db) {
     prune: db.prepare('DELETE FROM receipts WHERE last_seen < ? AND sid NOT IN (SELECT sid FROM sessions)'),
   };
 
+  // Whether each distinct photo and address is named already: one query each, however often it was asked for.
   function addPhotos(sid: string, hits: readonly ReceiptHit[]): void {
-    let count = sql.photoCount.get(sid) as number;
-    let beyond = 0;
+    const asked = new Set<string>();
+    const known = new Set<string>();
     for (const hit of hits) {
-      const known = sql.hasPhoto.get(sid, hit.albumPath, hit.name) !== undefined;
-      if (!known && count >= RECEIPT_PHOTOS) {
-        beyond += 1;
-        continue;
-      }
-      sql.putPhoto.run(sid, hit.albumPath, hit.name, hit.original ? 1 : 0);
-      if (!known) count += 1;
+      const id = photoId(hit);
+      if (asked.has(id)) continue;
+      asked.add(id);
+      if (sql.hasPhoto.get(sid, hit.albumPath, hit.name) !== undefined) known.add(id);
     }
+    const { put, beyond } = admitPhotos(hits, known, sql.photoCount.get(sid) as number);
+    for (const photo of put) sql.putPhoto.run(sid, photo.albumPath, photo.name, photo.original ? 1 : 0);
     if (beyond > 0) sql.photosBeyond.run(beyond, sid);
   }
 
   function addAddresses(sid: string, hits: readonly ReceiptHit[]): void {
-    let count = sql.addressCount.get(sid) as number;
-    let beyond = 0;
-    const seen = new Map<string, { first: number; last: number }>();
-    for (const hit of hits) {
-      const span = seen.get(hit.address);
-      seen.set(hit.address, { first: Math.min(span?.first ?? hit.at, hit.at), last: Math.max(span?.last ?? hit.at, hit.at) });
-    }
-    for (const [address, span] of seen) {
-      const known = sql.hasAddress.get(sid, address) !== undefined;
-      if (!known && count >= RECEIPT_ADDRESSES) {
-        beyond += 1;
-        continue;
-      }
-      sql.putAddress.run(sid, address, span.first, span.last);
-      if (!known) count += 1;
-    }
+    const known = new Set<string>();
+    for (const address of new Set(hits.map((hit) => hit.address))) if (sql.hasAddress.get(sid, address) !== undefined) known.add(address);
+    const { put, beyond } = admitAddresses(hits, known, sql.addressCount.get(sid) as number);
+    for (const span of put) sql.putAddress.run(sid, span.address, span.first, span.last);
     if (beyond > 0) sql.addressesBeyond.run(beyond, sid);
   }
 
