@@ -193,6 +193,56 @@ describe('placeholder pass', () => {
     }
   });
 
+  it('takes a photo\'s placeholder from the derivative it is given, and from the original when there is none', async () => {
+    for (const name of ['given.jpg', 'none.jpg', 'failing.jpg']) await writeJpeg(path.join(sandbox.mediaRoot, 'Derived', name), { width: 60, height: 30 });
+    // The derivative handed over is tall where every original is wide (ThumbHash keeps the shape
+    // roughly: 2:1 comes back about 1.8): the placeholder's shape tells which it came from.
+    const tall = await jpegBytes({ width: 30, height: 60 });
+    const asked: Array<{ name: string; size: number }> = [];
+    const opened = openLibrary(sandbox, {
+      placeholderSource: async (photo) => {
+        if (photo.albumPath !== 'Derived') return undefined;
+        asked.push({ name: photo.name, size: photo.size });
+        if (photo.name === 'failing.jpg') throw new Error('the derivative could not be made');
+        return photo.name === 'given.jpg' ? { bytes: tall, name: 'given.0123456789ab.webp' } : undefined;
+      },
+    });
+    try {
+      await opened.library.watch();
+      await opened.library.scan();
+      const made = (name: string) => typeof opened.library.item('Derived', name)?.placeholder === 'string';
+      await waitFor(() => made('given.jpg') && made('none.jpg') && made('failing.jpg'), BOUND_MS, 'the pass');
+      const shape = (name: string) => aspectOf(opened.library.item('Derived', name)!.placeholder!);
+      assert.ok(shape('given.jpg') < 0.7, `from the derivative (tall): ${shape('given.jpg')}`);
+      assert.ok(shape('none.jpg') > 1.5, `from the original (wide): ${shape('none.jpg')}`);
+      assert.ok(shape('failing.jpg') > 1.5, `from the original after a failure (wide): ${shape('failing.jpg')}`);
+      const size = opened.library.item('Derived', 'given.jpg')!.size;
+      assert.deepEqual(asked.find((call) => call.name === 'given.jpg'), { name: 'given.jpg', size }, 'asked for the catalogued version');
+      assert.deepEqual(opened.logged.about('Derived/failing.jpg'), [], 'a derivative that fails is not news: nothing logged at info or above');
+    } finally {
+      await opened.library.close();
+    }
+  });
+
+  it('does not hold up a shutdown while the derivative it waits for is still queued', async () => {
+    await writeJpeg(path.join(sandbox.mediaRoot, 'Queued', 'waiting.jpg'), { width: 40, height: 30 });
+    let asked = false;
+    const opened = openLibrary(sandbox, {
+      placeholderSource: (photo) => {
+        if (photo.albumPath !== 'Queued') return Promise.resolve(undefined);
+        asked = true;
+        return new Promise(() => {}); // a queue that never gets to it
+      },
+    });
+    await opened.library.watch();
+    await opened.library.scan();
+    await waitFor(() => asked, BOUND_MS, 'the pass to ask for the derivative');
+    const started = Date.now();
+    await opened.library.close();
+    assert.ok(Date.now() - started < 2000, `closed in ${Date.now() - started} ms`);
+    assert.equal(placeholderRow('waiting.jpg'), null, 'nothing stored for it: the next start makes it');
+  });
+
   it('fills placeholders a catalogue lacks once it is live, and none while it only answers reads', async () => {
     sandbox.db.prepare('UPDATE media SET placeholder = NULL').run();
     const reading = openLibrary(sandbox);

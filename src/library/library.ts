@@ -13,7 +13,7 @@ import { openMediaRoot } from './media-root.js';
 import { createCommitBuffer } from './commit-buffer.js';
 import { createDecodeChecks, type ImageChecker } from './item-reader.js';
 import { checkImageDecodes, readImageFacts, type ImageReader } from './metadata.js';
-import { createPlaceholderPass } from './placeholder-pass.js';
+import { createPlaceholderPass, type PlaceholderSource } from './placeholder-pass.js';
 import { reconcilePaths, type ReconcilerDeps } from './reconciler.js';
 import { openVerified, PathRejectedError, type VerifiedFile } from '../paths.js';
 import { splitRelative, toAbsolute } from './relative-path.js';
@@ -37,6 +37,12 @@ export interface LibraryOptions {
   readonly ignoredNames?: readonly string[];
   /** `review`: albums that appear wait for `keepsake publish` (publish-gate.ts); default `open`. */
   readonly publish?: 'open' | 'review';
+  /**
+   * A small derivative of the whole photo, made (or joined, when already on its way) by the
+   * derivative pipeline: placeholders are then taken from it rather than from a second decode of
+   * the original. Without it, or when it gives none, placeholders come from the original.
+   */
+  readonly placeholderSource?: PlaceholderSource;
   /** Tuning for the watcher: write-settle threshold, polling, batching. */
   readonly watcher?: Pick<MediaWatcherOptions, 'stabilityThresholdMs' | 'pollIntervalMs' | 'settleMs' | 'maxBatchSize'>;
 }
@@ -128,6 +134,7 @@ export function createLibrary(options: LibraryOptions): LibraryService {
     log,
     signal: stopping.signal,
     quiet: () => work.settled(),
+    ...(options.placeholderSource === undefined ? {} : { placeholderSource: options.placeholderSource }),
     stored: (due) => {
       lookups.forget(due.albumPath, due.name);
       rowWritten(itemPath(due));

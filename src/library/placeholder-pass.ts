@@ -45,7 +45,16 @@ export interface PlaceholderPassDeps {
   readonly stored: (due: PlaceholderDue) => void;
   /** Replaces the decoder; for tests. */
   readonly describe?: (bytes: Buffer, fileName: string) => Promise<PhotoDescription>;
+  /** A small derivative of the whole photo, when the derivative pipeline makes one (library.ts). */
+  readonly placeholderSource?: PlaceholderSource;
 }
+
+/**
+ * A small derivative of the whole photo as the derivative pipeline makes it (the same job
+ * pre-generation or a visitor asks for, joined when already on its way), with its file name;
+ * undefined when it makes none for this photo (an album waiting for review, a changed file).
+ */
+export type PlaceholderSource = (photo: { readonly albumPath: string; readonly name: string; readonly size: number; readonly mtimeMs: number }) => Promise<{ bytes: Buffer; name: string } | undefined>;
 
 export function createPlaceholderPass(deps: PlaceholderPassDeps): PlaceholderPass {
   const describe = deps.describe ?? describePhoto;
@@ -92,8 +101,33 @@ export function createPlaceholderPass(deps: PlaceholderPassDeps): PlaceholderPas
     }
   }
 
+  /**
+   * From a derivative when there is one to make: a ThumbHash needs 100 pixels a side, and the
+   * derivative is made anyway, so a dropped album's photos are decoded once for both, not twice
+   * (measured: the placeholder's own decode of a 12 MP JPEG costs as much as its thumbnail, and
+   * ran beside the grid's thumbnails). Its EXIF is gone, so a photo whose info is to be read again
+   * goes to the original; so does anything that fails here, to fail (or not) as it always has.
+   */
+  async function fromDerivative(due: PlaceholderDue): Promise<PhotoDescription | undefined> {
+    if (deps.placeholderSource === undefined || due.needsInfo) return undefined;
+    try {
+      // The derivative may wait behind a long queue: a shutdown does not wait for it.
+      const derivative = await unlessAborted(deps.placeholderSource(due), deps.signal);
+      return derivative === undefined ? undefined : await describe(derivative.bytes, derivative.name);
+    } catch (error) {
+      deps.log.debug({ err: error, path: joinRelative(due.albumPath, due.name) }, 'placeholder: no derivative to take it from; the original is read');
+      return undefined;
+    }
+  }
+
   async function placeOne(due: PlaceholderDue): Promise<void> {
     const relativePath = joinRelative(due.albumPath, due.name);
+    const made = await fromDerivative(due);
+    if (deps.signal.aborted) return;
+    if (made !== undefined) {
+      if (deps.table.putPlaceholder(due, made.placeholder, undefined)) deps.stored(due);
+      return;
+    }
     const bytes = await readVersion(deps.root.absolute(relativePath), due).catch((error: unknown) => {
       // Gone, swapped for a link, out of file handles: the watcher or the next walk sees to it.
       deps.log.debug({ err: error, path: relativePath }, 'placeholder: photo not read now');
@@ -145,6 +179,25 @@ export function createPlaceholderPass(deps: PlaceholderPassDeps): PlaceholderPas
       await running;
     },
   };
+}
+
+/** What `work` gives, or undefined as soon as `signal` aborts (a later failure of `work` is then ignored). */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve(undefined);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** The photo's bytes, if the file still is the version catalogued (else its new version is on its way through the watcher). */
