@@ -391,6 +391,20 @@ const RECEIPT_CASES: Case[] = [
     assert.equal(receipt?.photosBeyond, 4);
     assert.equal(receipt?.requests, RECEIPT_PHOTOS - 2 + 8 + 2);
   }],
+  ['counts a hit that stands for several answers as all of them, from the first to the last', async ({ receipts }) => {
+    const session = visitor('s1');
+    const many = Array.from({ length: RECEIPT_PHOTOS }, (_, index) => hit('Big', `p${index}.jpg`));
+    await receipts.record([{ session, hits: many }]);
+    await receipts.record([{ session, hits: [
+      hit('Big', 'p0.jpg', { at: NOW + 9, firstAt: NOW - 4, repeats: 5 }),
+      hit('Late', 'beyond.jpg', { at: NOW + 7, firstAt: NOW + 2, repeats: 3, address: '203.0.113.9' }),
+    ] }]);
+    const receipt = await receipts.bySid('s1');
+    assert.equal(receipt?.requests, RECEIPT_PHOTOS + 5 + 3);
+    assert.equal(receipt?.photosBeyond, 3, 'past the cap every answer of an unnamed photo counts, repeats included');
+    assert.deepEqual([receipt?.firstSeen, receipt?.lastSeen], [NOW - 4, NOW + 9]);
+    assert.deepEqual(receipt?.addresses.find((span) => span.address === '203.0.113.9'), { address: '203.0.113.9', firstSeen: NOW + 2, lastSeen: NOW + 7 });
+  }],
   [`names at most ${RECEIPT_ADDRESSES} addresses per session and counts each other address once per record`, async ({ receipts }) => {
     const session = visitor('s1');
     const known = Array.from({ length: RECEIPT_ADDRESSES - 1 }, (_, index) => hit('A', 'x.jpg', { address: `10.0.0.${index}`, at: NOW + index }));

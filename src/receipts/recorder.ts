@@ -3,12 +3,16 @@ import type { ReceiptHit, ReceiptSession, ReceiptStore } from '../store/index.js
 
 /*
  * Collects what each session is sent and writes it to the receipts in one transaction a second,
- * so a media answer costs a map insert, not a database write. Bounded: beyond MAX_PENDING hits
- * waiting, the oldest session's are written at once.
+ * so a media answer costs a map update, not a database write. A grid asks for the same photo
+ * many times over, so answers alike (same file, kind and address) are counted in one entry as
+ * they come, first seen first: a second's worth of answers is a few entries, not one object each
+ * kept alive until the flush. Bounded: beyond MAX_PENDING entries waiting, they are written at once.
  */
 
 const FLUSH_EVERY_MS = 1000;
 const MAX_PENDING = 50_000;
+
+type PendingHit = { -readonly [K in keyof ReceiptHit]-?: ReceiptHit[K] };
 
 export interface ReceiptRecorder {
   /** One media answer sent to `session`. */
@@ -21,13 +25,13 @@ export interface ReceiptRecorder {
 
 export function createReceiptRecorder(options: { readonly receipts: ReceiptStore; readonly log: Logger }): ReceiptRecorder {
   const { receipts, log } = options;
-  let pending = new Map<string, { session: ReceiptSession; hits: ReceiptHit[] }>();
+  let pending = new Map<string, { session: ReceiptSession; hits: Map<string, PendingHit> }>();
   let count = 0;
   let writing: Promise<void> = Promise.resolve();
 
   function flush(): Promise<void> {
     if (count === 0) return writing;
-    const batch = [...pending.values()];
+    const batch = [...pending.values()].map(({ session, hits }) => ({ session, hits: [...hits.values()] }));
     pending = new Map();
     count = 0;
     writing = writing
@@ -41,11 +45,20 @@ export function createReceiptRecorder(options: { readonly receipts: ReceiptStore
 
   return {
     record(session, hit) {
-      const entry = pending.get(session.sid) ?? { session, hits: [] };
-      entry.hits.push(hit);
-      pending.set(session.sid, entry);
-      count += 1;
-      if (count >= MAX_PENDING) void flush();
+      let entry = pending.get(session.sid);
+      if (entry === undefined) pending.set(session.sid, (entry = { session, hits: new Map() }));
+      // Neither an address nor a path can hold a newline's or a NUL's place here: the key is unambiguous.
+      const key = `${hit.original ? 1 : 0}\n${hit.address}\n${hit.albumPath}\0${hit.name}`;
+      const alike = entry.hits.get(key);
+      if (alike === undefined) {
+        entry.hits.set(key, { albumPath: hit.albumPath, name: hit.name, original: hit.original, address: hit.address, at: hit.at, firstAt: hit.firstAt ?? hit.at, repeats: hit.repeats ?? 1 });
+        count += 1;
+        if (count >= MAX_PENDING) void flush();
+        return;
+      }
+      alike.repeats += hit.repeats ?? 1;
+      alike.at = Math.max(alike.at, hit.at);
+      alike.firstAt = Math.min(alike.firstAt, hit.firstAt ?? hit.at);
     },
     flush,
     async close() {

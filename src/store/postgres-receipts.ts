@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { PgPool } from './postgres-database.js';
 import type { ReceiptStore } from './ports.js';
-import { admitAddresses, admitPhotos, photoId } from './receipt-admission.js';
+import { admitAddresses, admitPhotos, photoId, spanOfHits } from './receipt-admission.js';
 import type { Receipt, ReceiptHit, ReceiptRow, ReceiptSession } from './receipts-table.js';
 
 /*
@@ -72,9 +72,8 @@ async function addAddresses(client: PoolClient, sid: string, hits: readonly Rece
 }
 
 async function addSession(client: PoolClient, session: ReceiptSession, hits: readonly ReceiptHit[]): Promise<void> {
-  const times = hits.map((hit) => hit.at);
-  const [first, last] = [times.reduce((a, b) => Math.min(a, b)), times.reduce((a, b) => Math.max(a, b))];
-  await client.query(UPSERT_RECEIPT, [session.sid, session.token, session.label, session.keyId, session.shareId, first, last, hits.length]);
+  const { first, last, requests } = spanOfHits(hits);
+  await client.query(UPSERT_RECEIPT, [session.sid, session.token, session.label, session.keyId, session.shareId, first, last, requests]);
   await addPhotos(client, session.sid, hits);
   await addAddresses(client, session.sid, hits);
 }

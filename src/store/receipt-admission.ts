@@ -3,7 +3,8 @@ import type { ReceiptHit } from './receipts-table.js';
 /*
  * What a batch of hits adds to a session's receipt, decided once for both engines: which photos and
  * addresses are named (up to the caps) and how many go beyond. A browser asks for the same photo
- * many times a second, so the engines write one row per photo, not one statement per hit.
+ * many times a second, so the engines write one row per photo, not one statement per hit, and
+ * the recorder hands over answers alike as one hit with its `repeats`.
  */
 
 /** At most this many photos and addresses are named per receipt; past them, only counted. */
@@ -14,6 +15,22 @@ export type Photo = { albumPath: string; name: string; original: boolean };
 export type Span = { address: string; first: number; last: number };
 
 export const photoId = (photo: { albumPath: string; name: string }): string => JSON.stringify([photo.albumPath, photo.name]);
+
+const repeatsOf = (hit: ReceiptHit): number => hit.repeats ?? 1;
+const firstAtOf = (hit: ReceiptHit): number => hit.firstAt ?? hit.at;
+
+/** When a batch's answers were sent, and how many there were. */
+export function spanOfHits(hits: readonly ReceiptHit[]): { first: number; last: number; requests: number } {
+  let first = Infinity;
+  let last = -Infinity;
+  let requests = 0;
+  for (const hit of hits) {
+    first = Math.min(first, firstAtOf(hit));
+    last = Math.max(last, hit.at);
+    requests += repeatsOf(hit);
+  }
+  return { first, last, requests };
+}
 
 /**
  * Hit by hit: a photo already named (in the table or earlier in this batch) is named again (an
@@ -28,7 +45,7 @@ export function admitPhotos(hits: readonly ReceiptHit[], known: ReadonlySet<stri
     const earlier = put.get(id);
     const named = earlier !== undefined || known.has(id);
     if (!named && count >= RECEIPT_PHOTOS) {
-      beyond += 1;
+      beyond += repeatsOf(hit);
       continue;
     }
     put.set(id, { albumPath: hit.albumPath, name: hit.name, original: hit.original || earlier?.original === true });
@@ -42,7 +59,7 @@ export function admitAddresses(hits: readonly ReceiptHit[], known: ReadonlySet<s
   const spans = new Map<string, Span>();
   for (const hit of hits) {
     const span = spans.get(hit.address);
-    spans.set(hit.address, { address: hit.address, first: Math.min(span?.first ?? hit.at, hit.at), last: Math.max(span?.last ?? hit.at, hit.at) });
+    spans.set(hit.address, { address: hit.address, first: Math.min(span?.first ?? Infinity, firstAtOf(hit)), last: Math.max(span?.last ?? -Infinity, hit.at) });
   }
   const put: Span[] = [];
   let beyond = 0;

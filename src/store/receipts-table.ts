@@ -1,5 +1,5 @@
 import type { Db } from './database.js';
-import { admitAddresses, admitPhotos, photoId, RECEIPT_ADDRESSES, RECEIPT_PHOTOS } from './receipt-admission.js';
+import { admitAddresses, admitPhotos, photoId, RECEIPT_ADDRESSES, RECEIPT_PHOTOS, spanOfHits } from './receipt-admission.js';
 
 /*
  * Exposure receipts: for each session, what it fetched (albums, photos, originals), when, and from
@@ -18,14 +18,18 @@ export interface ReceiptSession {
   readonly shareId: string | null;
 }
 
-/** One media answer a session was given. */
+/** One media answer a session was given, or several alike (the same file, kind and address). */
 export interface ReceiptHit {
   readonly albumPath: string;
   readonly name: string;
   /** The file as stored (an original or a video as recorded), not a derivative. */
   readonly original: boolean;
   readonly address: string;
+  /** When it was sent (the last of them, for several). */
   readonly at: number;
+  /** How many answers this stands for (default 1), the first of them sent at `firstAt` (default `at`). */
+  readonly repeats?: number;
+  readonly firstAt?: number;
 }
 
 export interface Receipt extends ReceiptSession {
@@ -126,9 +130,8 @@ export function createReceiptsTable(db: Db) {
     record: db.transaction((batch: ReadonlyArray<{ session: ReceiptSession; hits: readonly ReceiptHit[] }>) => {
       for (const { session, hits } of batch) {
         if (hits.length === 0) continue;
-        const first = Math.min(...hits.map((hit) => hit.at));
-        const last = Math.max(...hits.map((hit) => hit.at));
-        sql.upsert.run(session.sid, session.token, session.label, session.keyId, session.shareId, first, last, hits.length);
+        const { first, last, requests } = spanOfHits(hits);
+        sql.upsert.run(session.sid, session.token, session.label, session.keyId, session.shareId, first, last, requests);
         addPhotos(session.sid, hits);
         addAddresses(session.sid, hits);
       }
