@@ -47,7 +47,7 @@ export function createReceiptRecorder(options: { readonly receipts: ReceiptStore
     record(session, hit) {
       let entry = pending.get(session.sid);
       if (entry === undefined) pending.set(session.sid, (entry = { session, hits: new Map() }));
-      // Neither an address nor a path can hold a newline's or a NUL's place here: the key is unambiguous.
+      // An address holds no newline and a path no NUL, so the key reads back one way only.
       const key = `${hit.original ? 1 : 0}\n${hit.address}\n${hit.albumPath}\0${hit.name}`;
       const alike = entry.hits.get(key);
       if (alike === undefined) {
