@@ -227,6 +227,12 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     ...videoOf(item),
   });
 
+  /** The catalogue's item, if it is still this version of the file (else the newer one is on its way). */
+  function catalogued(albumPath: string, name: string, version: { size: number; mtimeMs: number }): MediaItem | undefined {
+    const item = library.item(albumPath, name);
+    return item !== undefined && item.size === version.size && item.mtimeMs === version.mtimeMs ? item : undefined;
+  }
+
   /**
    * A dropped photo is catalogued from its header at once; whether it decodes is proven by making
    * its thumbnail, in the background lane behind visitors (pre-generation has queued that very
@@ -237,8 +243,8 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     const { albumPath, name } = splitRelative(candidate.relativePath);
     // An album waiting for review gets no derivative at all: the decode is proven without one.
     if (library.publishing.isPending(albumPath)) return derivatives.inBackground(() => checkImageDecodes(candidate.file));
-    const item = library.item(albumPath, name);
-    if (item === undefined || item.size !== candidate.size || item.mtimeMs !== candidate.mtimeMs) return;
+    const item = catalogued(albumPath, name, candidate);
+    if (item === undefined) return;
     if (!derivatives.variants.includes(PROOF_VARIANT)) return derivatives.inBackground(() => checkImageDecodes(candidate.file));
     try {
       await derivatives.ensure(sourceOf(item), PROOF_VARIANT, 'background');
@@ -258,8 +264,8 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
   const placeholderVariant = derivatives.variants.find((variant) => derivatives.presetOf(variant)?.fit === 'inside');
   async function placeholderSource(photo: { albumPath: string; name: string; size: number; mtimeMs: number }): Promise<{ bytes: Buffer; name: string } | undefined> {
     if (placeholderVariant === undefined || library.publishing.isPending(photo.albumPath)) return undefined;
-    const item = library.item(photo.albumPath, photo.name);
-    if (item === undefined || item.type !== 'image' || item.size !== photo.size || item.mtimeMs !== photo.mtimeMs) return undefined;
+    const item = catalogued(photo.albumPath, photo.name, photo);
+    if (item?.type !== 'image') return undefined;
     const file = await derivatives.ensure(sourceOf(item), placeholderVariant, 'later');
     return { bytes: await readFile(file), name: path.basename(file) };
   }

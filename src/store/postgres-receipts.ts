@@ -7,9 +7,9 @@ import type { Receipt, ReceiptHit, ReceiptRow, ReceiptSession } from './receipts
 /*
  * Exposure receipts over PostgreSQL, counting exactly as receipts-table.ts does over SQLite. A
  * statement per photo costs little in-process; here it would be a round trip per photo (20,000
- * for a session at the cap). So each session's hits
- * cost a fixed handful of statements: read what is already named, decide as SQLite does (both call
- * receipt-admission.ts), write the outcome in one statement per table.
+ * for a session at the cap). So each session's hits cost a fixed handful of statements: read what
+ * is already named, decide as SQLite does (both call receipt-admission.ts), write the outcome in
+ * one statement per table.
  */
 
 /** The row with what it named, gathered by the query (SQLite reads those with statements of their own). */

@@ -1,5 +1,3 @@
-import type { ReceiptHit } from './receipts-table.js';
-
 /*
  * What a batch of hits adds to a session's receipt, decided once for both engines: which photos and
  * addresses are named (up to the caps) and how many go beyond. A browser asks for the same photo
@@ -10,6 +8,20 @@ import type { ReceiptHit } from './receipts-table.js';
 /** At most this many photos and addresses are named per receipt; past them, only counted. */
 export const RECEIPT_PHOTOS = 20_000;
 export const RECEIPT_ADDRESSES = 16;
+
+/** One media answer a session was given, or several alike (the same file, kind and address). */
+export interface ReceiptHit {
+  readonly albumPath: string;
+  readonly name: string;
+  /** The file as stored (an original or a video as recorded), not a derivative. */
+  readonly original: boolean;
+  readonly address: string;
+  /** When it was sent (the last of them, for several). */
+  readonly at: number;
+  /** How many answers this stands for (default 1), the first of them sent at `firstAt` (default `at`). */
+  readonly repeats?: number;
+  readonly firstAt?: number;
+}
 
 export type Photo = { albumPath: string; name: string; original: boolean };
 export type Span = { address: string; first: number; last: number };

@@ -1,5 +1,5 @@
 import type { Db } from './database.js';
-import { admitAddresses, admitPhotos, photoId, RECEIPT_ADDRESSES, RECEIPT_PHOTOS, spanOfHits } from './receipt-admission.js';
+import { admitAddresses, admitPhotos, photoId, RECEIPT_ADDRESSES, RECEIPT_PHOTOS, spanOfHits, type ReceiptHit } from './receipt-admission.js';
 
 /*
  * Exposure receipts: for each session, what it fetched (albums, photos, originals), when, and from
@@ -7,7 +7,7 @@ import { admitAddresses, admitPhotos, photoId, RECEIPT_ADDRESSES, RECEIPT_PHOTOS
  * addresses are named per session; beyond that they are only counted.
  */
 
-export { RECEIPT_ADDRESSES, RECEIPT_PHOTOS };
+export { RECEIPT_ADDRESSES, RECEIPT_PHOTOS, type ReceiptHit };
 
 /** Who a receipt is about, as the session said when it first fetched something. */
 export interface ReceiptSession {
@@ -16,20 +16,6 @@ export interface ReceiptSession {
   readonly label: string;
   readonly keyId: number | null;
   readonly shareId: string | null;
-}
-
-/** One media answer a session was given, or several alike (the same file, kind and address). */
-export interface ReceiptHit {
-  readonly albumPath: string;
-  readonly name: string;
-  /** The file as stored (an original or a video as recorded), not a derivative. */
-  readonly original: boolean;
-  readonly address: string;
-  /** When it was sent (the last of them, for several). */
-  readonly at: number;
-  /** How many answers this stands for (default 1), the first of them sent at `firstAt` (default `at`). */
-  readonly repeats?: number;
-  readonly firstAt?: number;
 }
 
 export interface Receipt extends ReceiptSession {
@@ -85,14 +71,8 @@ export function createReceiptsTable(db: Db) {
 
   // Whether each distinct photo and address is named already: one query each, however often it was asked for.
   function addPhotos(sid: string, hits: readonly ReceiptHit[]): void {
-    const asked = new Set<string>();
     const known = new Set<string>();
-    for (const hit of hits) {
-      const id = photoId(hit);
-      if (asked.has(id)) continue;
-      asked.add(id);
-      if (sql.hasPhoto.get(sid, hit.albumPath, hit.name) !== undefined) known.add(id);
-    }
+    for (const [id, hit] of new Map(hits.map((hit) => [photoId(hit), hit]))) if (sql.hasPhoto.get(sid, hit.albumPath, hit.name) !== undefined) known.add(id);
     const { put, beyond } = admitPhotos(hits, known, sql.photoCount.get(sid) as number);
     for (const photo of put) sql.putPhoto.run(sid, photo.albumPath, photo.name, photo.original ? 1 : 0);
     if (beyond > 0) sql.photosBeyond.run(beyond, sid);
