@@ -39,6 +39,14 @@ export interface ToolRun {
   readonly signal?: AbortSignal;
 }
 
+/*
+ * The address-space limit counts what a program reserves, not what it uses: glibc gives each
+ * thread a heap of its own, 64 MiB reserved apiece, so a program that decodes on many threads
+ * (heif-convert on an iPhone's 48 tiles) ran out of address space while using a fraction of it,
+ * and hung. Two heaps shared by all threads keep the limit a limit on memory.
+ */
+const LIMITED_ENV = { MALLOC_ARENA_MAX: '2' } as const;
+
 /** The command line that runs `command` under the run's limits: prlimit for memory, nice for priority. */
 function limitedCommand(command: string, args: readonly string[], run: ToolRun): { file: string; args: string[] } {
   const nice = run.niceness === undefined ? undefined : toolPath('nice');
@@ -53,7 +61,7 @@ export function runTool(command: string, args: readonly string[], run: ToolRun):
   const name = command.split('/').pop() ?? command;
   const limited = limitedCommand(command, args, run);
   return new Promise((resolve, reject) => {
-    const child = spawn(limited.file, limited.args, { stdio: [run.stdinFd ?? 'ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(limited.file, limited.args, { stdio: [run.stdinFd ?? 'ignore', 'pipe', 'pipe'], windowsHide: true, env: { ...process.env, ...LIMITED_ENV } });
     const output: Buffer[] = [];
     let outputBytes = 0;
     let errorText = '';

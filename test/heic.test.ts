@@ -10,6 +10,7 @@ import { HeicDecodeError, heicDecoders } from '../src/decoders.js';
 import { Client } from './helpers/client.js';
 import { tempDir } from './helpers/fixtures.js';
 import { albumItems, familyAndViewer } from './helpers/albums.js';
+import { makeGridHeic } from './helpers/heic-grid.js';
 import type { TestServer } from './helpers/server.js';
 
 /*
@@ -176,6 +177,23 @@ describe('HEIC decoders', { skip: process.env['CI'] ? false : missing }, () => {
       const png = await image.png().toBuffer();
       const { width, height } = await sharp(png).metadata();
       assert.deepEqual([width, height], [WIDTH, HEIGHT], decoder.name);
+      assertRedThenBlue(await colourAt(png, 0.12, 0.5), await colourAt(png, 0.85, 0.5), decoder.name);
+    }
+  });
+
+  it('each decoder decodes a grid of 512 px tiles, the layout every iPhone writes, within its memory limit', async () => {
+    // An iPhone's 12 MP: 8 × 6 tiles. libheif decodes tiles on several threads; under an address-space limit glibc's per-thread
+    // heaps once made heif-convert wait forever, so every iPhone photo ran into the time limit.
+    const [gridWidth, gridHeight] = [4032, 3024];
+    const left = await sharp({ create: { width: gridWidth / 3, height: gridHeight, channels: 3, background: '#d01010' } }).png().toBuffer();
+    const picture = await sharp({ create: { width: gridWidth, height: gridHeight, channels: 3, background: '#1030d0' } }).composite([{ input: left, left: 0, top: 0 }]).png().toBuffer();
+    const grid = await makeGridHeic(picture, await tempDir('keepsake-heic-grid-'), HEIF_ENC);
+    for (const decoder of heicDecoders()) {
+      const pixels = await decoder.decode(grid, { timeoutMs: 20_000, pixels: gridWidth * gridHeight });
+      const image = pixels.kind === 'raw' ? sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } }) : sharp(pixels.bytes);
+      const png = await image.png().toBuffer();
+      const { width, height } = await sharp(png).metadata();
+      assert.deepEqual([width, height], [gridWidth, gridHeight], `${decoder.name}: the grid's size, not a tile's`);
       assertRedThenBlue(await colourAt(png, 0.12, 0.5), await colourAt(png, 0.85, 0.5), decoder.name);
     }
   });
