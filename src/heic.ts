@@ -69,7 +69,11 @@ function heifConvert(command: string): HeicDecoder {
         await runTool(command, ['--quiet', '-q', '95', input, output], { timeoutMs: limits.timeoutMs, memoryBytes, maxOutputBytes: 64 * 1024 }).catch((error: unknown) => {
           throw new HeicDecodeError(`could not decode the HEIC: ${(error as Error).message}`, { cause: error });
         });
-        return { kind: 'encoded', bytes: await readFile(output) };
+        // A file of several top-level pictures (a burst, a collection) gets numbered outputs instead.
+        const decoded = await readFile(output).catch((error: unknown) => {
+          throw new HeicDecodeError('could not decode the HEIC: heif-convert wrote no single picture (the file holds several)', { cause: error });
+        });
+        return { kind: 'encoded', bytes: decoded };
       } finally {
         await rm(folder, { recursive: true, force: true });
       }

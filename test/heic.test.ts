@@ -198,6 +198,26 @@ describe('HEIC decoders', { skip: process.env['CI'] ? false : missing }, () => {
     }
   });
 
+  it('a HEIC of several top-level pictures is decoded to its primary one or refused with a clear error, never a stray exception', async () => {
+    const left = await sharp({ create: { width: 400, height: 600, channels: 3, background: '#d01010' } }).png().toBuffer();
+    const picture = await sharp({ create: { width: 1200, height: 600, channels: 3, background: '#1030d0' } }).composite([{ input: left, left: 0, top: 0 }]).png().toBuffer();
+    const several = await makeGridHeic(picture, await tempDir('keepsake-heic-several-'), HEIF_ENC, { visibleTiles: true });
+    for (const decoder of heicDecoders()) {
+      const outcome = await decoder.decode(several, { timeoutMs: 20_000, pixels: 1200 * 600 }).then(
+        async (pixels) => {
+          const image = pixels.kind === 'raw' ? sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } }) : sharp(pixels.bytes);
+          const { width, height } = await sharp(await image.png().toBuffer()).metadata();
+          return `${width}x${height}`;
+        },
+        (error: unknown) => {
+          assert.ok(error instanceof HeicDecodeError, `${decoder.name}: ${String(error)}`);
+          return 'refused';
+        },
+      );
+      assert.ok(outcome === '1200x600' || outcome === 'refused', `${decoder.name}: ${outcome}`);
+    }
+  });
+
   it('each decoder refuses broken bytes and an overrun of its time limit with a clear error, then decodes again', async () => {
     for (const decoder of heicDecoders()) {
       await assert.rejects(decoder.decode(photo.subarray(0, 200), { timeoutMs: 30_000, pixels: WIDTH * HEIGHT }), HeicDecodeError, decoder.name);

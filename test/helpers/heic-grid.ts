@@ -81,8 +81,11 @@ const box = (type: string, ...parts: Buffer[]): Buffer => {
 };
 const fullBox = (type: string, version: number, flags: number, ...parts: Buffer[]): Buffer => box(type, Buffer.from([version, 0, 0, flags]), ...parts);
 
-/** Writes `picture` (PNG or JPEG bytes) as a grid HEIC of 512 px tiles; returns its bytes. */
-export async function makeGridHeic(picture: Buffer, scratch: string, heifEnc: string): Promise<Buffer> {
+/**
+ * Writes `picture` (PNG or JPEG bytes) as a grid HEIC of 512 px tiles; returns its bytes. With
+ * `visibleTiles` the tiles are not hidden, so the file holds many top-level pictures besides the grid.
+ */
+export async function makeGridHeic(picture: Buffer, scratch: string, heifEnc: string, options: { visibleTiles?: boolean } = {}): Promise<Buffer> {
   const { width, height } = await sharp(picture).metadata();
   const columns = Math.ceil(width / TILE);
   const rows = Math.ceil(height / TILE);
@@ -100,7 +103,7 @@ export async function makeGridHeic(picture: Buffer, scratch: string, heifEnc: st
   const GRID = 1;
   const tileId = (index: number): number => index + 2;
   const itemInfo = (id: number, type: string, hidden: boolean): Buffer => fullBox('infe', 2, hidden ? 1 : 0, u16(id), u16(0), Buffer.from(`${type}\0`, 'latin1'));
-  const iinf = fullBox('iinf', 0, 0, u16(tiles.length + 1), itemInfo(GRID, 'grid', false), ...tiles.map((_, index) => itemInfo(tileId(index), 'hvc1', true)));
+  const iinf = fullBox('iinf', 0, 0, u16(tiles.length + 1), itemInfo(GRID, 'grid', false), ...tiles.map((_, index) => itemInfo(tileId(index), 'hvc1', options.visibleTiles !== true)));
   const iref = fullBox('iref', 0, 0, box('dimg', u16(GRID), u16(tiles.length), ...tiles.map((_, index) => u16(tileId(index)))));
   const spatialExtent = (w: number, h: number): Buffer => fullBox('ispe', 0, 0, u32(w), u32(h));
   // Properties, numbered from 1: the grid's size, the tiles' size, then each tile's decoder configuration.
