@@ -22,6 +22,7 @@ const SHARED: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ['decoders.ts', new Set(['heic.ts', 'media-contract.ts', 'raw-previews.ts'])],
   ['time-slicer.ts', new Set<string>()],
   ['bounded-memo.ts', new Set<string>()],
+  ['replace-file.ts', new Set<string>()],
   ['config.ts', new Set(['errors.ts'])],
   ['log.ts', new Set(['config.ts'])],
   ['paths.ts', new Set(['errors.ts', 'media-contract.ts'])],

@@ -1,7 +1,8 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { userAgentPolicyTag } from '../guard/index.js';
 import { CACHE_POLICY, LINK_COOKIE, LINK_COOKIE_PARTS, LOGGED_SECRET_CHARACTERS, type LinkBinding } from '../media-contract.js';
+import { replaceFile } from '../replace-file.js';
 import { allowedFetchSites, derivativePathSource, planStaticServer, type StaticServerOptions, type StaticServerPlan } from './rules.js';
 
 /*
@@ -151,7 +152,6 @@ export async function writeLinkScript(server: ScriptedServer, options: StaticSer
   if (plan.linkScript === undefined) throw new TypeError(`linkScript: expected where to write the ${server} script (<stateDir>/${server}/${LINK_SCRIPT_NAME})`);
   const file = plan.linkScript;
   await mkdir(path.dirname(file), { recursive: true, mode: 0o750 });
-  await writeFile(`${file}.tmp`, renderLinkScript(server, plan), { mode: 0o640 });
-  await rename(`${file}.tmp`, file);
+  await replaceFile(file, renderLinkScript(server, plan), 0o640);
   return file;
 }

@@ -1,6 +1,7 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { REFUSAL_BODIES, type RefusalStatus } from '../media-contract.js';
+import { replaceFile } from '../replace-file.js';
 import type { StaticServerPlan } from './rules.js';
 
 /*
@@ -16,13 +17,12 @@ export function refusalFileName(status: RefusalStatus): string {
   return `${REFUSAL_FILE_PREFIX}${status}.html`;
 }
 
-/** Writes every refusal body into `dir` (each to a temp name, then renamed into place). */
+/** Writes every refusal body into `dir`, each whole or not at all. */
 export async function writeRefusalPages(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (const [status, body] of Object.entries(REFUSAL_BODIES)) {
     const file = path.join(dir, refusalFileName(Number(status) as RefusalStatus));
-    await writeFile(`${file}.tmp`, body, { mode: 0o644 });
-    await rename(`${file}.tmp`, file);
+    await replaceFile(file, body, 0o644);
   }
 }
 
