@@ -141,7 +141,7 @@ function unreadable(what: string) {
 function tools(ffprobe: string, ffmpeg: string): VideoTools {
   async function frameAt(handle: FileHandle, fileName: string, seconds: number): Promise<Buffer> {
     const args = ['-nostdin', '-hide_banner', '-v', 'error', ...inputArguments(fileName), '-ss', seconds.toFixed(3), '-i', INPUT];
-    args.push('-map', '0:v:0', '-frames:v', '1', '-an', '-sn', '-dn', '-map_metadata', '-1', '-c:v', 'png', '-compression_level', '1', '-f', 'image2pipe', 'pipe:1');
+    args.push('-map', '0:V:0', '-frames:v', '1', '-an', '-sn', '-dn', '-map_metadata', '-1', '-c:v', 'png', '-compression_level', '1', '-f', 'image2pipe', 'pipe:1');
     return runTool(ffmpeg, args, { ...FRAME_LIMITS, stdinFd: handle.fd });
   }
   async function probeOutput(handle: FileHandle, fileName: string): Promise<ProbeOutput> {

@@ -273,9 +273,15 @@ export function mayFetch(rule: VariantRule, canDownloadOriginals: boolean): bool
   return reaches(rule.fetch, canDownloadOriginals);
 }
 
-/** The variants a view holds on disk, for a grant that does or does not allow originals. */
-export function viewVariants(canDownloadOriginals: boolean, derivativeVariants: readonly string[]): VariantRule[] {
-  return variantRules(derivativeVariants).filter((rule) => reaches(rule.onDisk, canDownloadOriginals));
+/**
+ * The variants a view holds on disk, for a grant that does or does not allow originals. A
+ * media-root variant links a whole album folder, and so covers whatever is dropped into it
+ * later: with the publish gate on (`reviewGate`), a sub-folder dropped into a published album
+ * would be sent from disk before anyone reviewed it. Such views hold only the cache's variants,
+ * and a static server hands originals and videos to keepsake, which knows what waits.
+ */
+export function viewVariants(canDownloadOriginals: boolean, derivativeVariants: readonly string[], reviewGate: boolean): VariantRule[] {
+  return variantRules(derivativeVariants).filter((rule) => reaches(rule.onDisk, canDownloadOriginals) && !(reviewGate && rule.source === 'media-root'));
 }
 
 const DERIVATIVE_LEAVES: Readonly<Record<DerivativeOutput, RegExp>> = {
@@ -305,11 +311,18 @@ export interface MediaUrl {
   readonly name: string;
 }
 
-const FORBIDDEN_IN_SEGMENT = /[\0/\\]/;
+const FORBIDDEN_IN_SEGMENT = /[/\\]/;
+/** C0 controls (NUL, line breaks, tabs …) and DEL. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
-/** A folder or file name that is neither empty, hidden (`.`, `..`, dot-files) nor a way out of its folder. */
+/** Whether a name holds a control character: no URL, log line or web-server pattern carries it whole (the catalogue skips it, saying so). */
+export function hasControlCharacter(name: string): boolean {
+  return CONTROL_CHARACTER.test(name);
+}
+
+/** A folder or file name that is neither empty, hidden (`.`, `..`, dot-files), a holder of control characters, nor a way out of its folder. */
 export function isPlainSegment(segment: string): boolean {
-  return segment !== '' && !segment.startsWith('.') && !FORBIDDEN_IN_SEGMENT.test(segment);
+  return segment !== '' && !segment.startsWith('.') && !FORBIDDEN_IN_SEGMENT.test(segment) && !hasControlCharacter(segment);
 }
 
 /** One path segment, decoded exactly once; undefined when malformed or not a plain segment once decoded. */

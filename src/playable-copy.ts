@@ -27,7 +27,7 @@ const PLAYABLE_PIXEL_FORMATS = new Set(['yuv420p', 'yuvj420p']);
 export const TRANSCODE_MAX_EDGE = 1920;
 
 /** Changing how copies are made changes their names (derivatives.ts hashes it), so old copies are pruned. */
-export const PLAYABLE_COPY_SETTINGS = Object.freeze({ version: 1, crf: 23, preset: 'veryfast', maxEdge: TRANSCODE_MAX_EDGE, audioBitrate: '128k' });
+export const PLAYABLE_COPY_SETTINGS = Object.freeze({ version: 2, crf: 23, preset: 'veryfast', maxEdge: TRANSCODE_MAX_EDGE, audioBitrate: '128k' });
 
 /** Reads ffprobe's streams: the first real picture (not a cover) and the first sound. */
 export function copyPlanFrom(output: { readonly streams?: readonly StreamFacts[] }): CopyPlan {
@@ -42,7 +42,9 @@ export function copyPlanFrom(output: { readonly streams?: readonly StreamFacts[]
 }
 
 function videoArguments(plan: CopyPlan): string[] {
-  if (plan.video === 'copy') return ['-c:v', 'copy', '-tag:v', 'avc1'];
+  // A copied stream keeps its own messages (SEI, NAL type 6), where AVCHD camcorders write their
+  // GPS: they go, and the picture stays as it is. A transcode writes new ones (x264's settings).
+  if (plan.video === 'copy') return ['-c:v', 'copy', '-bsf:v', 'filter_units=remove_types=6', '-tag:v', 'avc1'];
   const { crf, preset, maxEdge } = PLAYABLE_COPY_SETTINGS;
   // A phone's rotation is applied first (ffmpeg turns the frames), so the limit is on the picture as shown.
   const fit = `scale='min(${maxEdge},iw)':'min(${maxEdge},ih)':force_original_aspect_ratio=decrease:force_divisible_by=2`;
@@ -56,7 +58,8 @@ function audioArguments(plan: CopyPlan): string[] {
 }
 
 /**
- * ffmpeg's arguments: `input` (ffmpeg.ts's checked descriptor), one picture and at most one sound
+ * ffmpeg's arguments: `input` (ffmpeg.ts's checked descriptor), one picture (`V`: never a cover
+ * art, which ffmpeg may list first) and at most one sound
  * (no timed metadata tracks: an iPhone's carry its location), no global, stream or chapter
  * metadata, bit-exact muxing (no encoder tags, no creation time), at most `maxBytes` written to
  * `output` (a file keepsake named in its cache, given with `file:` so it is never read as a protocol).
@@ -64,7 +67,7 @@ function audioArguments(plan: CopyPlan): string[] {
 export function playableCopyArguments(input: readonly string[], plan: CopyPlan, output: string, maxBytes: number): string[] {
   return [
     '-nostdin', '-hide_banner', '-v', 'error', '-threads', '1', ...input,
-    '-map', '0:v:0', ...(plan.audio === 'none' ? [] : ['-map', '0:a:0']),
+    '-map', '0:V:0', ...(plan.audio === 'none' ? [] : ['-map', '0:a:0']),
     '-map_metadata', '-1', '-map_metadata:s', '-1', '-map_chapters', '-1', '-sn', '-dn',
     ...videoArguments(plan), ...audioArguments(plan),
     '-fflags', '+bitexact', '-flags:v', '+bitexact', '-flags:a', '+bitexact',

@@ -269,7 +269,7 @@ export async function openServices(settings: Settings, log: Logger, options: Ser
     const file = await derivatives.ensure(sourceOf(item), placeholderVariant, 'later');
     return { bytes: await readFile(file), name: path.basename(file) };
   }
-  const views = createViews({ viewsDir: paths.views, mediaRoot, cacheDir, derivativeVariants: derivatives.servedVariants, log: log.child({ module: 'views' }) });
+  const views = createViews({ viewsDir: paths.views, mediaRoot, cacheDir, derivativeVariants: derivatives.servedVariants, reviewGate: settings.publish === 'review', log: log.child({ module: 'views' }) });
   const sessionLinks = createSessionLinks({
     sessions: store.sessions,
     views,

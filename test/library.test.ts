@@ -111,6 +111,10 @@ describe('library catalogue: what is never catalogued', () => {
     await writeJpeg(at('.private/p.jpg'));
     writeFileSync(at('Album/notes.txt'), 'not media');
     writeFileSync(at('Album/empty.jpg'), '');
+    // Names no URL, log line or web-server rule carries whole: a line break, a tab.
+    await writeJpeg(at('Album/new\nline.jpg'));
+    await writeJpeg(at('Album/tab\there.jpg'));
+    await writeJpeg(at('Line\nbreak/p.jpg'));
     symlinkSync('/etc', at('etc'));
     symlinkSync(path.join(outside, 'secret.jpg'), at('Album/leak.jpg'));
     symlinkSync(outside, at('Outside'));
@@ -142,6 +146,9 @@ describe('library catalogue: what is never catalogued', () => {
     assert.deepEqual(reasonOf('.private'), ['hidden']);
     assert.deepEqual(reasonOf('Album/notes.txt'), ['not-media']);
     assert.deepEqual(reasonOf('Album/empty.jpg'), ['empty']);
+    assert.deepEqual(reasonOf('Album/new\nline.jpg'), ['control-character']);
+    assert.deepEqual(reasonOf('Album/tab\there.jpg'), ['control-character']);
+    assert.deepEqual(reasonOf('Line\nbreak'), ['control-character']);
     assert.deepEqual(reasonOf('etc'), ['symlink-outside']);
     assert.deepEqual(reasonOf('Outside'), ['symlink-outside']);
     assert.deepEqual(reasonOf('Album/leak.jpg'), ['symlink-outside']);

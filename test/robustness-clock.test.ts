@@ -54,7 +54,7 @@ describe('session expiry under a moving clock', () => {
     sessions = createSqliteAccessStore(db).sessions;
     const sink = logSink();
     lines = sink.lines;
-    const views = createViews({ viewsDir: path.join(dir, 'views'), mediaRoot: path.join(dir, 'media'), cacheDir: path.join(dir, 'cache'), log: sink.log, derivativeVariants: [] });
+    const views = createViews({ viewsDir: path.join(dir, 'views'), mediaRoot: path.join(dir, 'media'), cacheDir: path.join(dir, 'cache'), log: sink.log, derivativeVariants: [], reviewGate: false });
     links = createSessionLinks({ sessions, views, webRoot, log: sink.log, now: () => clock, afterLoginStep: (step) => onStep?.(step) });
   });
   after(() => db.close());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
@@ -25,6 +25,7 @@ const PASSWORD = 'the family password';
 const VIEWER = 'a viewer without originals';
 const LOCATION = '+48.8584+002.2945/';
 const HOSTILE_NAME = '-i x; $(touch pwned) `id`.mp4';
+const IN_STREAM_GPS = 'MDPM-GPS-N48.8584-E2.2945';
 
 
 
@@ -55,6 +56,9 @@ describe('videos', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, ()
     await makeMotionPhoto(path.join(album, 'PXL_0002.MP.jpg'), { dialect: 'container' });
     await makeMotionPhoto(path.join(album, 'PXL_0003.jpg'), { dialect: 'container', lie: true });
     await makeVideo(path.join(album, 'trip.mp4'), { seconds: 12 });
+    // A camcorder's H.264 that needs no transcode but carries its GPS inside the picture stream, and a video whose stream 0 is its cover art.
+    await makeVideo(path.join(album, 'camcorder.MTS'), { colour: 'yellow', inStreamText: IN_STREAM_GPS });
+    await makeVideo(path.join(album, 'covered.mp4'), { colour: 'red', coverFirst: true });
     ({ server, family, viewer } = await familyAndViewer(mediaRoot, { family: PASSWORD, viewer: VIEWER }));
   });
   after(() => server?.close());
@@ -119,6 +123,37 @@ describe('videos', { skip: process.env['CI'] ? false : VIDEO_TOOLS_MISSING }, ()
     const copied = server.logLines.find((line) => line['msg'] === 'playable copy made' && line['name'] === 'IMG_0042.MOV');
     assert.equal(copied?.['video'], 'h264', 'the HEVC video was transcoded');
     assert.equal(server.logLines.find((line) => line['msg'] === 'playable copy made' && line['name'] === 'beach.mp4')?.['video'], 'copy', 'the H.264 video was copied as it is');
+  });
+
+  it('copies a browser-playable stream without what a camcorder writes inside it (SEI user data)', async () => {
+    // `-c:v copy` kept the stream's own messages byte for byte: an AVCHD camcorder's GPS among them.
+    assert.notEqual((await readFile(path.join(server.mediaRoot, 'Holiday', 'camcorder.MTS'))).indexOf(IN_STREAM_GPS), -1, 'the fixture carries it');
+    const item = (await albumItems(viewer, 'Holiday')).find((entry) => entry.name === 'camcorder.MTS');
+    assert.ok(item, 'listed');
+    const response = await viewer.get(item.urls['playable']!);
+    assert.equal(response.status, 200);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    for (const marker of [IN_STREAM_GPS, '48.8584', 'MDPM']) assert.equal(bytes.indexOf(marker), -1, `the copy holds no "${marker}"`);
+    const file = path.join(await tempDir('keepsake-copy-'), 'copy.mp4');
+    await writeFile(file, bytes);
+    assert.deepEqual((await probe(file)).streams.map((stream) => stream['codec_name']), ['h264', 'aac']);
+    assert.equal(server.logLines.find((line) => line['msg'] === 'playable copy made' && line['name'] === 'camcorder.MTS')?.['video'], 'copy', 'copied, not transcoded');
+  });
+
+  it('plays a video whose first stream is its cover art: the copy and the poster are of the video', async () => {
+    const item = (await albumItems(viewer, 'Holiday')).find((entry) => entry.name === 'covered.mp4');
+    assert.ok(item, 'listed');
+    assert.deepEqual([item.width, item.height], [320, 240]);
+    const response = await viewer.get(item.urls['playable']!);
+    assert.equal(response.status, 200, 'a playable copy was made');
+    const file = path.join(await tempDir('keepsake-copy-'), 'copy.mp4');
+    await writeFile(file, Buffer.from(await response.arrayBuffer()));
+    const [picture] = (await probe(file)).streams;
+    assert.deepEqual([picture?.['codec_name'], picture?.['width'], picture?.['height']], ['h264', 320, 240]);
+    const poster = await viewer.get(item.urls['small']!);
+    assert.equal(poster.status, 200);
+    const colour = await meanColour(Buffer.from(await poster.arrayBuffer()));
+    assert.ok(colour.r > 180 && colour.g < 90, `the poster is the red video, not the green cover: ${JSON.stringify(colour)}`);
   });
 
   it('keeps the video as recorded (its GPS atoms) for keys that allow originals', async () => {

@@ -20,6 +20,8 @@ export interface ViewsOptions {
   readonly cacheDir: string;
   /** The configured derivative presets: each is a folder of every view. */
   readonly derivativeVariants: readonly string[];
+  /** The publish gate is on: no folder of the media root is linked (see viewVariants). */
+  readonly reviewGate: boolean;
   readonly log: Logger;
 }
 
@@ -38,7 +40,7 @@ function ignoreMissing(error: NodeJS.ErrnoException): void {
  * alike, and a view that gains an album shows it to every session at once.
  */
 export function createViews(options: ViewsOptions) {
-  const { viewsDir, mediaRoot, cacheDir, derivativeVariants, log } = options;
+  const { viewsDir, mediaRoot, cacheDir, derivativeVariants, reviewGate, log } = options;
 
   function dirOf(name: string): string {
     if (!VIEW_NAME.test(name)) throw new Error(`view name: expected kind-id, got ${JSON.stringify(name)}`);
@@ -47,7 +49,7 @@ export function createViews(options: ViewsOptions) {
 
   /** The variant folders of a view: the media contract says which a grant holds on disk. */
   function variantsOf(spec: ViewSpec): string[] {
-    return viewVariants(spec.canDownloadOriginals, derivativeVariants).map((rule) => rule.name);
+    return viewVariants(spec.canDownloadOriginals, derivativeVariants, reviewGate).map((rule) => rule.name);
   }
 
   /**
@@ -57,7 +59,7 @@ export function createViews(options: ViewsOptions) {
   function desiredLinks(spec: ViewSpec, albums: Iterable<AlbumPlace>): Map<string, string> {
     const roots = grantedRoots(spec.albums, albums);
     const links = new Map<string, string>();
-    for (const rule of viewVariants(spec.canDownloadOriginals, derivativeVariants)) {
+    for (const rule of viewVariants(spec.canDownloadOriginals, derivativeVariants, reviewGate)) {
       for (const root of roots) {
         const target = rule.source === 'media-root' ? path.join(mediaRoot, ...root.realPath.split('/')) : path.join(cacheDir, rule.name, ...root.path.split('/'));
         links.set(path.join(rule.name, ...root.path.split('/')), target);

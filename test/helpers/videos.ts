@@ -23,6 +23,10 @@ export interface VideoFixture {
   /** Written into the file as a phone would: a place (ISO 6709) and a recording time. */
   readonly location?: string;
   readonly createdAt?: string;
+  /** Text carried inside the H.264 stream itself (an SEI user-data message), as camcorders write GPS. */
+  readonly inStreamText?: string;
+  /** Cover art, stored before the tracks as some taggers write it, so ffmpeg lists it as stream 0. */
+  readonly coverFirst?: boolean;
 }
 
 /** Makes a short video with a sine tone at `file` (the container follows the extension). */
@@ -36,8 +40,35 @@ export async function makeVideo(file: string, options: VideoFixture = {}): Promi
   if (options.rotate) args.push('-metadata:s:v:0', `rotate=${options.rotate}`);
   if (options.location !== undefined) args.push('-metadata', `location=${options.location}`, '-metadata', `com.apple.quicktime.location.ISO6709=${options.location}`);
   if (options.createdAt !== undefined) args.push('-metadata', `creation_time=${options.createdAt}`);
-  args.push('-movflags', 'use_metadata_tags', file);
-  await run(FFMPEG, args);
+  if (options.inStreamText !== undefined) args.push('-bsf:v', `h264_metadata=sei_user_data=17ee8c60-f84d-11d9-8cd6-0800200c9a66+${options.inStreamText}`);
+  if (options.coverFirst !== true) {
+    args.push('-movflags', 'use_metadata_tags', file);
+    await run(FFMPEG, args);
+    return;
+  }
+  const plain = `${file}.plain.mp4`;
+  const cover = `${file}.cover.jpg`;
+  await run(FFMPEG, [...args, plain]);
+  await run(FFMPEG, ['-hide_banner', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=0x20c040:size=64x64', '-frames:v', '1', cover]);
+  const covered = `${file}.covered.mp4`;
+  await run(FFMPEG, ['-hide_banner', '-v', 'error', '-y', '-i', plain, '-i', cover, '-map', '1', '-map', '0', '-c', 'copy', '-disposition:0', 'attached_pic', covered]);
+  const { readFile, rm, writeFile } = await import('node:fs/promises');
+  await writeFile(file, udtaBeforeTracks(await readFile(covered)));
+  await Promise.all([plain, cover, covered].map((scratch) => rm(scratch)));
+}
+
+/** The same MP4 with the moov's udta (where ffmpeg writes cover art) moved before its tracks; moov is last, so no offset moves. */
+function udtaBeforeTracks(bytes: Buffer): Buffer {
+  const boxes = (start: number, end: number) => {
+    const found: Array<{ type: string; start: number; end: number }> = [];
+    for (let at = start; at + 8 <= end; at += bytes.readUInt32BE(at)) found.push({ type: bytes.toString('latin1', at + 4, at + 8), start: at, end: at + bytes.readUInt32BE(at) });
+    return found;
+  };
+  const moov = boxes(0, bytes.length).find((box) => box.type === 'moov');
+  if (moov === undefined || moov.end !== bytes.length) throw new Error('expected the moov box last');
+  const children = boxes(moov.start + 8, moov.end);
+  const ordered = [...children.filter((box) => box.type !== 'trak'), ...children.filter((box) => box.type === 'trak')];
+  return Buffer.concat([bytes.subarray(0, moov.start + 8), ...ordered.map((box) => bytes.subarray(box.start, box.end))]);
 }
 
 /** ffprobe's view of a file's streams and format. */
