@@ -11,7 +11,7 @@ import { sharedCounters } from './guard/index.js';
 import { startSweeper, sweepIntervalMs } from './links/index.js';
 import type { Logger } from './log.js';
 import type { MediaItem } from './library/index.js';
-import { openServices, type ServiceOptions, type Services, type SharedDatabase } from './services.js';
+import { openServices, StartupError, type ServiceOptions, type Services, type SharedDatabase } from './services.js';
 import type { Settings } from './settings.js';
 import { createClient, createRefusalsTable, isDatabaseUsable, isPostgresUsable, pruneSharedCounters } from './store/index.js';
 import { createUi } from './ui/index.js';
@@ -106,6 +106,21 @@ async function joinCluster(services: Services, shared: SharedDatabase, settings:
   return { follower, leadership, catalogue, catalogueReady };
 }
 
+const LISTEN_PROBLEMS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the port is in use (is keepsake running already?)',
+  EACCES: 'permission denied (a port below 1024 needs root or CAP_NET_BIND_SERVICE)',
+  EADDRNOTAVAIL: 'this machine has no such address',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'the host name could not be looked up',
+};
+
+/** Why the server could not listen, in one line that names the settings. */
+function listenError(settings: Pick<Settings, 'host' | 'port'>, error: unknown): StartupError {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const problem = LISTEN_PROBLEMS[code] ?? (error as Error).message;
+  return new StartupError(`cannot listen on ${settings.host}:${settings.port} (KEEPSAKE_HOST, KEEPSAKE_PORT): ${problem}`, { cause: error });
+}
+
 /** Refusal counts older than this are dropped by the sweeper (`keepsake stats` looks back a day by default). */
 const REFUSALS_KEPT_MS = 8 * 24 * 3600_000;
 
@@ -139,7 +154,6 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   log.info(`HEIC photos are decoded by ${heicDecoder().name}`);
   const missingVideoTools = videoTools().missing;
   if (missingVideoTools !== undefined) log.warn(missingVideoTools);
-  const firstPassword = await access.ensureFirstKey();
   const { shared } = services;
   // One node: leftovers of a crash go before listening. Several: the web root is made to match the shared database.
   const cluster = shared === undefined ? undefined : await joinCluster(services, shared, settings, log);
@@ -216,8 +230,16 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());
+  }).catch(async (error: unknown) => {
+    await cluster?.catalogue.stop();
+    await cluster?.leadership.stop();
+    await cluster?.follower.stop();
+    await services.close();
+    throw listenError(settings, error);
   });
   const port = (server.address() as AddressInfo).port;
+  // Made once keepsake listens: a first start that cannot listen leaves the key to the start that can, which shows its password.
+  const firstPassword = await access.ensureFirstKey();
   const sweeper = startSweeper(
     settings.sweepInterval,
     async () => {

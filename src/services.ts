@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createAccess, type Access } from './access/index.js';
 import { createKeyring } from './auth/index.js';
@@ -80,7 +80,9 @@ export class StartupError extends UserError {
 async function realDirectory(label: string, directory: string, create: boolean): Promise<string> {
   try {
     if (create) await mkdir(directory, { recursive: true });
-    return await realpath(directory);
+    const real = await realpath(directory);
+    if (!(await stat(real)).isDirectory()) throw new Error('it is not a folder');
+    return real;
   } catch (error) {
     throw new StartupError(`${label} ${directory} is not usable: ${(error as Error).message}`, { cause: error });
   }

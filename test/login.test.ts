@@ -150,6 +150,9 @@ describe('login, session and logout', () => {
     const response = await client.request('/logout', { method: 'POST' });
     assert.equal(response.status, 303);
     assert.equal(response.headers.get('location'), '/');
+    // Both cookies go from the browser too, the signed session cookie with its signature.
+    const cleared = response.headers.getSetCookie().filter((line) => /expires=Thu, 01 Jan 1970/i.test(line)).map((line) => line.split('=')[0]);
+    for (const name of ['keepsake.sid', 'keepsake.sid.sig', 'keepsake_link']) assert.ok(cleared.includes(name), `${name} is cleared: ${response.headers.getSetCookie().join(' | ')}`);
     await assert.rejects(lstat(path.join(server.webRoot, token)), { code: 'ENOENT' });
     assert.equal((await client.get('/api/me')).status, 401);
     assert.equal(await server.services.store.sessions.byToken(token), undefined);

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { keepsakeArgs, REPO_ROOT } from './helpers/cli.js';
+import { createServer } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { keepsakeArgs, REPO_ROOT, runKeepsake } from './helpers/cli.js';
 import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
 import { makeMediaRoot, tempDir } from './helpers/fixtures.js';
 
@@ -91,5 +93,43 @@ describe('keepsake serve', () => {
       second.child.kill('SIGINT');
       assert.equal(await exitOf(second.child), 0);
     }
+  });
+
+  it('stops with one clear line when it cannot listen, and a first start that could not keeps the password for the start that can', async () => {
+    const mediaRoot = await tempDir('keepsake-media-');
+    await makeMediaRoot(mediaRoot);
+    const env = { KEEPSAKE_MEDIA_ROOT: mediaRoot, KEEPSAKE_STATE_DIR: await tempDir('keepsake-state-'), KEEPSAKE_LOG_LEVEL: 'warn' };
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const refused = await runKeepsake(['serve'], { ...env, KEEPSAKE_PORT: String(port) });
+      assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+      const lines = refused.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `one line, no stack trace: ${refused.stderr}`);
+      assert.match(lines[0]!, new RegExp(`^keepsake: cannot listen on 127\\.0\\.0\\.1:${port} \\(KEEPSAKE_HOST, KEEPSAKE_PORT\\): the port is in use`));
+    } finally {
+      taken.close();
+    }
+    const unknownHost = await runKeepsake(['serve'], { ...env, KEEPSAKE_HOST: 'no-such-host.invalid', KEEPSAKE_PORT: '0' });
+    assert.equal(unknownHost.code, 1);
+    assert.match(unknownHost.stderr.trim(), /^keepsake: cannot listen on no-such-host\.invalid:0 \(KEEPSAKE_HOST, KEEPSAKE_PORT\): [^\n]+$/);
+    // The family key is made by the start that listens: its password was never lost.
+    const first = await serve(env);
+    try {
+      assert.match(first.output(), /shown only this once/, first.output());
+    } finally {
+      first.child.kill('SIGINT');
+      await exitOf(first.child);
+    }
+  });
+
+  it('refuses a media root that is a file, in one line', async () => {
+    const file = path.join(await tempDir('keepsake-media-'), 'photos');
+    await writeFile(file, 'not a folder');
+    const refused = await runKeepsake(['serve'], { KEEPSAKE_MEDIA_ROOT: file, KEEPSAKE_STATE_DIR: await tempDir('keepsake-state-'), KEEPSAKE_PORT: '0' });
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr.trim(), /^keepsake: The media root \S+photos is not usable: it is not a folder$/);
+    assert.doesNotMatch(refused.stdout, /running/);
   });
 });

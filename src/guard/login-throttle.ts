@@ -10,7 +10,8 @@ import { refuseForNow, type Refusal } from './facts.js';
  * Per address: `freeFailures` (5) wrong passwords cost nothing — family members mistype. Each
  * attempt after that makes the address wait before the next, doubling from `firstDelaySeconds`
  * (1 s, 2 s, 4 s …) up to `maxDelaySeconds` (15 min). An attempt counts as a failure from the
- * moment check() lets it through until recordSuccess() forgets the count; otherwise the count is
+ * moment check() lets it through until recordSuccess() forgets the count (and the wait that
+ * attempt started, so the next login from that router is not held up); otherwise the count is
  * forgotten `forgetAfterSeconds` (a day) after the first attempt.
  *
  * Globally: once `global.failures` (100) wrong passwords arrived within `global.windowSeconds`
@@ -42,7 +43,7 @@ export interface LoginThrottle {
   check(address: string): Promise<LoginCheck>;
   /** A wrong password from this address (after check() allowed the attempt). */
   recordFailure(address: string): Promise<void>;
-  /** A right password: the address's failures are forgotten (a wait already running still runs). */
+  /** A right password (after check() allowed the attempt): the address's failures and the wait its attempt started are forgotten. */
   recordSuccess(address: string): Promise<void>;
   /** The attempt check() counted was never made (the server was too busy to check it): it does not count. */
   cancel(address: string): Promise<void>;
@@ -124,7 +125,10 @@ export function createLoginThrottle(options: LoginOptions, counters: Counters = 
       if (options.enabled) await everyone.penalty(GLOBAL_KEY);
     },
     async recordSuccess(address) {
-      await attempts.delete(addressKey(address, LOGIN_PREFIX_BITS));
+      // The wait this attempt claimed goes too: the right password has told its sender all there is.
+      const key = addressKey(address, LOGIN_PREFIX_BITS);
+      await attempts.delete(key);
+      await waits.delete(key);
     },
     async cancel(address) {
       if (options.enabled) await attempts.reward(addressKey(address, LOGIN_PREFIX_BITS));

@@ -78,10 +78,12 @@ export async function startSession(ctx: Context, opened: { sid: string; token: s
   ctx.state['sessionCommitted'] = true;
 }
 
-/** Ends this browser's session here: both cookies go. */
+/** Ends this browser's session here: every cookie goes (the session cookie, its signature, the link cookie). */
 export function forgetSession(ctx: Context, visitor: Visitor | undefined): void {
   if (visitor !== undefined) clearLinkCookie(ctx, visitor.token);
   ctx.session = null;
+  // With autoCommit off, a session set to null is never committed (ctx.session reads null then), so koa-session would not clear its cookie.
+  ctx.cookies.set(SESSION_COOKIE, null, { signed: true, httpOnly: true, sameSite: 'lax', secure: ctx.secure });
 }
 
 /**
