@@ -262,6 +262,9 @@ describe('a video in an album download', needsVideo, () => {
   before(async () => {
     const mediaRoot = await tempDir('keepsake-media-');
     await makeVideo(path.join(mediaRoot, 'Clips', 'party.mov'), { location: '+48.8584+002.2945/' });
+    // A Live Photo: the photo and its clip of the same name, one item in the album.
+    await makeJpeg(path.join(mediaRoot, 'Live', 'IMG_0100.jpg'));
+    await makeVideo(path.join(mediaRoot, 'Live', 'IMG_0100.MOV'), { seconds: 2, location: '+48.8584+002.2945/' });
     server = await startTestServer({
       mediaRoot,
       keys: [
@@ -284,6 +287,21 @@ describe('a video in an album download', needsVideo, () => {
     assert.deepEqual(files(copy), ['party.mp4']);
     const bytes = await copy.read('party.mp4');
     assert.ok(!bytes.includes(Buffer.from('+48.8584')), 'the copy carries no place');
+  });
+
+  it('holds a Live Photo\'s clip beside its photo: as recorded with originals, as its playable copy without', async () => {
+    const family = new Client(server.url);
+    const viewer = new Client(server.url);
+    await family.login(FAMILY);
+    await viewer.login(VIEWER);
+    const original = await saveArchive(await postDownload(family, 'Live'));
+    assert.deepEqual(files(original), ['IMG_0100.MOV', 'IMG_0100.jpg']);
+    for (const name of files(original)) assert.deepEqual(await original.read(name), await readFile(path.join(server.mediaRoot, 'Live', name)), name);
+    const copy = await saveArchive(await postDownload(viewer, 'Live'));
+    const names = files(copy);
+    assert.equal(names.length, 2, names.join(', '));
+    assert.ok(names.includes('IMG_0100.mp4'), names.join(', '));
+    assert.ok(!(await copy.read('IMG_0100.mp4')).includes(Buffer.from('+48.8584')), 'the clip\'s copy carries no place');
   });
 });
 

@@ -13,6 +13,7 @@ import {
   variants,
 } from '../src/derivatives/index.js';
 import type { DerivativesOptions, SourceImage } from '../src/derivatives/index.js';
+import { createAtomicWriter } from '../src/derivatives/cache-files.js';
 import { sourceErrorFrom } from '../src/derivatives/errors.js';
 import { createLogger } from '../src/log.js';
 import {
@@ -369,6 +370,41 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+describe('writing into the cache', () => {
+  it('writes a file whose folder a prune removed before a program opened its output, whatever words the program failed in', async () => {
+    // ffmpeg says "No such file or directory" in a message, not an errno: the first playable copy
+    // of a fresh start failed so when the start-up prune took the empty folder just made for it.
+    const folder = path.join(await mkdtemp(path.join(tmpdir(), 'keepsake-writer-')), 'playable', 'Videos');
+    const writer = createAtomicWriter((file, data) => writeFile(file, data));
+    let runs = 0;
+    await writer.writeWith(path.join(folder, 'clip.mp4'), async (temp) => {
+      runs += 1;
+      if (runs === 1) {
+        await rm(folder, { recursive: true });
+        throw new Error(`${temp}: No such file or directory`);
+      }
+      await writeFile(temp, 'the copy');
+    });
+    assert.equal(runs, 2);
+    assert.equal(await readFile(path.join(folder, 'clip.mp4'), 'utf8'), 'the copy');
+    assert.deepEqual(await readdir(folder), ['clip.mp4']);
+  });
+
+  it('runs a program once when it fails for reasons of its own', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'keepsake-writer-'));
+    const writer = createAtomicWriter((file, data) => writeFile(file, data));
+    let runs = 0;
+    await assert.rejects(
+      writer.writeWith(path.join(folder, 'clip.mp4'), async () => {
+        runs += 1;
+        throw new Error('Invalid data found when processing input');
+      }),
+    );
+    assert.equal(runs, 1);
+    assert.deepEqual(await readdir(folder), []);
+  });
+});
 
 describe('reading a source: what a failure means', () => {
   const failure = (code: string) => Object.assign(new Error(`${code}: failed`), { code });

@@ -57,8 +57,9 @@ export function createAtomicWriter(writeFile: WriteFile): AtomicWriter {
     try {
       await fill(temp);
     } catch (error) {
-      // A prune may have removed the (empty) album folder between mkdir and open.
-      if (errnoCode(error) !== 'ENOENT') throw error;
+      // A prune may have removed the (empty) album folder between mkdir and open. A program
+      // writing to a path says so in its own words, not with an errno: the folder itself tells.
+      if (errnoCode(error) !== 'ENOENT' && (await isFolder(directory))) throw error;
       await mkdir(directory, { recursive: true });
       await fill(temp);
     }
@@ -92,6 +93,10 @@ export function createAtomicWriter(writeFile: WriteFile): AtomicWriter {
     writeWith,
     isActive: (tempName) => active.has(tempName),
   };
+}
+
+async function isFolder(directory: string): Promise<boolean> {
+  return lstat(directory).then((stats) => stats.isDirectory(), () => false);
 }
 
 /** Is `file` a regular file (not a link, not a folder)? */

@@ -8,7 +8,8 @@ import type { Visitor } from './session.js';
 /*
  * What an album's ZIP holds, decided before a byte is sent: per item, the one URL the album page
  * would offer this visitor for it (the original where the key allows originals, else the `large`
- * copy of a photo and the playable copy of a video), passed through the media route's own guards.
+ * copy of a photo and the playable copy of a video; a Live Photo's clip as a video of its own),
+ * passed through the media route's own guards.
  * An entry is therefore exactly what this visitor could fetch one by one, and nothing else.
  */
 
@@ -83,7 +84,8 @@ export function planAlbumZip(listing: AlbumListing, visitor: Visitor, deps: ZipP
   const entries: ZipEntry[] = [];
   const walk = (album: AlbumListing, folder: string): void => {
     const taken = new Set<string>();
-    for (const item of album.items) {
+    // A Live Photo's clip goes beside its photo, as the viewer would play or download it.
+    for (const item of album.items.flatMap((listed) => (listed.motion === undefined ? [listed] : [listed, listed.motion]))) {
       const found = targetOf(visitor, item, deps);
       if (found === undefined) continue;
       // The target's item: for a RAW+JPEG pair's original, the RAW.

@@ -1,4 +1,5 @@
 import type { Db } from '../store/index.js';
+import { companionSql } from './companions.js';
 import { belowBounds } from './relative-path.js';
 
 /*
@@ -25,7 +26,8 @@ export function createPublishGate(db: Db) {
     pending: db.prepare('SELECT path FROM albums WHERE published = 0 ORDER BY path').pluck(),
     isPending: db.prepare('SELECT published = 0 FROM albums WHERE path = ?').pluck(),
     subtreeAlbums: db.prepare('SELECT COUNT(*) FROM albums WHERE (path = ? OR (path > ? AND path < ?)) AND published = 0').pluck(),
-    subtreeMedia: db.prepare('SELECT COUNT(*) AS photos, MIN(taken_at) AS first, MAX(taken_at) AS last FROM media WHERE album_path = ? OR (album_path > ? AND album_path < ?)'),
+    // A Live Photo and a RAW+JPEG pair count once, as in the album's own count (companions.ts).
+    subtreeMedia: db.prepare(`SELECT COUNT(*) AS photos, MIN(clip.taken_at) AS first, MAX(clip.taken_at) AS last FROM media clip WHERE (clip.album_path = ? OR (clip.album_path > ? AND clip.album_path < ?)) AND NOT ${companionSql('clip')}`),
     publish: db.prepare('UPDATE albums SET published = 1 WHERE (path = ? OR (path > ? AND path < ?)) AND published = 0'),
     publishAll: db.prepare('UPDATE albums SET published = 1 WHERE published = 0'),
   };
