@@ -235,6 +235,29 @@ describe('login throttle', () => {
     }
   });
 
+  it('forgives failures on a right password once an hour, so one known password does not reset a guesser', async (t) => {
+    // Someone who holds one key's password logged in after every five guesses at another key's,
+    // and each login forgot the five: twenty guesses in a row and never a wait.
+    const clock = mockClock(t);
+    const throttle = createLoginThrottle(login);
+    const rightPassword = async () => {
+      const check = await throttle.check(GUESSER);
+      if (check.allowed) await throttle.recordSuccess(GUESSER);
+      return check.allowed;
+    };
+    for (let failure = 1; failure <= 5; failure += 1) assert.equal((await guessWrong(throttle, GUESSER)).allowed, true);
+    assert.equal(await rightPassword(), true);
+    for (let failure = 1; failure <= 5; failure += 1) assert.equal((await guessWrong(throttle, GUESSER)).allowed, true, 'forgiven: the free failures again');
+    assert.equal(await rightPassword(), true, 'the right password itself is let through');
+    const next = await guessWrong(throttle, GUESSER);
+    assert.equal(next.allowed, true, 'the sixth failure since the forgiving is let through, and starts the wait');
+    const after = await guessWrong(throttle, GUESSER);
+    assert.equal(after.allowed, false, 'not forgiven twice within the hour: the wait holds');
+    clock.advanceTo(clock.now() + 3600_000);
+    assert.equal(await rightPassword(), true);
+    for (let failure = 1; failure <= 5; failure += 1) assert.equal((await guessWrong(throttle, GUESSER)).allowed, true, `an hour later, forgiven again (${failure})`);
+  });
+
   it('slows everyone down when failures pour in from many addresses', async (t) => {
     const clock = mockClock(t);
     const throttle = createLoginThrottle(login);

@@ -94,6 +94,10 @@ describe('login, session and logout', () => {
     const right = await client.request('/login', { method: 'POST', json: { password: PASSWORD } });
     assert.equal(right.status, 303);
     assert.equal((await client.me()).label, 'grandparents');
+    // A body that is no JSON gets a plain 400: not the parser's own words (which name what parses it).
+    const broken = await client.request('/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{password: x' });
+    assert.equal(broken.status, 400);
+    assert.equal(await broken.text(), 'Bad Request\n');
   });
 
   it('follows a same-origin next, and never an off-site one', async () => {

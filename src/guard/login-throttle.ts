@@ -11,7 +11,8 @@ import { refuseForNow, type Refusal } from './facts.js';
  * attempt after that makes the address wait before the next, doubling from `firstDelaySeconds`
  * (1 s, 2 s, 4 s …) up to `maxDelaySeconds` (15 min). An attempt counts as a failure from the
  * moment check() lets it through until recordSuccess() forgets the count (and the wait that
- * attempt started, so the next login from that router is not held up); otherwise the count is
+ * attempt started, so the next login from that router is not held up), at most once an hour, so
+ * a known password is no way to reset a guesser; otherwise the count is
  * forgotten `forgetAfterSeconds` (a day) after the first attempt.
  *
  * Globally: once `global.failures` (100) wrong passwords arrived within `global.windowSeconds`
@@ -43,7 +44,10 @@ export interface LoginThrottle {
   check(address: string): Promise<LoginCheck>;
   /** A wrong password from this address (after check() allowed the attempt). */
   recordFailure(address: string): Promise<void>;
-  /** A right password (after check() allowed the attempt): the address's failures and the wait its attempt started are forgotten. */
+  /**
+   * A right password (after check() allowed the attempt): the address's failures and the wait its
+   * attempt started are forgotten, once an hour; after that only this attempt stops counting.
+   */
   recordSuccess(address: string): Promise<void>;
   /** The attempt check() counted was never made (the server was too busy to check it): it does not count. */
   cancel(address: string): Promise<void>;
@@ -55,6 +59,8 @@ const LOGIN_PREFIX_BITS = 56;
 type LoginOptions = GuardConfig['login'];
 
 const GLOBAL_KEY = 'everyone';
+/** How often a right password forgets an address's failures. */
+const FORGIVE_EVERY_SECONDS = 3600;
 
 /** The wait after the `failures`-th consecutive failure, in whole seconds (0 while still free). */
 export function loginDelaySeconds(failures: number, options: Pick<LoginOptions, 'freeFailures' | 'firstDelaySeconds' | 'maxDelaySeconds'>): number {
@@ -75,6 +81,8 @@ export function createLoginThrottle(options: LoginOptions, counters: Counters = 
   // A record here is a wait: the first consume() opens it for the given time, later ones are refused.
   const waits = counters({ keyPrefix: 'login-wait', points: 1, duration: 1 });
   const slowed = counters({ keyPrefix: 'login-global-turn', points: 1, duration: options.global.delaySeconds });
+  // A record here is a forgiving: a right password forgets the address's failures once per hour.
+  const forgiven = counters({ keyPrefix: 'login-forgiven', points: 1, duration: FORGIVE_EVERY_SECONDS });
 
   /** Claims the right to try now and starts the wait before the next try; undefined when the address must wait. */
   async function claim(limiter: RateLimiterAbstract, key: string, seconds?: number): Promise<number | undefined> {
@@ -125,10 +133,14 @@ export function createLoginThrottle(options: LoginOptions, counters: Counters = 
       if (options.enabled) await everyone.penalty(GLOBAL_KEY);
     },
     async recordSuccess(address) {
-      // The wait this attempt claimed goes too: the right password has told its sender all there is.
+      if (!options.enabled) return;
       const key = addressKey(address, LOGIN_PREFIX_BITS);
-      await attempts.delete(key);
+      // The wait this attempt claimed goes: the right password has told its sender all there is.
       await waits.delete(key);
+      // The failures are forgiven at most once an hour: someone holding one password cannot log in
+      // after every few guesses at another key's to start afresh. Otherwise only this attempt stops counting.
+      if ((await claim(forgiven, key)) === undefined) await attempts.delete(key);
+      else await attempts.reward(key);
     },
     async cancel(address) {
       if (options.enabled) await attempts.reward(addressKey(address, LOGIN_PREFIX_BITS));

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { Context, Next } from 'koa';
 import { isKeepsakeError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -67,9 +68,11 @@ export function handleErrors(log: Logger) {
       else {
         ctx.status = status;
         ctx.type = TEXT_TYPE;
-        // 4xx messages are written for the client; 5xx internals never leave the server.
-        const expose = status < 500 && (!isKeepsakeError(error) || error.expose || (error as { expose?: boolean }).expose === true);
-        ctx.body = status === 503 ? REFUSAL_BODIES[503] : expose ? `${(error as Error).message}\n` : `${status < 500 ? 'Bad request' : 'Something went wrong'}\n`;
+        // keepsake's own 4xx messages are written for the client; a library's (a body parser's
+        // "Expected property name … at position 1") become the status's name; 5xx internals never leave the server.
+        const expose = status < 500 && isKeepsakeError(error) && error.expose;
+        const plain = status < 500 ? (STATUS_CODES[status] ?? 'Bad request') : 'Something went wrong';
+        ctx.body = status === 503 ? REFUSAL_BODIES[503] : `${expose ? (error as Error).message : plain}\n`;
         if (status === 503) ctx.set('Retry-After', String((error as { retryAfter?: number }).retryAfter ?? 5));
       }
       if (status >= 500) log.error({ err: error, path: loggablePath(ctx.path) }, 'request failed');
