@@ -148,6 +148,15 @@ describe('the publish gate behind nginx', { skip: nginxMissing }, () => {
     await refusedNow('dropped a moment ago');
     await waitUntil(async () => server!.services.library.publishing.pending().some((album) => album.path === 'Family/New trip'), 20_000, 'the drop is catalogued');
     await refusedNow('waiting for review');
+    // The admin's preview makes derivatives of what waits, into the cache every view links to.
+    await waitUntil(async () => server!.services.library.preview.item('Family/New trip', 'IMG_9000.jpg') !== undefined, 20_000, 'the photo is catalogued');
+    const waiting = server.services.library.preview.item('Family/New trip', 'IMG_9000.jpg')!;
+    const made = await server.services.derivatives.ensure(server.services.sourceOf(waiting), 'thumb');
+    const thumb = `/${token}/thumb/Family/New%20trip/${encodeURIComponent(path.basename(made))}`;
+    const previewed = await get(thumb);
+    assert.equal(previewed.status, 404, `a derivative the preview made is not sent from disk: ${thumb}`);
+    assert.equal(previewed.body.toString(), 'Not Found\n');
+    assert.equal((await get(`/${token}/thumb/Family/${encodeURIComponent(path.basename(await server.services.derivatives.ensure(server.services.sourceOf(server.services.library.item('Family', 'beach.jpg')!), 'thumb')))}`)).status, 200, 'the published photos beside it still come');
 
     assert.equal((await runKeepsake(['publish', 'Family/New trip'], server.env)).code, 0);
     for (const url of urls) assert.equal((await get(url)).status, 200, `published: ${url}`);

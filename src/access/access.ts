@@ -85,6 +85,12 @@ export function createAccess(deps: AccessDeps) {
     return done;
   }
 
+  /** The albums waiting for review: catalogued (the preview sees them) but shown to no key or share. */
+  function withheldAlbums(): AlbumPlace[] {
+    const shown = new Set(deps.albums().map((album) => album.path));
+    return deps.previewAlbums().filter((album) => !shown.has(album.path));
+  }
+
   async function openFor(key: KeyRecord, remember: boolean): Promise<OpenedSession> {
     return openForKey(key, remember ? deps.ttl.remember : deps.ttl.session);
   }
@@ -119,7 +125,7 @@ export function createAccess(deps: AccessDeps) {
 
   async function addKey(input: KeyInput): Promise<{ key: KeyRecord; password: string }> {
     const added = await keyring.add(input);
-    await serially(() => views.sync(keyViewSpec(added.key), deps.albums()));
+    await serially(() => views.sync(keyViewSpec(added.key), deps.albums(), withheldAlbums()));
     return added;
   }
 
@@ -157,7 +163,7 @@ export function createAccess(deps: AccessDeps) {
     async openShare(share: ShareRecord): Promise<OpenedSession | undefined> {
       // Counted atomically: two people racing for the last use cannot both get in.
       if (!(await store.shares.takeUse(share.id, now()))) return undefined;
-      await serially(() => views.sync(shareViewSpec(share), deps.albums()));
+      await serially(() => views.sync(shareViewSpec(share), deps.albums(), withheldAlbums()));
       const maxAge = Math.min(deps.ttl.session, share.expiresAt - now());
       const session = await sessionLinks.open({
         keyId: null,
@@ -260,7 +266,7 @@ export function createAccess(deps: AccessDeps) {
         revokedAt: null,
       };
       await store.shares.add(share);
-      await serially(() => views.sync(shareViewSpec(share), known));
+      await serially(() => views.sync(shareViewSpec(share), known, withheldAlbums()));
       const grant = { id: share.id, album, expiresAt: share.expiresAt, canDownloadOriginals: share.canDownloadOriginals, uses: share.maxUses ?? undefined };
       return { share, path: signShareLink(grant, deps.shareSecret) };
     },
@@ -285,7 +291,7 @@ export function createAccess(deps: AccessDeps) {
     syncViews(): Promise<void> {
       return serially(async () => {
         const previewing = (await store.sessions.live(now())).some((session) => session.preview);
-        await syncGrantViews(views, async () => ({ keys: await keyring.list(), shares: await openShares() }), deps.albums(), previewing ? deps.previewAlbums() : undefined);
+        await syncGrantViews(views, async () => ({ keys: await keyring.list(), shares: await openShares() }), deps.albums(), withheldAlbums(), previewing ? deps.previewAlbums() : undefined);
       });
     },
 

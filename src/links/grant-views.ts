@@ -32,13 +32,20 @@ function viewNames(grants: Grants): Set<string> {
 }
 
 /**
- * Makes the view of every key and every open share match the current albums, and removes
+ * Makes the view of every key and every open share match the current albums (`withheld`: those
+ * waiting for review, which no link may cover), and removes
  * the views of keys and shares that are gone. The grants are read again just before anything is
  * removed (`current`), so a key added meanwhile (by the command line, say) keeps its new view.
  */
-export async function syncGrantViews(views: Views, current: () => Promise<Grants>, albums: readonly AlbumPlace[], previewAlbums?: readonly AlbumPlace[]): Promise<void> {
+export async function syncGrantViews(
+  views: Views,
+  current: () => Promise<Grants>,
+  albums: readonly AlbumPlace[],
+  withheld: readonly AlbumPlace[],
+  previewAlbums?: readonly AlbumPlace[],
+): Promise<void> {
   const grants = await current();
-  for (const spec of [...grants.keys.map(keyViewSpec), ...grants.shares.map(shareViewSpec)]) await views.sync(spec, albums);
+  for (const spec of [...grants.keys.map(keyViewSpec), ...grants.shares.map(shareViewSpec)]) await views.sync(spec, albums, withheld);
   // While an admin's preview session lives, its view holds the albums waiting for review too.
   if (previewAlbums !== undefined) await views.sync(PREVIEW_VIEW_SPEC, previewAlbums);
   const kept = previewAlbums === undefined ? viewNames(grants) : new Set([...viewNames(grants), PREVIEW_VIEW]);

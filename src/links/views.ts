@@ -29,6 +29,11 @@ const VIEW_NAME = /^[a-z]+-[A-Za-z0-9_-]{1,64}$/;
 
 export type Views = ReturnType<typeof createViews>;
 
+/** Whether `album` lies inside `root`, where it appears (its cache folder) or where it really is (its folder). */
+function isBelow(root: AlbumPlace, album: AlbumPlace): boolean {
+  return album.path.startsWith(`${root.path}/`) || album.realPath.startsWith(`${root.realPath}/`);
+}
+
 function ignoreMissing(error: NodeJS.ErrnoException): void {
   if (error.code !== 'ENOENT') throw error;
 }
@@ -56,8 +61,10 @@ export function createViews(options: ViewsOptions) {
    * `<variant>/<album>` → its target, for every root album the grant sees. Originals link to
    * where the album really is; derivatives to the album's folder in the cache.
    */
-  function desiredLinks(spec: ViewSpec, albums: Iterable<AlbumPlace>): Map<string, string> {
-    const roots = grantedRoots(spec.albums, albums);
+  function desiredLinks(spec: ViewSpec, albums: Iterable<AlbumPlace>, withheld: readonly AlbumPlace[]): Map<string, string> {
+    // A link to an album's folder shows everything below it: a root holding an album that waits
+    // for review gets none, and a static server hands its requests to keepsake, which knows.
+    const roots = grantedRoots(spec.albums, albums).filter((root) => !withheld.some((album) => isBelow(root, album)));
     const links = new Map<string, string>();
     for (const rule of viewVariants(spec.canDownloadOriginals, derivativeVariants, reviewGate)) {
       for (const root of roots) {
@@ -98,10 +105,13 @@ export function createViews(options: ViewsOptions) {
 
   return {
     dirOf,
-    /** Brings a view in line with its grant over the current albums; safe to call any time. */
-    async sync(spec: ViewSpec, albums: Iterable<AlbumPlace>): Promise<void> {
+    /**
+     * Brings a view in line with its grant over the current albums; safe to call any time.
+     * `withheld`: albums catalogued but not shown (waiting for review), which no link may cover.
+     */
+    async sync(spec: ViewSpec, albums: Iterable<AlbumPlace>, withheld: readonly AlbumPlace[] = []): Promise<void> {
       const dir = dirOf(spec.name);
-      const desired = desiredLinks(spec, albums);
+      const desired = desiredLinks(spec, albums, withheld);
       const variants = new Set(variantsOf(spec));
       await mkdir(dir, { recursive: true });
       for (const variant of variants) await mkdir(path.join(dir, variant), { recursive: true });
