@@ -7,7 +7,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
  * processes (the server, a `keepsake key add`) write the same files at start: a shared `.tmp`
  * name let one rename the other's file away, and the other failed.
  */
-export async function replaceFile(file: string, data: string, mode: number): Promise<void> {
+export async function replaceFile(file: string, data: string | Uint8Array, mode: number): Promise<void> {
   const temporary = `${file}.tmp-${process.pid}-${randomUUID()}`;
   try {
     await writeFile(temporary, data, { mode });

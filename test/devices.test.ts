@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -37,6 +37,7 @@ describe('named devices', () => {
     card = new URL(link).pathname;
     assert.match(made.stdout, /[▀▄█]{10}/, 'a QR code drawn in the terminal');
     assert.deepEqual([...(await readFile(png)).subarray(1, 4)], [...Buffer.from('PNG')], 'a PNG file');
+    assert.equal((await stat(png)).mode & 0o777, 0o600, 'the card opens the gallery once: readable by its writer only');
     assert.match(made.stdout, /works once, until \d{4}-\d\d-\d\d \d\d:\d\d/);
   });
 

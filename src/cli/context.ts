@@ -4,8 +4,8 @@ import { openServices, type Services } from '../services.js';
 import { loadSettings } from '../settings.js';
 
 export class UsageError extends UserError {
-  constructor(message: string) {
-    super('USAGE', message);
+  constructor(message: string, options: { readonly cause?: unknown } = {}) {
+    super('USAGE', message, options);
   }
 }
 
@@ -21,8 +21,25 @@ export async function withServices<T>(action: (services: Services) => Promise<T>
   }
 }
 
+/**
+ * A reader that goes away (`keepsake share … | head -1`) closes standard output. What is left to
+ * print is dropped and the command finishes its work quietly, as Unix tools end on a closed pipe:
+ * a command stopped half-way by its output would leave half a change behind.
+ */
+export function dropOutputWhenClosed(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 export function print(line = ''): void {
+  if (process.stdout.destroyed) return;
   process.stdout.write(`${line}\n`);
+}
+
+/** One line on standard error about something done that may not be what was meant. */
+export function warn(line: string): void {
+  process.stderr.write(`keepsake: warning: ${line}\n`);
 }
 
 /** Prints rows as aligned columns under a header. */

@@ -1,10 +1,13 @@
-import { parseArgs } from 'node:util';
-import ms from 'ms';
+import { access, constants, stat } from 'node:fs/promises';
+import path from 'node:path';
 import QRCode from 'qrcode';
+import { UserError } from '../errors.js';
 import { ENROL_PATH_PREFIX } from '../media-contract.js';
 import { receiptSentence, when } from '../receipts/index.js';
+import { replaceFile } from '../replace-file.js';
+import type { Services } from '../services.js';
+import { parseDuration, parseExpiry, parseGrant, parseOptions, warnOfUnmatchedPatterns, warnOriginalsCarryPlaces } from './arguments.js';
 import { print, printTable, UsageError, withServices } from './context.js';
-import { parseExpiry } from './key.js';
 
 const USAGE = `Usage:
   keepsake device add <name> [--albums 'Summer 2024,Kids/*'] [--album NAME]… [--no-originals] [--expires 2027-01-01|30d]
@@ -16,14 +19,60 @@ const USAGE = `Usage:
 
 const DEFAULT_VALID = '7d';
 
-function parseValid(value: string): number {
-  const valid = ms(value as ms.StringValue);
-  if (typeof valid !== 'number' || !Number.isFinite(valid) || valid < 60_000) throw new UsageError(`--valid ${JSON.stringify(value)}: expected a duration of at least 1m, such as 24h or 7d`);
-  return valid;
+const QR_OPTIONS = { errorCorrectionLevel: 'M' } as const;
+
+/** What stops a card being written into `folder`, in words; undefined when nothing does. */
+async function folderProblem(folder: string): Promise<string | undefined> {
+  try {
+    if (!(await stat(folder)).isDirectory()) return `${folder} is not a folder`;
+    await access(folder, constants.W_OK | constants.X_OK);
+    return undefined;
+  } catch (error) {
+    switch ((error as NodeJS.ErrnoException).code) {
+      case 'ENOENT':
+        return `the folder ${folder} does not exist`;
+      case 'ENOTDIR':
+        return `${folder} is not a folder`;
+      case 'EACCES':
+      case 'EPERM':
+      case 'EROFS':
+        return `the folder ${folder} is not writable`;
+      default:
+        return `the folder ${folder} cannot be used (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    }
+  }
+}
+
+/** Refuses a --png the card cannot be written to, before the device is added. */
+async function checkCardFile(file: string): Promise<void> {
+  const refuse = (why: string) => new UsageError(`--png ${JSON.stringify(file)}: ${why}`);
+  const problem = await folderProblem(path.dirname(path.resolve(file)));
+  if (problem !== undefined) throw refuse(problem);
+  const existing = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw refuse(`it cannot be written (${error.code ?? error.message})`);
+  });
+  if (existing?.isDirectory() === true) throw refuse('it is a folder; expected a file name such as card.png');
+}
+
+/** The card as a PNG, written whole or not at all; 0600, as its link opens the gallery once. */
+async function writeCard(file: string, link: string): Promise<void> {
+  await replaceFile(file, await QRCode.toBuffer(link, { type: 'png', width: 600, margin: 4, ...QR_OPTIONS }), 0o600);
+}
+
+/** Writes the card, or removes the device again: a device without its card is of no use, and its name would be taken. */
+async function writeCardOrUndo(services: Services, file: string, link: string, name: string): Promise<void> {
+  try {
+    await writeCard(file, link);
+  } catch (error) {
+    await services.access.removeDevice(name);
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UserError('CARD_NOT_WRITTEN', `--png ${JSON.stringify(file)}: could not write it (${why}); the device "${name}" was not added`, { cause: error });
+  }
 }
 
 async function add(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseOptions({
     args: [...args],
     allowPositionals: true,
     options: {
@@ -37,20 +86,23 @@ async function add(args: readonly string[]): Promise<number> {
   });
   const [name] = positionals;
   if (name === undefined || positionals.length > 1) throw new UsageError(`device add needs exactly one name (quote it: "Grandma's iPad")\n${USAGE}`);
-  const albums = [...(values.albums?.split(',') ?? []), ...(values.album ?? [])].map((album) => album.trim()).filter(Boolean);
-  const validForMs = parseValid(values.valid);
+  const albums = parseGrant(values);
+  const expiresAt = parseExpiry(values.expires);
+  const validForMs = parseDuration('--valid', values.valid, '1m');
+  const { png } = values;
+  if (png !== undefined) await checkCardFile(png);
   return withServices(async (services) => {
-    const { key, code, enrolUntil } = await services.access.addDevice({ label: name, albums, canDownloadOriginals: !values['no-originals'], expiresAt: parseExpiry(values.expires), validForMs });
+    const { key, code, enrolUntil } = await services.access.addDevice({ label: name, albums, canDownloadOriginals: !values['no-originals'], expiresAt, validForMs });
     const { publicUrl, host, port } = services.settings;
     const link = `${publicUrl ?? `http://${host}:${port}`}${ENROL_PATH_PREFIX}${code}`;
+    if (png !== undefined) await writeCardOrUndo(services, png, link, key.label);
+    if (albums.length > 0) warnOfUnmatchedPatterns(key.albums, services.library.preview.albums());
+    warnOriginalsCarryPlaces(key, `the device "${key.label}"`);
     print(`Device "${key.label}": albums ${key.albums.join(', ')}; originals ${key.canDownloadOriginals ? 'allowed' : 'not allowed'}.`);
     print(`Enrolment link (works once, until ${when(enrolUntil)}; open it on that device and press the button):`);
     print(link);
-    print(await QRCode.toString(link, { type: 'terminal', small: true, errorCorrectionLevel: 'M' }));
-    if (values.png !== undefined) {
-      await QRCode.toFile(values.png, link, { type: 'png', width: 600, margin: 4, errorCorrectionLevel: 'M' });
-      print(`The QR code is also in ${values.png}, to print. Whoever holds the card can use it once: keep it in an envelope.`);
-    }
+    print(await QRCode.toString(link, { type: 'terminal', small: true, ...QR_OPTIONS }));
+    if (png !== undefined) print(`The QR code is also in ${png}, to print. Whoever holds the card can use it once: keep it in an envelope.`);
     return 0;
   });
 }

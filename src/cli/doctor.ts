@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { access, constants, lstat, readdir, stat, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { statePaths, type Config } from '../config.js';
 import { findRefusedLinks, type SkipRecord } from '../library/index.js';
 import { isWithin } from '../paths.js';
 import { loadSettings } from '../settings.js';
 import { databaseFiles } from '../store/index.js';
 import { checkSite } from '../static-server/index.js';
+import { parseOptions } from './arguments.js';
 import { print, UsageError, withServices } from './context.js';
 
 interface Finding {
@@ -106,7 +106,7 @@ async function privacyFindings(paths: ReturnType<typeof statePaths>): Promise<Fi
 }
 
 export async function doctorCommand(args: readonly string[] = []): Promise<number> {
-  const { values } = parseArgs({ args: [...args], options: { url: { type: 'string' }, password: { type: 'string' } } });
+  const { values } = parseOptions({ args: [...args], options: { url: { type: 'string' }, password: { type: 'string' } } });
   if (values.url !== undefined) return checkRunningSite(values.url, values.password);
   if (values.password !== undefined) throw new UsageError('--password goes with --url: keepsake doctor --url http://127.0.0.1:8081/ --password P');
   const privacy = await privacyFindings(statePaths(loadSettings()));

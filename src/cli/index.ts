@@ -8,7 +8,8 @@ import { sweepCommand } from './sweep.js';
 import { pregenerateCommand } from './pregenerate.js';
 import { shareCommand } from './share.js';
 import { statsCommand } from './stats.js';
-import { UsageError } from './context.js';
+import { isParseArgsError } from './arguments.js';
+import { dropOutputWhenClosed, print, UsageError } from './context.js';
 
 export { UsageError } from './context.js';
 
@@ -46,8 +47,9 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[]) => Promise<num
 
 /** Runs one command line command; returns the exit code. Usage errors print help and return 2. */
 export async function runCli(command: string, args: readonly string[]): Promise<number> {
+  dropOutputWhenClosed();
   if (command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(`${USAGE}\n`);
+    print(USAGE);
     return 0;
   }
   const run = COMMANDS[command];
@@ -55,8 +57,13 @@ export async function runCli(command: string, args: readonly string[]): Promise<
     if (run === undefined) throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
     return await run(args);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      process.stderr.write(`keepsake: ${(error as Error).message}\n`);
+    if (error instanceof UsageError) {
+      process.stderr.write(`keepsake: ${error.message}\n`);
+      return 2;
+    }
+    // parseOptions explains parseArgs's refusals; one that reaches here still gets one line.
+    if (isParseArgsError(error)) {
+      process.stderr.write(`keepsake: ${error.message.split('\n', 1)[0]}\n`);
       return 2;
     }
     throw error;

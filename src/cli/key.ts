@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
-import ms from 'ms';
 import { isLocationPolicy, type LocationPolicy } from '../auth/index.js';
+import { parseExpiry, parseGrant, parseOptions, warnOfUnmatchedPatterns, warnOriginalsCarryPlaces } from './arguments.js';
 import { print, printTable, UsageError, withServices } from './context.js';
 import { passwordFromPrompt, passwordFromStdin } from './read-password.js';
 
@@ -13,16 +12,6 @@ const USAGE = `Usage:
       about 10 km), exact (only with --household, for the household's own key)
   keepsake key list
   keepsake key remove <label>`;
-
-/** `--expires`: an ISO date/time or a duration from now such as 30d. */
-export function parseExpiry(value: string | undefined, now = Date.now()): number | null {
-  if (value === undefined) return null;
-  const duration = ms(value as ms.StringValue);
-  if (typeof duration === 'number' && Number.isFinite(duration) && duration > 0) return now + duration;
-  const date = Date.parse(value);
-  if (Number.isNaN(date)) throw new UsageError(`--expires ${JSON.stringify(value)}: expected a date such as 2027-01-01 or a duration such as 30d`);
-  return date;
-}
 
 /** The password the admin chose, if any: from the prompt, standard input, or (shown in `ps`) the command line. */
 async function chosenPassword(values: { password?: string | undefined; 'password-stdin': boolean; prompt: boolean }): Promise<string | undefined> {
@@ -37,7 +26,7 @@ async function chosenPassword(values: { password?: string | undefined; 'password
 }
 
 async function add(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseOptions({
     args: [...args],
     allowPositionals: true,
     options: {
@@ -55,7 +44,8 @@ async function add(args: readonly string[]): Promise<number> {
   const [label] = positionals;
   if (values.location !== undefined && !isLocationPolicy(values.location)) throw new UsageError(`--location ${JSON.stringify(values.location)}: expected none, city or exact`);
   if (label === undefined || positionals.length > 1) throw new UsageError(`key add needs exactly one label\n${USAGE}`);
-  const albums = [...(values.albums?.split(',') ?? []), ...(values.album ?? [])].map((album) => album.trim()).filter(Boolean);
+  const albums = parseGrant(values);
+  const expiresAt = parseExpiry(values.expires);
   const given = await chosenPassword(values);
   return withServices(async (services) => {
     const { key, password } = await services.access.addKey({
@@ -63,10 +53,12 @@ async function add(args: readonly string[]): Promise<number> {
       password: given,
       albums,
       canDownloadOriginals: !values['no-originals'],
-      expiresAt: parseExpiry(values.expires),
+      expiresAt,
       location: values.location as LocationPolicy | undefined,
       household: values.household,
     });
+    if (albums.length > 0) warnOfUnmatchedPatterns(key.albums, services.library.preview.albums());
+    warnOriginalsCarryPlaces(key, `the key "${key.label}"`);
     print(`Added key "${key.label}": albums ${key.albums.join(', ')}; originals ${key.canDownloadOriginals ? 'allowed' : 'not allowed'}${key.location === 'none' ? '' : `; places ${key.location}`}${key.household ? ' (household)' : ''}${key.expiresAt === null ? '' : `; expires ${new Date(key.expiresAt).toISOString()}`}.`);
     if (given === undefined) print(`Password (shown only this once): ${password}`);
     return 0;

@@ -1,12 +1,12 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { statePaths } from '../config.js';
 import { configuredVariants, servedVariantsOf } from '../derivatives/index.js';
 import { videoTools } from '../ffmpeg.js';
 import { loadSettings, type Settings } from '../settings.js';
 import { LINK_SCRIPT_NAME, renderStaticServerConfig, STATIC_SERVERS, writeLinkScript, writeRefusalPages, type NginxRenderOptions, type StaticServer } from '../static-server/index.js';
 import { loadLinkSecret } from '../services.js';
+import { parseOptions } from './arguments.js';
 import { UsageError } from './context.js';
 
 const USAGE = `Usage: keepsake nginx-config [--server nginx|lighttpd|apache] [--listen [ADDR:]PORT] [--upstream ADDR:PORT]
@@ -48,7 +48,7 @@ function warnAbout(config: Settings, server: StaticServer, accel: boolean): void
 }
 
 export async function nginxConfigCommand(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseOptions({
     args: [...args],
     allowPositionals: true,
     options: {

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { UserError } from '../errors.js';
 import { when } from '../receipts/index.js';
+import { parseOptions } from './arguments.js';
 import { print, printTable, UsageError, withServices } from './context.js';
 
 /*
@@ -28,7 +28,7 @@ async function servePreview(): Promise<number> {
 }
 
 export async function reviewCommand(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { serve: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseOptions({ args: [...args], allowPositionals: true, options: { serve: { type: 'boolean', default: false } } });
   if (positionals.length > 0) throw new UsageError(REVIEW_USAGE);
   if (values.serve) return servePreview();
   return withServices(async (services) => {
@@ -53,7 +53,7 @@ export async function reviewCommand(args: readonly string[]): Promise<number> {
 }
 
 export async function publishCommand(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { all: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseOptions({ args: [...args], allowPositionals: true, options: { all: { type: 'boolean', default: false } } });
   const [album] = positionals;
   if (values.all === (album !== undefined) || positionals.length > 1) throw new UsageError(PUBLISH_USAGE);
   return withServices(async (services) => {

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
-import ms from 'ms';
 import { receiptTotals, when } from '../receipts/index.js';
+import { parseDuration, parseOptions, warnOriginalsCarryPlaces } from './arguments.js';
 import { print, printTable, UsageError, withServices } from './context.js';
 
 const USAGE = `Usage:
@@ -8,27 +7,22 @@ const USAGE = `Usage:
   keepsake share list                                             list share links
   keepsake share revoke <id>                                      close a link and end its sessions`;
 
-function parseTtl(value: string | undefined): number {
-  const ttl = value === undefined ? undefined : ms(value as ms.StringValue);
-  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 60_000) {
-    throw new UsageError(`--ttl ${JSON.stringify(value ?? '')}: expected a duration of at least 1m, such as 24h or 7d`);
-  }
-  return ttl;
-}
-
 async function create(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseOptions({
     args: [...args],
     allowPositionals: true,
     options: { ttl: { type: 'string' }, 'no-originals': { type: 'boolean', default: false }, uses: { type: 'string' } },
   });
   const [album] = positionals;
   if (album === undefined || positionals.length > 1) throw new UsageError(`share needs exactly one album\n${USAGE}`);
-  const ttl = parseTtl(values.ttl);
-  const uses = values.uses === undefined ? null : Number(values.uses);
-  if (uses !== null && (!Number.isInteger(uses) || uses < 1)) throw new UsageError(`--uses ${JSON.stringify(values.uses)}: expected a whole number of at least 1`);
+  if (values.ttl === undefined) throw new UsageError('--ttl is required (e.g. --ttl 24h)');
+  const ttl = parseDuration('--ttl', values.ttl, '1m');
+  const uses = values.uses === undefined ? null : /^\d+$/.test(values.uses) ? Number(values.uses) : Number.NaN;
+  if (uses !== null && (!Number.isSafeInteger(uses) || uses < 1)) throw new UsageError(`--uses ${JSON.stringify(values.uses)}: expected a whole number of at least 1`);
   return withServices(async (services) => {
     const { share, path } = await services.access.createShare({ album, ttlMs: ttl, canDownloadOriginals: !values['no-originals'], maxUses: uses });
+    // A share link is always told no places.
+    warnOriginalsCarryPlaces({ canDownloadOriginals: share.canDownloadOriginals, location: 'none' }, 'this share link');
     const { publicUrl, host, port } = services.settings;
     print(`${publicUrl ?? `http://${host}:${port}`}${path}`);
     print(`Opens "${share.album}" until ${new Date(share.expiresAt).toISOString()}${uses === null ? '' : `, ${uses} time${uses === 1 ? '' : 's'}`}; originals ${share.canDownloadOriginals ? 'allowed' : 'not allowed'}. Id: ${share.id}`);

@@ -1,13 +1,11 @@
-import { parseArgs } from 'node:util';
-import ms from 'ms';
 import { createRefusalsTable } from '../store/index.js';
-import { print, printTable, UsageError, withServices } from './context.js';
+import { parseDuration, parseOptions } from './arguments.js';
+import { print, printTable, withServices } from './context.js';
 
 /** `keepsake stats [--since 24h]`: refused requests by policy over the last day (or --since). */
 export async function statsCommand(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...args], options: { since: { type: 'string', default: '24h' } } });
-  const window = ms(values.since as ms.StringValue);
-  if (typeof window !== 'number' || window <= 0) throw new UsageError(`--since ${JSON.stringify(values.since)}: expected a duration such as 24h or 7d`);
+  const { values } = parseOptions({ args: [...args], options: { since: { type: 'string', default: '24h' } } });
+  const window = parseDuration('--since', values.since);
   return withServices(async (services) => {
     const rows = createRefusalsTable(services.db).summary(Date.now() - window);
     const live = (await services.access.liveSessions()).length;
