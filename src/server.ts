@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { access as fsAccess, constants } from 'node:fs/promises';
+import { access as fsAccess, constants, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { heicDecoder } from './decoders.js';
 import { videoTools } from './ffmpeg.js';
 import { hasDerivatives, hasPlayableCopy, PLAYABLE } from './media-contract.js';
-import { createRequestHandler } from './http/index.js';
+import { answerClientError, createRequestHandler } from './http/index.js';
 import { createLinkFollower, createSharedCatalogue, startCatalogueSync, startLeadership, type CatalogueSync, type Leadership, type LinkFollower } from './cluster/index.js';
 import { sharedCounters } from './guard/index.js';
 import { startSweeper, sweepIntervalMs } from './links/index.js';
@@ -104,6 +104,17 @@ async function joinCluster(services: Services, shared: SharedDatabase, settings:
   await leadership.decided;
   const catalogueReady = leadership.isLeader() ? scanned : firstConnect;
   return { follower, leadership, catalogue, catalogueReady };
+}
+
+/** A folder (not a file put in its place) this process may use so: access() alone passes any path for root. */
+async function isUsableFolder(folder: string, mode: number): Promise<boolean> {
+  try {
+    if (!(await stat(folder)).isDirectory()) return false;
+    await fsAccess(folder, mode);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const LISTEN_PROBLEMS: Readonly<Record<string, string>> = {
@@ -219,13 +230,14 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       if (!isDatabaseUsable(services.db)) return false;
       if (shared !== undefined && !(cluster!.follower.isServing() && (await isPostgresUsable(shared.pool)))) return false;
       return Promise.all([
-        fsAccess(services.mediaRoot, constants.R_OK),
-        fsAccess(services.webRoot, constants.W_OK),
-        fsAccess(services.cacheDir, constants.W_OK),
-      ]).then(() => true, () => false);
+        isUsableFolder(services.mediaRoot, constants.R_OK),
+        isUsableFolder(services.webRoot, constants.W_OK),
+        isUsableFolder(services.cacheDir, constants.W_OK),
+      ]).then((usable) => usable.every(Boolean));
     },
   });
   const server = http.createServer(CONNECTION_LIMITS, handler);
+  server.on('clientError', answerClientError);
   server.maxConnections = maxConnections(log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

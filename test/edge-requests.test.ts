@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
@@ -614,5 +614,48 @@ describe('visitors never learn server paths', () => {
     const starting = server.logLines.find((line) => line['msg'] === 'starting');
     assert.ok(starting !== undefined, 'a start-up line');
     assert.equal(starting['mediaRoot'], await realpath(server.mediaRoot), 'the admin\'s log says which media root is served');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('the edge of the edge', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ mediaRoot: await tempDir('keepsake-media-'), keys: KEYS });
+  });
+  after(() => server?.close());
+
+  it('/healthz is 503 while a folder keepsake writes to is a file in its place, and 200 once it is back', async () => {
+    // access() alone passes for a file (and anything at all for root): logins failed while /healthz said ok.
+    for (const folder of [server.webRoot, server.services.cacheDir]) {
+      const aside = `${folder}.aside`;
+      await rm(aside, { recursive: true, force: true });
+      await rename(folder, aside);
+      await writeFile(folder, 'not a folder');
+      try {
+        const health = await send(server.url, 'GET', '/healthz', {});
+        assert.deepEqual([health.status, JSON.parse(health.body)], [503, { ok: false }], `${path.basename(folder)} is a file`);
+      } finally {
+        await rm(folder);
+        await rename(aside, folder);
+      }
+      const health = await send(server.url, 'GET', '/healthz', {});
+      assert.equal(health.status, 200, `${path.basename(folder)} is back`);
+    }
+  });
+
+  it('a request node cannot parse gets a 400 with the headers every answer carries', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () => socket.end('GARBAGE\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /\r\nX-Robots-Tag: noindex, nofollow, noimageindex\r\n/i);
+    assert.match(answer, /\r\nX-Content-Type-Options: nosniff\r\n/i);
+    assert.match(answer, /\r\n\r\nBad Request\n$/);
   });
 });

@@ -1,8 +1,10 @@
 import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Context, Next } from 'koa';
 import { isKeepsakeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { loggablePath, REFUSAL_BODIES, TEXT_TYPE } from '../media-contract.js';
+import { securityHeaderList } from './headers.js';
 import { respondNotFound } from './not-found.js';
 
 /** Error codes from feature folders and what a client sees for each. One switch, one place. */
@@ -80,4 +82,28 @@ export function handleErrors(log: Logger) {
       logRequest(log, { method: ctx.method, path: ctx.path, status: ctx.status, started, decision: ctx.state['decision'], refused: ctx.state['mediaRefused'] });
     }
   };
+}
+
+/** What node's parser refused, as node would answer it: a header block too large, one too slow, or no HTTP at all. */
+function clientErrorStatus(code: string | undefined): number {
+  if (code === 'HPE_HEADER_OVERFLOW') return 431;
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  return 400;
+}
+
+/**
+ * node's `clientError`: a request it could not parse, answered before keepsake sees it. node's own
+ * answer carries no header at all; this one carries those every answer carries (X-Robots-Tag,
+ * nosniff …), a plain body, and closes the connection.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = clientErrorStatus(error.code);
+  const reason = STATUS_CODES[status] ?? 'Bad Request';
+  const body = `${reason}\n`;
+  const headers = [...securityHeaderList(false), ['Content-Type', TEXT_TYPE], ['Content-Length', String(Buffer.byteLength(body))], ['Connection', 'close']];
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers.map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n${body}`);
 }

@@ -1,2 +1,3 @@
 export { createRequestHandler, type AppDeps } from './app.js';
+export { answerClientError } from './errors.js';
 export type { DerivativeNaming } from './media-urls.js';
