@@ -315,9 +315,20 @@ const FORBIDDEN_IN_SEGMENT = /[/\\]/;
 /** C0 controls (NUL, line breaks, tabs …) and DEL. */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
-/** Whether a name holds a control character: no URL, log line or web-server pattern carries it whole (the catalogue skips it, saying so). */
+/** Whether a name holds a control character: no URL, log line or web-server pattern carries it whole. */
 export function hasControlCharacter(name: string): boolean {
   return CONTROL_CHARACTER.test(name);
+}
+
+/** The longest name a file system keeps (ext4, XFS, btrfs, ZFS: 255 bytes). */
+export const MAX_NAME_BYTES = 255;
+/** The longest original name whose derivatives' names (`<name>.<hash>.<extension>`) still fit in one. */
+export const LONGEST_SOURCE_NAME_BYTES = MAX_NAME_BYTES - DERIVATIVE_HASH_LENGTH - 2 - Math.max(...[...derivativeExtensions('image'), ...derivativeExtensions('video')].map((extension) => extension.length));
+
+/** Why the catalogue cannot serve a file by this name, or undefined when it can (the name alone: kind and content are asked elsewhere). */
+export function unservableName(name: string): 'unservable-name' | 'name-too-long' | undefined {
+  if (hasControlCharacter(name) || FORBIDDEN_IN_SEGMENT.test(name)) return 'unservable-name';
+  return Buffer.byteLength(name) > LONGEST_SOURCE_NAME_BYTES ? 'name-too-long' : undefined;
 }
 
 /** A folder or file name that is neither empty, hidden (`.`, `..`, dot-files), a holder of control characters, nor a way out of its folder. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { DERIVATIVE_HASH_LENGTH, derivativeExtensions, isPlainSegment } from '../media-contract.js';
+import { DERIVATIVE_HASH_LENGTH, derivativeExtensions, isPlainSegment, MAX_NAME_BYTES } from '../media-contract.js';
 import { IMAGE_LIBRARY_VERSION } from '../decoders.js';
 import { isWithin } from '../paths.js';
 import type { EncoderSettings } from './formats.js';
@@ -36,7 +36,6 @@ export interface ParsedLeaf {
 }
 
 /** A file name is at most 255 bytes on every file system keepsake runs on. */
-const MAX_NAME_BYTES = 255;
 /** Pictures in any format keepsake writes, and the video copies: the media contract's extensions. */
 const LEAF_PATTERN = new RegExp(`^(.+)\\.([0-9a-f]{${HASH_LENGTH}})\\.(${[...derivativeExtensions('image'), ...derivativeExtensions('video')].join('|')})$`);
 

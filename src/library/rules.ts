@@ -2,7 +2,7 @@ import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { isWithin } from '../paths.js';
 import type { MediaRoot } from './media-root.js';
-import { hasControlCharacter, mediaKindOf, type MediaKind } from '../media-contract.js';
+import { mediaKindOf, unservableName, type MediaKind } from '../media-contract.js';
 import { hasHiddenSegment, joinRelative, splitRelative, toRelative } from './relative-path.js';
 import type { SkipReason, SkipRecord } from './skip-reasons.js';
 
@@ -53,7 +53,8 @@ export function classifyEntry(root: MediaRoot, parent: ParentFolder, name: strin
   const relativePath = joinRelative(parent.relativePath, name);
   if (root.ignores(name)) return skip(relativePath, 'ignored');
   if (name.startsWith('.')) return skip(relativePath, 'hidden');
-  if (hasControlCharacter(name)) return skip(relativePath, 'control-character');
+  const unservable = unservableName(name);
+  if (unservable !== undefined) return skip(relativePath, unservable);
   const file = path.join(parent.realPath, name);
   try {
     switch (kind) {

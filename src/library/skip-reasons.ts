@@ -1,7 +1,8 @@
 /** Why a file or folder under the media root is not in the catalogue; the keys are stored. */
 export const SKIP_REASONS = {
   hidden: 'hidden file or folder',
-  'control-character': 'its name holds a control character (a line break, a tab): no URL or web-server rule carries it whole; rename it',
+  'unservable-name': 'its name holds a control character (a line break, a tab) or a backslash, which no URL or web-server rule carries whole: rename it',
+  'name-too-long': 'its name is too long for the file names of its derivatives (at most 237 bytes): shorten it',
   ignored: 'a name on the ignored list (a NAS recycle bin, thumbnails, OS litter; KEEPSAKE_IGNORED_NAMES)',
   'not-media': 'not a supported media type',
   empty: 'empty file',
@@ -38,7 +39,8 @@ export const WARNING_REASONS: ReadonlySet<SkipReason> = new Set<SkipReason>([
   'symlink-crosses-albums',
   'symlink-loop',
   'unreadable',
-  'control-character',
+  'unservable-name',
+  'name-too-long',
 ]);
 
 export function isSkipReason(value: string): value is SkipReason {
