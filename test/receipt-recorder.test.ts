@@ -50,4 +50,33 @@ describe('the receipt recorder', () => {
     await recorder.close();
     assert.equal(batches[0]?.[0]?.hits.length, 2);
   });
+
+  it('keeps what it could not write (a locked database, a full disk) for the next try, and loses nothing', async () => {
+    // A failed write once dropped its batch: the downloads of those seconds were on no receipt.
+    const batches: Parameters<ReceiptStore['record']>[0][] = [];
+    let failures = 1;
+    const store: Pick<ReceiptStore, 'record'> = {
+      record: async (batch) => {
+        if (failures > 0) {
+          failures -= 1;
+          throw new Error('database is locked');
+        }
+        batches.push(batch);
+      },
+    };
+    const recorder = createReceiptRecorder({ receipts: store as ReceiptStore, log: pino({ level: 'silent' }) });
+    const family = session('s1');
+    recorder.record(family, hit('a.jpg', 10, { original: true }));
+    recorder.record(family, hit('b.jpg', 11));
+    await recorder.flush();
+    assert.equal(batches.length, 0, 'the first write failed');
+    recorder.record(family, hit('a.jpg', 12, { original: true }));
+    await recorder.close();
+    assert.deepEqual(batches, [
+      [{ session: family, hits: [
+        { albumPath: 'Summer', name: 'a.jpg', original: true, address: '198.51.100.7', at: 12, firstAt: 10, repeats: 2 },
+        { albumPath: 'Summer', name: 'b.jpg', original: false, address: '198.51.100.7', at: 11, firstAt: 11, repeats: 1 },
+      ] }],
+    ]);
+  });
 });
