@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import { isWithin } from '../src/paths.js';
 import { Client } from './helpers/client.js';
@@ -170,5 +171,31 @@ describe('login, session and logout', () => {
     const second = (await client.me()).token;
     assert.notEqual(first, second);
     await assert.rejects(lstat(path.join(server.webRoot, first)), { code: 'ENOENT' });
+  });
+});
+
+describe('login while the database cannot be written', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ keys: [{ label: 'relatives', password: PASSWORD }] });
+  });
+  after(() => server?.close());
+
+  it('answers 503 with Retry-After (try again soon), not a bare 500, and leaves no link; the next try logs in', async () => {
+    // Another process (a keepsake command, a backup tool) holding the database's write lock past SQLite's wait.
+    const holder = new Database(path.join(server.stateDir, 'keepsake.db'));
+    holder.exec('BEGIN EXCLUSIVE');
+    const client = new Client(server.url);
+    let refused: Response;
+    try {
+      refused = await client.login(PASSWORD);
+    } finally {
+      holder.exec('COMMIT');
+      holder.close();
+    }
+    assert.equal(refused.status, 503, await refused.clone().text());
+    assert.match(refused.headers.get('retry-after') ?? '', /^\d+$/);
+    assert.deepEqual(await tokenLinks(server), [], 'no link was made');
+    assert.equal((await client.login(PASSWORD)).status, 303, 'once the lock is gone');
   });
 });

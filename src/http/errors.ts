@@ -10,6 +10,8 @@ import { respondNotFound } from './not-found.js';
 /** Error codes from feature folders and what a client sees for each. One switch, one place. */
 function statusFor(error: unknown): number {
   const code = (error as { code?: unknown }).code;
+  // SQLite busy past its wait (another process holds the write lock) or its disk full: try again soon.
+  if (typeof code === 'string' && /^SQLITE_(?:BUSY|LOCKED|FULL)(?:_|$)/.test(code)) return 503;
   switch (code) {
     case 'PATH_REJECTED':
     case 'UNREADABLE_SOURCE':
@@ -21,6 +23,7 @@ function statusFor(error: unknown): number {
     case 'EISDIR':
       return 404;
     case 'NO_SPACE':
+    case 'ENOSPC':
     case 'TIMEOUT':
     case 'CLOSED':
     case 'EMFILE':
