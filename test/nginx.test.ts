@@ -193,6 +193,25 @@ describe('keepsake behind nginx', { skip: process.env['CI'] ? false : missing },
     assert.deepEqual([internal.status, internal.body.toString()], [404, NOT_FOUND]);
   });
 
+  it('refuses as keepsake does: the same body, as text, never with a photo\'s type or a year of caching', async () => {
+    // nginx's own refusals once took the URL's type (image/webp) and the media location's
+    // `immutable` Cache-Control: a browser could keep a 404 for a year.
+    const unknown = 'AbcdefghijkLMn';
+    const cases: Array<[string, string, Record<string, string>]> = [
+      ['an unknown token, derivative', urls.thumb.replace(`/${token}/`, `/${unknown}/`), BROWSER_HEADERS],
+      ['an unknown token, original', urls.original.replace(`/${token}/`, `/${unknown}/`), BROWSER_HEADERS],
+      ['a hidden file', `/${token}/original/Summer%202024/.secret.jpg`, browser(family)],
+      ['a Range on an image', urls.thumb, { ...browser(family), range: 'bytes=0-1' }],
+    ];
+    for (const [what, target, headers] of cases) {
+      const [fromNginx, fromKeepsake] = await Promise.all([raw(nginx.url, target, headers), raw(server.url, target, headers)]);
+      assert.deepEqual([fromNginx.status, fromNginx.body.toString()], [fromKeepsake.status, fromKeepsake.body.toString()], what);
+      assert.equal(fromNginx.headers['content-type'], fromKeepsake.headers['content-type'], `${what}: Content-Type`);
+      assert.equal(fromNginx.headers['cache-control'], fromKeepsake.headers['cache-control'], `${what}: Cache-Control`);
+      assert.equal(fromNginx.headers['x-robots-tag'], ROBOTS_TAG, what);
+    }
+  });
+
   it('keeps a logged-out or expired token dead, even for a browser that kept its cookies', async () => {
     const leaving = new Client(nginx.url);
     await leaving.login(FAMILY, { remember: 'on' });

@@ -32,6 +32,17 @@ function headerLines(plan: StaticServerPlan): string[] {
   return securityHeaders(plan).map(([name, value]) => `add_header ${name} ${quote(value)} always;`);
 }
 
+/**
+ * nginx's own refusals are handed over under codes of their own to the named locations below,
+ * which answer as keepsake does: its body, as text, with no Cache-Control. A `return` with a body
+ * in a media location would take the URL's type (image/webp) and that location's year-long
+ * `immutable` caching.
+ */
+const REFUSAL_HANDOVER = { 403: 463, 404: 460 } as const;
+
+/** In a location that answers a refusal itself: no media type from the URL's extension. */
+const REFUSAL_TYPE_LINES: readonly string[] = ['types { }', `default_type ${quote(TEXT_TYPE)};`];
+
 function mediaTypes(): Lines {
   const byMime = new Map<string, string[]>();
   for (const { extension, mime } of mediaExtensions()) byMime.set(mime, [...(byMime.get(mime) ?? []), extension]);
@@ -115,11 +126,11 @@ function mediaLocation(plan: StaticServerPlan, group: readonly VariantRule[]): L
       'open_file_cache off;',
       ...comment(
         'Refusals in keepsake\'s order: who and how (403), then whose token (404); what the cookie cannot',
-        'settle goes to keepsake (418 is only the hand-over). An `if` holding only `return` is the use of',
+        `settle goes to keepsake (418, ${REFUSAL_HANDOVER[403]} and ${REFUSAL_HANDOVER[404]} are only hand-overs). An \`if\` holding only \`return\` is the use of`,
         '`if` in a location that nginx documents as safe; a `return` with a body is sent as it is.',
       ),
-      `if ($${MEDIA_VERDICT} = 403) { return 403 ${quoteWithNewlines(REFUSAL_BODIES[403])}; }`,
-      `if ($${MEDIA_VERDICT} = 404) { return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
+      `if ($${MEDIA_VERDICT} = 403) { return ${REFUSAL_HANDOVER[403]}; }`,
+      `if ($${MEDIA_VERDICT} = 404) { return ${REFUSAL_HANDOVER[404]}; }`,
       `if ($${MEDIA_VERDICT} = keepsake) { return 418; }`,
       ...(rates.enabled
         ? [
@@ -139,6 +150,8 @@ function mediaLocation(plan: StaticServerPlan, group: readonly VariantRule[]): L
       ),
       ...errorPages().filter((line) => !line.startsWith('error_page 404 ')),
       'error_page 301 403 404 418 = @keepsake;',
+      `error_page ${REFUSAL_HANDOVER[403]} = @keepsake_forbidden;`,
+      `error_page ${REFUSAL_HANDOVER[404]} = @keepsake_not_found;`,
     ],
     '}',
   ];
@@ -157,12 +170,13 @@ function tokenLocations(plan: StaticServerPlan): Lines {
       `secure_link_md5 ${quote(linkCookieMaterial({ token: '${keepsake_token}', userAgent: '${http_user_agent}', secret: plan.linkSecret, policy: userAgentPolicyTag(plan.guard.userAgents) }))};`,
       '',
       ...comment('Hidden files and folders (and `.`/`..` that survived decoding), and backslashes.'),
-      `location ~ ${quote('/\\.|\\\\')} { return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
+      `location ~ ${quote('/\\.|\\\\')} { ${REFUSAL_TYPE_LINES.join(' ')} return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
       ...comment('Names that are never an album or a photo (KEEPSAKE_IGNORED_NAMES: a NAS\'s recycle bin holds deleted photos).'),
-      `location ~* ${quote(`/${ignoredNamesSource(plan.ignoredNames)}(?:/|$)`)} { return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
+      `location ~* ${quote(`/${ignoredNamesSource(plan.ignoredNames)}(?:/|$)`)} { ${REFUSAL_TYPE_LINES.join(' ')} return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
       '',
       ...variantGroups(plan).flatMap((group) => [...mediaLocation(plan, group), '']),
-      `return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])};`,
+      `error_page ${REFUSAL_HANDOVER[404]} = @keepsake_not_found;`,
+      `return ${REFUSAL_HANDOVER[404]};`,
     ],
     '}',
   ];
@@ -231,7 +245,8 @@ function serverBlock(plan: StaticServerPlan, accessLogPath: string): Lines {
       '}',
       '',
       ...comment('The same bodies keepsake sends, so a refusal reads the same whoever gave it.'),
-      `location @keepsake_not_found { return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
+      `location @keepsake_not_found { ${REFUSAL_TYPE_LINES.join(' ')} return 404 ${quoteWithNewlines(REFUSAL_BODIES[404])}; }`,
+      `location @keepsake_forbidden { ${REFUSAL_TYPE_LINES.join(' ')} return 403 ${quoteWithNewlines(REFUSAL_BODIES[403])}; }`,
       'location @keepsake_too_many {',
       ['add_header Retry-After 1 always;', ...headerLines(plan), `return 429 ${quoteWithNewlines(REFUSAL_BODIES[429])};`],
       '}',
