@@ -121,6 +121,22 @@ for (const front of FRONTS) describe(`${front.name} sends derivatives from disk,
     assert.deepEqual([borrowed.status, borrowed.body.toString()], [404, NOT_FOUND], "a session's cookies on another session's token");
   });
 
+  it('refuses as keepsake does: the same body, as text, never with a photo\'s type or a year of caching', async () => {
+    const thumb = urls['thumb']!;
+    const token = thumb.split('/')[1]!;
+    const cases: Array<[string, string, Record<string, string>]> = [
+      ['an unknown token', thumb.replace(`/${token}/`, '/AbcdefghijkLMn/'), BROWSER_HEADERS],
+      ['a forged cookie', thumb, { ...BROWSER_HEADERS, cookie: 'keepsake_link=AAAAAAAAAAAAAAAAAAAAAA' }],
+      ['a Range on an image', thumb, browser(family, { range: 'bytes=0-1' })],
+    ];
+    for (const [what, target, headers] of cases) {
+      const [fromFront, fromKeepsake] = await Promise.all([raw(web.url, target, headers), raw(server.url, target, headers)]);
+      assert.deepEqual([fromFront.status, fromFront.body.toString()], [fromKeepsake.status, fromKeepsake.body.toString()], what);
+      assert.equal(fromFront.headers['content-type'], fromKeepsake.headers['content-type'], `${what}: Content-Type`);
+      assert.equal(fromFront.headers['cache-control'], fromKeepsake.headers['cache-control'], `${what}: Cache-Control`);
+    }
+  });
+
   it('refuses HEAD and Range on a derivative, as keepsake does', async () => {
     const thumb = urls['thumb']!;
     const head = await ask(thumb, browser(family), 'HEAD');
