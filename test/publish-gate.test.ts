@@ -151,6 +151,9 @@ describe('the publish gate behind nginx', { skip: nginxMissing }, () => {
     // The admin's preview makes derivatives of what waits, into the cache every view links to.
     await waitUntil(async () => server!.services.library.preview.item('Family/New trip', 'IMG_9000.jpg') !== undefined, 20_000, 'the photo is catalogued');
     const waiting = server.services.library.preview.item('Family/New trip', 'IMG_9000.jpg')!;
+    // The views follow a new album a moment after it is catalogued (their sync waits for a quiet 200 ms).
+    const views = path.join(server.stateDir, 'views');
+    await waitUntil(async () => (await readdir(views)).every((view) => !existsSync(path.join(views, view, 'thumb', 'Family'))), 10_000, 'no view links the album that holds what waits');
     const made = await server.services.derivatives.ensure(server.services.sourceOf(waiting), 'thumb');
     const thumb = `/${token}/thumb/Family/New%20trip/${encodeURIComponent(path.basename(made))}`;
     const previewed = await get(thumb);
