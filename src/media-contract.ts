@@ -311,14 +311,8 @@ export interface MediaUrl {
   readonly name: string;
 }
 
-const FORBIDDEN_IN_SEGMENT = /[/\\]/;
-/** C0 controls (NUL, line breaks, tabs …) and DEL. */
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-
-/** Whether a name holds a control character: no URL, log line or web-server pattern carries it whole. */
-export function hasControlCharacter(name: string): boolean {
-  return CONTROL_CHARACTER.test(name);
-}
+/** C0 controls (NUL, line breaks, tabs …), DEL, slashes and backslashes: no URL, log line or web-server pattern carries them whole in a name. */
+const UNSERVABLE_CHARACTER = /[\u0000-\u001f\u007f/\\]/;
 
 /** The longest name a file system keeps (ext4, XFS, btrfs, ZFS: 255 bytes). */
 export const MAX_NAME_BYTES = 255;
@@ -327,13 +321,13 @@ export const LONGEST_SOURCE_NAME_BYTES = MAX_NAME_BYTES - DERIVATIVE_HASH_LENGTH
 
 /** Why the catalogue cannot serve a file by this name, or undefined when it can (the name alone: kind and content are asked elsewhere). */
 export function unservableName(name: string): 'unservable-name' | 'name-too-long' | undefined {
-  if (hasControlCharacter(name) || FORBIDDEN_IN_SEGMENT.test(name)) return 'unservable-name';
+  if (UNSERVABLE_CHARACTER.test(name)) return 'unservable-name';
   return Buffer.byteLength(name) > LONGEST_SOURCE_NAME_BYTES ? 'name-too-long' : undefined;
 }
 
 /** A folder or file name that is neither empty, hidden (`.`, `..`, dot-files), a holder of control characters, nor a way out of its folder. */
 export function isPlainSegment(segment: string): boolean {
-  return segment !== '' && !segment.startsWith('.') && !FORBIDDEN_IN_SEGMENT.test(segment) && !hasControlCharacter(segment);
+  return segment !== '' && !segment.startsWith('.') && !UNSERVABLE_CHARACTER.test(segment);
 }
 
 /** One path segment, decoded exactly once; undefined when malformed or not a plain segment once decoded. */

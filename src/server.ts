@@ -236,6 +236,13 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
       ]).then((usable) => usable.every(Boolean));
     },
   });
+  /** The cluster's work, then the services and the database: last on the way out, whichever way out. */
+  const stopBackground = async (): Promise<void> => {
+    await cluster?.catalogue.stop();
+    await cluster?.leadership.stop();
+    await cluster?.follower.stop();
+    await services.close();
+  };
   const server = http.createServer(CONNECTION_LIMITS, handler);
   server.on('clientError', answerClientError);
   server.maxConnections = maxConnections(log);
@@ -243,10 +250,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());
   }).catch(async (error: unknown) => {
-    await cluster?.catalogue.stop();
-    await cluster?.leadership.stop();
-    await cluster?.follower.stop();
-    await services.close();
+    await stopBackground();
     throw listenError(settings, error);
   });
   const port = (server.address() as AddressInfo).port;
@@ -294,10 +298,7 @@ export async function startServer(settings: Settings, log: Logger, options: Serv
         server.closeIdleConnections();
         await closed;
         await sweeper.stop();
-        await cluster?.catalogue.stop();
-        await cluster?.leadership.stop();
-        await cluster?.follower.stop();
-        await services.close();
+        await stopBackground();
       })();
       return closing;
     },

@@ -2,7 +2,7 @@ import { customAlphabet } from 'nanoid';
 import { normalisePattern, type AlbumPlace, type KeyInput, type Keyring } from '../auth/index.js';
 import { UserError } from '../errors.js';
 import { signShareLink, verifyShareLink } from '../guard/index.js';
-import { keyViewName, keyViewSpec, PREVIEW_VIEW_SPEC, shareViewName, shareViewSpec, syncGrantViews, type SessionLinks, type Views } from '../links/index.js';
+import { keyViewName, keyViewSpec, PREVIEW_VIEW_SPEC, shareViewName, shareViewSpec, syncGrantViews, type SessionLinks, type ViewSpec, type Views } from '../links/index.js';
 import type { Logger } from '../log.js';
 import { isToken } from '../media-contract.js';
 import type { AccessStore, KeyRecord, Receipt, SessionRecord, ShareRecord } from '../store/index.js';
@@ -85,10 +85,15 @@ export function createAccess(deps: AccessDeps) {
     return done;
   }
 
-  /** The albums waiting for review: catalogued (the preview sees them) but shown to no key or share. */
-  function withheldAlbums(): AlbumPlace[] {
-    const shown = new Set(deps.albums().map((album) => album.path));
-    return deps.previewAlbums().filter((album) => !shown.has(album.path));
+  /** The albums waiting for review: catalogued (`all`, as the preview sees them) but not `shown` to any key or share. */
+  function withheldAlbums(shown: readonly AlbumPlace[], all: readonly AlbumPlace[] = deps.previewAlbums()): AlbumPlace[] {
+    const paths = new Set(shown.map((album) => album.path));
+    return all.filter((album) => !paths.has(album.path));
+  }
+
+  /** Brings one key's or share's view in line with the albums shown now. */
+  function syncView(spec: ViewSpec, shown: readonly AlbumPlace[] = deps.albums()): Promise<void> {
+    return views.sync(spec, shown, withheldAlbums(shown));
   }
 
   async function openFor(key: KeyRecord, remember: boolean): Promise<OpenedSession> {
@@ -125,7 +130,7 @@ export function createAccess(deps: AccessDeps) {
 
   async function addKey(input: KeyInput): Promise<{ key: KeyRecord; password: string }> {
     const added = await keyring.add(input);
-    await serially(() => views.sync(keyViewSpec(added.key), deps.albums(), withheldAlbums()));
+    await serially(() => syncView(keyViewSpec(added.key)));
     return added;
   }
 
@@ -163,7 +168,7 @@ export function createAccess(deps: AccessDeps) {
     async openShare(share: ShareRecord): Promise<OpenedSession | undefined> {
       // Counted atomically: two people racing for the last use cannot both get in.
       if (!(await store.shares.takeUse(share.id, now()))) return undefined;
-      await serially(() => views.sync(shareViewSpec(share), deps.albums(), withheldAlbums()));
+      await serially(() => syncView(shareViewSpec(share)));
       const maxAge = Math.min(deps.ttl.session, share.expiresAt - now());
       const session = await sessionLinks.open({
         keyId: null,
@@ -266,7 +271,7 @@ export function createAccess(deps: AccessDeps) {
         revokedAt: null,
       };
       await store.shares.add(share);
-      await serially(() => views.sync(shareViewSpec(share), known, withheldAlbums()));
+      await serially(() => syncView(shareViewSpec(share), known));
       const grant = { id: share.id, album, expiresAt: share.expiresAt, canDownloadOriginals: share.canDownloadOriginals, uses: share.maxUses ?? undefined };
       return { share, path: signShareLink(grant, deps.shareSecret) };
     },
@@ -291,7 +296,8 @@ export function createAccess(deps: AccessDeps) {
     syncViews(): Promise<void> {
       return serially(async () => {
         const previewing = (await store.sessions.live(now())).some((session) => session.preview);
-        await syncGrantViews(views, async () => ({ keys: await keyring.list(), shares: await openShares() }), deps.albums(), withheldAlbums(), previewing ? deps.previewAlbums() : undefined);
+        const [shown, all] = [deps.albums(), deps.previewAlbums()];
+        await syncGrantViews(views, async () => ({ keys: await keyring.list(), shares: await openShares() }), shown, withheldAlbums(shown, all), previewing ? all : undefined);
       });
     },
 

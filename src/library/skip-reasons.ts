@@ -1,8 +1,10 @@
+import { LONGEST_SOURCE_NAME_BYTES } from '../media-contract.js';
+
 /** Why a file or folder under the media root is not in the catalogue; the keys are stored. */
 export const SKIP_REASONS = {
   hidden: 'hidden file or folder',
   'unservable-name': 'its name holds a control character (a line break, a tab) or a backslash, which no URL or web-server rule carries whole: rename it',
-  'name-too-long': 'its name is too long for the file names of its derivatives (at most 237 bytes): shorten it',
+  'name-too-long': `its name is too long for the file names of its derivatives (at most ${LONGEST_SOURCE_NAME_BYTES} bytes): shorten it`,
   ignored: 'a name on the ignored list (a NAS recycle bin, thumbnails, OS litter; KEEPSAKE_IGNORED_NAMES)',
   'not-media': 'not a supported media type',
   empty: 'empty file',
