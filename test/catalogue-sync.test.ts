@@ -63,7 +63,10 @@ describe('copying the catalogue to another node', () => {
   });
 
   test('a placeholder made on the leader reaches the copy without counting as a changed photo', async () => {
-    await waitFor(() => leader.library.item('Summer', 'a1.jpg')?.placeholder !== undefined, 10_000, 'the leader to make the placeholder');
+    // Placeholders are made in the background, one photo after another: wait for all of them, so
+    // that none lands between this test's copy and the next one's.
+    const photos = [['Summer', 'a1.jpg'], ['Summer/Beach', 'b1.jpg'], ['Kids', 'k1.jpg'], ['Kids', 'k2.jpg']] as const;
+    await waitFor(() => photos.every(([album, name]) => leader.library.item(album, name)?.placeholder !== undefined), 10_000, 'the leader to make the placeholders');
     await leader.library.idle();
     heard.length = 0;
     assert.ok((await copyOver()) > 0);
