@@ -215,10 +215,16 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
       made: createDeferred<string>(),
     }));
     const task = queue.push(() => withTimeLimit(source, targets), priority, owner);
-    for (const target of targets) flights.set(target.file, target.made.promise, { promote: task.promote });
+    // Whether a visitor waits on the job: one who joins it later promotes it.
+    let visitorWaits = priority === 'now';
+    const promote = () => {
+      visitorWaits = true;
+      task.promote();
+    };
+    for (const target of targets) flights.set(target.file, target.made.promise, { promote });
     task.promise.then(
-      () => fail(source, targets, new DerivativeError('WRITE_FAILED', 'job ended without writing every variant')),
-      (error: unknown) => fail(source, targets, error),
+      () => fail(source, targets, new DerivativeError('WRITE_FAILED', 'job ended without writing every variant'), visitorWaits),
+      (error: unknown) => fail(source, targets, error, visitorWaits),
     );
     return targets;
   }
@@ -252,14 +258,19 @@ export function createDerivatives(options: DerivativesOptions): Derivatives {
     );
   }
 
-  /** Settles every waiter still waiting with the same error, and says so in one log line. */
-  function fail(source: SourceImage, targets: readonly Target[], error: unknown): void {
+  /**
+   * Settles every waiter still waiting with the same error, and says so in one log line. A photo
+   * that does not decode in background work (pre-generation, a placeholder, the catalogue's decode
+   * check) is the catalogue's to report, once, as it drops the photo: here it is only a debug line.
+   */
+  function fail(source: SourceImage, targets: readonly Target[], error: unknown, visitorWaits: boolean): void {
     const waiting = targets.filter((target) => !target.made.settled);
     if (waiting.length === 0) return;
     const failure = isDerivativeError(error) ? error : sourceErrorFrom(error, describe(source));
     counters.failed += 1;
     logged.add(failure);
-    log[LOG_LEVELS[failure.code]](
+    const catalogueReports = !visitorWaits && (failure.code === 'UNREADABLE_SOURCE' || failure.code === 'TIMEOUT');
+    log[catalogueReports ? 'debug' : LOG_LEVELS[failure.code]](
       { album: source.albumPath, name: source.name, variants: waiting.map((t) => t.variant), code: failure.code, reason: failure.message },
       'derivative not made',
     );

@@ -71,7 +71,7 @@ export function normaliseOptions(options: DerivativesOptions): DerivativesSettin
   const timeLimitMs = integerOption('timeLimitMs', options.timeLimitMs, DEFAULT_TIME_LIMIT_MS, 1, MAX_TIME_LIMIT_MS);
   return Object.freeze({
     cacheDir: path.resolve(cacheDir),
-    log: log.child({ module: 'derivatives' }),
+    log, // named by the caller, as every service's is
     presets,
     variants: Object.freeze([...presets.keys()]),
     encoder: encoderFor(options.format, options.quality),
