@@ -214,6 +214,16 @@ function derivativeRule(name: string): VariantRule {
 }
 
 /**
+ * Whether an answer honours Range, and so says `Accept-Ranges: bytes`: a video's (a recorded
+ * video, a playable copy, a Motion Photo's clip) where its rule allows. Never an image's, whatever
+ * its rule: the guard refuses Range on images (guard/probing.ts), and a promise it breaks would
+ * only invite the request.
+ */
+export function servesRanges(rule: Pick<VariantRule, 'ranges'>, urlPath: string): boolean {
+  return rule.ranges && mediaKindOfPath(urlPath) === 'video';
+}
+
+/**
  * Whether derivatives are made of this item: of every photo, and of a video whose picture ffprobe
  * could read (its width is known), from a frame about a tenth of the way in (and its playable
  * copy). An unprobed or unreadable video has none and shows as a placeholder.

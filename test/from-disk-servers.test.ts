@@ -71,6 +71,7 @@ for (const front of FRONTS) describe(`${front.name} sends derivatives from disk,
     assert.equal(second.headers['cache-control'], 'private, max-age=31536000, immutable');
     assert.equal(second.headers['x-robots-tag'], 'noindex, nofollow, noimageindex');
     assert.equal(second.headers['x-content-type-options'], 'nosniff');
+    assert.equal(second.headers['accept-ranges'], undefined, 'no Range promised, as keepsake promises none on a photo');
     const again = await ask(large, browser(family, { 'if-none-match': String(second.headers['etag']) }));
     assert.equal(again.status, 304, 'conditional requests answered by the server');
   });

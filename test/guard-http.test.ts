@@ -76,6 +76,19 @@ describe('the guard over HTTP', () => {
     assert.equal((await partial.arrayBuffer()).byteLength, 100);
   });
 
+  it('promises Range only where it is honoured: on videos, not on images', async () => {
+    const photo = await family.get(original);
+    assert.equal(photo.status, 200);
+    await photo.arrayBuffer();
+    assert.equal(photo.headers.get('accept-ranges'), null, 'an image original says nothing of ranges');
+    const small = await family.get(thumb);
+    await small.arrayBuffer();
+    assert.equal(small.headers.get('accept-ranges'), null, 'nor does a derivative');
+    const clip = await family.get(video);
+    await clip.arrayBuffer();
+    assert.equal(clip.headers.get('accept-ranges'), 'bytes');
+  });
+
   it('refuses scripting clients and AI crawlers on pages and media, and says why in one log line', async () => {
     for (const agent of ['curl/8.5.0', 'python-requests/2.32', 'Wget/1.21', 'Mozilla/5.0 (compatible; GPTBot/1.2; +https://openai.com/gptbot)', 'ClaudeBot/1.0', 'Scrapy/2.11', '']) {
       assert.equal((await family.get('/', { 'user-agent': agent })).status, 403, agent);

@@ -139,6 +139,13 @@ describe('keepsake behind nginx', { skip: process.env['CI'] ? false : missing },
     assert.deepEqual([video.status, video.body.length], [206, 100]);
   });
 
+  it('promises Range only where it is honoured: not on derivatives, as keepsake', async () => {
+    const thumb = await raw(nginx.url, urls.thumb, browser(family));
+    assert.deepEqual([thumb.status, thumb.headers['accept-ranges']], [200, undefined]);
+    const video = await raw(nginx.url, `/${token}/video/Summer%202024/clip.mp4`, browser(family));
+    assert.deepEqual([video.status, video.headers['accept-ranges']], [200, 'bytes']);
+  });
+
   it('refuses blocked user agents and other sites, as keepsake\'s guard would', async () => {
     const cookie = cookieHeader(family);
     const refused: Record<string, string>[] = [

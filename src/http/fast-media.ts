@@ -3,7 +3,7 @@ import type Koa from 'koa';
 import type { Access } from '../access/index.js';
 import { decide, isHoneypot, type CompiledGuard, type GuardConfig, type MediaBudget, type ProxyTrust } from '../guard/index.js';
 import type { Logger } from '../log.js';
-import { isMediaPath, mediaTypeOf, parseMediaUrl } from '../media-contract.js';
+import { isMediaPath, mediaTypeOf, parseMediaUrl, servesRanges } from '../media-contract.js';
 import type { CookieSigner } from './cookie-keys.js';
 import { logRequest } from './errors.js';
 import { carryBudgetRefusal, requestFacts } from './guard.js';
@@ -112,7 +112,7 @@ export function fastMedia(deps: FastMediaDeps, fallback: (request: IncomingMessa
       logRequest(deps.log, { method: 'GET', path, status: 200, started });
       return true;
     }
-    if (verdict.rule.ranges) headers.push('Accept-Ranges', 'bytes');
+    if (servesRanges(verdict.rule, path)) headers.push('Accept-Ranges', 'bytes');
     headers.push('ETag', file.etag, 'Last-Modified', file.lastModified.toUTCString(), 'Content-Type', file.type, 'Content-Length', String(file.bytes.length));
     response.writeHead(200, headers);
     response.end(file.bytes);

@@ -180,7 +180,15 @@ export function renderApacheConfig(options: StaticServerOptions): string {
       ),
       `DocumentRoot ${quote(plan.webRoot)}`,
       `<Directory ${quote(plan.webRoot)}>`,
-      ['Options FollowSymLinks', 'AllowOverride None', 'Require all granted', `AddType ${quote(mime)} .${plan.derivativeFormat}`],
+      [
+        'Options FollowSymLinks',
+        'AllowOverride None',
+        'Require all granted',
+        `AddType ${quote(mime)} .${plan.derivativeFormat}`,
+        '# Derivatives are pictures: no Range on them (media-contract.ts), nor an Accept-Ranges that promises it.',
+        'MaxRanges none',
+        'Header unset Accept-Ranges',
+      ],
       '</Directory>',
       ...addressRules(plan),
       ...comment(

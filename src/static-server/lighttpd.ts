@@ -107,6 +107,8 @@ function diskBranch(plan: StaticServerPlan, script: string): Lines {
       `magnet.attract-raw-url-to = ( ${quote(script)} )`,
       `alias.url = ( ${quote(`${LIGHTTPD_DISK_PREFIX}/`)} => ${quote(`${plan.webRoot}/`)} )`,
       `mimetype.assign = ( ${quote(`.${plan.derivativeFormat}`)} => ${quote(mime)} )`,
+      '# Derivatives are pictures: no Range on them (media-contract.ts), nor an Accept-Ranges that promises it.',
+      'server.range-requests = "disable"',
       '# The response headers are the outer ones (chosen before the script\'s restart); the script adds Cache-Control.',
     ],
     '}',

@@ -124,6 +124,7 @@ function mediaLocation(plan: StaticServerPlan, group: readonly VariantRule[]): L
       'disable_symlinks on from=$document_root/$keepsake_token/$keepsake_variant/$keepsake_album;',
       '# A cached descriptor would outlive a removed link: logout and expiry must take effect at once.',
       'open_file_cache off;',
+      ...(group.some((rule) => rule.ranges) ? [] : ['# No Range on these (media-contract.ts): nor an Accept-Ranges that promises it.', 'max_ranges 0;']),
       ...comment(
         'Refusals in keepsake\'s order: who and how (403), then whose token (404); what the cookie cannot',
         `settle goes to keepsake (418, ${REFUSAL_HANDOVER[403]} and ${REFUSAL_HANDOVER[404]} are only hand-overs). An \`if\` holding only \`return\` is the use of`,

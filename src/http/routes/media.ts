@@ -14,6 +14,7 @@ import {
   parseMediaUrl,
   servesFile,
   servesItem,
+  servesRanges,
   variantRule,
   type MediaUrl,
   type VariantRule,
@@ -214,11 +215,12 @@ export function mediaRoute(deps: MediaDeps) {
     }
     if (file === undefined) return;
     noteReceipt(deps, visitor!, verdict, ctx.ip);
-    if ('bytes' in file) return sendBytes(ctx, file, { cacheControl: verdict.rule.cacheControl, acceptRanges: verdict.rule.ranges });
+    const acceptRanges = servesRanges(verdict.rule, ctx.path);
+    if ('bytes' in file) return sendBytes(ctx, file, { cacheControl: verdict.rule.cacheControl, acceptRanges });
     await sendFile(ctx, file, {
       root: fromCache ? deps.cacheDir : deps.mediaRoot,
       cacheControl: verdict.rule.cacheControl,
-      acceptRanges: verdict.rule.ranges,
+      acceptRanges,
       accelPrefix: deps.accel ? ACCEL_PREFIXES[verdict.rule.source] : undefined,
     });
   };
