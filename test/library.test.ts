@@ -123,6 +123,10 @@ describe('library catalogue: what is never catalogued', () => {
     symlinkSync(path.join(outside, 'secret.jpg'), at('Album/leak.jpg'));
     symlinkSync(outside, at('Outside'));
     symlinkSync(at('.private/p.jpg'), at('Album/peek.jpg'));
+    // A NAS recycle bin inside the album: what was deleted there is never a photo, nor through a link.
+    await writeJpeg(at('Album/#recycle/deleted.jpg'));
+    symlinkSync('#recycle/deleted.jpg', at('Album/undeleted.jpg'));
+    symlinkSync('#recycle', at('Album/bin'));
     // Inside the root and harmless: followed.
     symlinkSync(at('Album/good.jpg'), at('Album/alias.jpg'));
     symlinkSync(at('Album'), at('Favourites'));
@@ -159,6 +163,9 @@ describe('library catalogue: what is never catalogued', () => {
     assert.deepEqual(reasonOf('Outside'), ['symlink-outside']);
     assert.deepEqual(reasonOf('Album/leak.jpg'), ['symlink-outside']);
     assert.deepEqual(reasonOf('Album/peek.jpg'), ['symlink-hidden']);
+    assert.deepEqual(reasonOf('Album/#recycle'), ['ignored']);
+    assert.deepEqual(reasonOf('Album/undeleted.jpg'), ['symlink-ignored']);
+    assert.deepEqual(reasonOf('Album/bin'), ['symlink-ignored']);
     assert.deepEqual(reasonOf('Album/up'), ['symlink-loop']);
     assert.deepEqual(reasonOf('Album/root'), ['symlink-loop']);
     // The linked copy of Album has the same loops below it, named by its own path.

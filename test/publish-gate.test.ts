@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -70,6 +70,21 @@ describe('the publish gate', () => {
     assert.equal((await family.get(`/${token}/original/${encodeURIComponent(DROP)}/IMG_0000.jpg`)).status, 404);
     await delay(500); // pre-generation would have started by now
     assert.equal(existsSync(path.join(server.services.cacheDir, 'thumb', DROP)), false, 'no derivative was made');
+  });
+
+  it('follows no file link from a published album into a folder of its own, which may be waiting', async () => {
+    const summer = path.join(server.mediaRoot, 'Summer 2024');
+    await makeJpeg(path.join(summer, 'Held back', 'held.jpg'), { colour: '#30a050' });
+    await symlink('Held back/held.jpg', path.join(summer, 'alias.jpg'));
+    await symlink('beach.jpg', path.join(summer, 'beach again.jpg'));
+    await waitUntil(async () => server.services.library.publishing.pending().some((album) => album.path === 'Summer 2024/Held back'), 20_000, 'the new folder is catalogued, waiting');
+    await waitUntil(async () => (await albumItems(family, 'Summer 2024')).some((item) => item.name === 'beach again.jpg'), 20_000, 'the link beside its photo is followed');
+    assert.deepEqual((await albumItems(family, 'Summer 2024')).map((item) => item.name).sort(), ['beach again.jpg', 'beach.jpg']);
+    const { token } = await family.me();
+    assert.equal((await family.get(`/${token}/original/Summer%202024/alias.jpg`)).status, 404);
+    const reasons = server.logLines.filter((line) => line['path'] === 'Summer 2024/alias.jpg').map((line) => line['reason']);
+    assert.deepEqual(reasons, ['symlink-waits']);
+    assert.equal((await runKeepsake(['publish', 'Summer 2024/Held back'], server.env)).code, 0);
   });
 
   it('lets the admin preview what waits, once, on this machine only', async () => {

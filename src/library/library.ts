@@ -83,7 +83,7 @@ const CHECK_COMMIT_DELAY_MS = 250;
 export function createLibrary(options: LibraryOptions): LibraryService {
   // The caller names the module (`log.child({ module: 'library' })`), as for every service.
   const log = options.log;
-  const root = openMediaRoot(options.mediaRoot, log, options.ignoredNames);
+  const root = openMediaRoot(options.mediaRoot, log, options.ignoredNames, options.publish === 'review');
   const table = createCatalogueTable(options.db, { newAlbumsPublished: options.publish !== 'review' });
   const emitter = createChangeEmitter(log);
   const stopping = new AbortController();

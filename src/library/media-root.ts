@@ -17,6 +17,11 @@ export interface MediaRoot {
   readonly realPath: string;
   /** Names that are never an album or a photo (a NAS's recycle bin, thumbnails, OS litter). */
   ignores(name: string): boolean;
+  /**
+   * The publish gate is on: a photo link is followed only to a photo in its own folder. One into a
+   * folder below would show that folder's photo in the published album while the folder waits.
+   */
+  readonly photoLinksStayInFolder: boolean;
   absolute(relativePath: string): string;
   /**
    * False when the root looks unmounted: gone, or on another device than at start-up (an
@@ -26,7 +31,7 @@ export interface MediaRoot {
   allowsRemovals(): boolean;
 }
 
-export function openMediaRoot(mediaRoot: string, log: Logger, ignoredNames: readonly string[] = DEFAULT_IGNORED_NAMES): MediaRoot {
+export function openMediaRoot(mediaRoot: string, log: Logger, ignoredNames: readonly string[] = DEFAULT_IGNORED_NAMES, reviewGate = false): MediaRoot {
   let realPath: string;
   let device: number;
   try {
@@ -38,6 +43,7 @@ export function openMediaRoot(mediaRoot: string, log: Logger, ignoredNames: read
   return {
     realPath,
     ignores: compileIgnoredNames(ignoredNames),
+    photoLinksStayInFolder: reviewGate,
     absolute: (relativePath) => toAbsolute(realPath, relativePath),
     allowsRemovals() {
       const problem = mountProblem(realPath, device);

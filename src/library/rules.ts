@@ -95,14 +95,20 @@ function classifyLink(root: MediaRoot, parent: ParentFolder, relativePath: strin
     throw error;
   }
   if (!isWithin(root.realPath, target)) return skip(relativePath, 'symlink-outside');
-  if (hasHiddenSegment(toRelative(root.realPath, target))) return skip(relativePath, 'symlink-hidden');
+  const inRoot = toRelative(root.realPath, target);
+  if (hasHiddenSegment(inRoot)) return skip(relativePath, 'symlink-hidden');
+  // What is never catalogued by its own path (a recycle bin's photos) is not through a link either.
+  if (inRoot.split('/').some((segment) => root.ignores(segment))) return skip(relativePath, 'symlink-ignored');
   const stats = statSync(target);
   // A link to this folder or any folder above it would make the walk endless.
   if (stats.isDirectory() && parent.chain.some((above) => isWithin(target, above))) return skip(relativePath, 'symlink-loop');
   // The grant is decided on where a file really is: a link may only lead deeper into the album
   // that holds it, never sideways into another album, so whoever sees the link may see its target.
   if (!isWithin(parent.realPath, target)) return skip(relativePath, 'symlink-crosses-albums');
-  if (!stats.isDirectory()) return classifyFile(relativePath, parent.realPath, file, stats, target);
+  if (!stats.isDirectory()) {
+    if (root.photoLinksStayInFolder && path.dirname(target) !== parent.realPath) return skip(relativePath, 'symlink-waits');
+    return classifyFile(relativePath, parent.realPath, file, stats, target);
+  }
   return {
     kind: 'album',
     folder: { relativePath, realPath: target, chain: [...parent.chain, target] },
