@@ -185,7 +185,7 @@ export function createAccess(deps: AccessDeps) {
       return { session, maxAge };
     },
 
-    /** Ends one session: its row, then its link. False when there was no such session. */
+    /** Ends one session: its link, then its row (kept, with a WebRootError, when the link cannot go). False when there was no such session. */
     async endSession(sid: string): Promise<boolean> {
       live.forget(sid);
       return sessionLinks.end(sid);

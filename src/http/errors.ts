@@ -24,6 +24,8 @@ function statusFor(error: unknown): number {
       return 404;
     case 'NO_SPACE':
     case 'ENOSPC':
+    // A token link could not be made or removed (a read-only or full web root): nothing changed, try again.
+    case 'WEB_ROOT_UNWRITABLE':
     case 'TIMEOUT':
     case 'CLOSED':
     case 'EMFILE':

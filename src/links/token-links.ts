@@ -1,8 +1,19 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { lstat, readdir, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { KeepsakeError } from '../errors.js';
 import { isToken } from '../media-contract.js';
 import { createTimeSlicer } from '../time-slicer.js';
+
+/**
+ * The web root refused a link change (read-only, no permission, full). Its message names the
+ * folder and the system's code, never the token: a token in a log line is a live URL.
+ */
+export class WebRootError extends KeepsakeError {
+  constructor(what: string, webRoot: string, code: string | undefined) {
+    super('WEB_ROOT_UNWRITABLE', `${what}: the web root ${webRoot} refused (${code ?? 'unknown error'}); is it writable?`, { expose: true });
+  }
+}
 
 /**
  * Creates `webRoot/<token>` as a relative symlink to `targetDir`. symlink() is atomic: the
