@@ -176,7 +176,7 @@ export function createSessionLinks(options: SessionLinksOptions) {
       return true;
     },
 
-    /** Ends these sessions; throws LinkRemovalError (after ending the rest) when some link could not be removed. */
+    /** Ends these sessions; throws WebRootError (after ending the rest) when some link could not be removed. */
     endAll: (records: readonly SessionRecord[]): Promise<number> => endOrThrow(records),
 
     /** Whether a session's token link is in the web root: every end of a session removes it. */
