@@ -19,6 +19,7 @@ export type { AlbumView, ItemView, PlaceEntryView, PlaceView, VisitorView } from
 export type { Asset, AssetCatalogue } from './assets.js';
 export type { AlbumIndexOptions, AlbumPageOptions, ErrorPageOptions, LoginPageOptions } from './pages.js';
 export type { SharePageOptions } from './share-page.js';
+export { ONE_TIME_PAGE_REFERRER } from './layout.js';
 export type { DevicePageOptions } from './device-page.js';
 export type { TimelineMonth } from './timeline-page.js';
 export { isSortOrder, isTheme, sortItems, SORT_ORDERS, THEMES, type Display, type SortOrder, type Theme } from './display.js';

@@ -21,7 +21,14 @@ export interface LayoutOptions {
   readonly placesLink?: boolean;
   /** A link only a scraper follows; see honeypotLink. */
   readonly honeypotHref?: string | undefined;
+  /** What the page's links and loads tell other pages of its URL (default: only this site hears of it). */
+  readonly referrerPolicy?: ReferrerPolicy;
 }
+
+export type ReferrerPolicy = 'same-origin' | 'no-referrer';
+
+/** A one-time link's page: its URL is a secret, so no request it makes names it, not even to keepsake. */
+export const ONE_TIME_PAGE_REFERRER: ReferrerPolicy = 'no-referrer';
 
 /** The browser's own colours for each theme: `theme-color` tints a phone's status bar. */
 const THEME_COLOURS = { light: '#f6f5f2', dark: '#0f1012' } as const;
@@ -80,7 +87,7 @@ export function layout(assets: AssetCatalogue, options: LayoutOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow, noimageindex">
-<meta name="referrer" content="same-origin">
+<meta name="referrer" content="${options.referrerPolicy ?? 'same-origin'}">
 ${themeMeta(display.theme)}
 <title>${options.title} · keepsake</title>
 <link rel="icon" href="${assets.url('icon.svg')}" type="image/svg+xml">

@@ -1,7 +1,7 @@
 import type { AssetCatalogue } from './assets.js';
 import type { Display } from './display.js';
 import { html } from './html.js';
-import { layout } from './layout.js';
+import { layout, ONE_TIME_PAGE_REFERRER } from './layout.js';
 
 export interface SharePageOptions {
   readonly display: Display;
@@ -23,5 +23,5 @@ export function sharePage(assets: AssetCatalogue, options: SharePageOptions): st
 <p class="login-lead"${options.action === undefined ? html` role="alert"` : ''}>${options.message}</p>
 ${options.action === undefined ? '' : html`<form method="post" action="${options.action}"><button type="submit">${options.button ?? options.display.t.t('card.open')}</button></form>`}
 </section>`;
-  return layout(assets, { title: options.title, body, display: options.display, loggedIn: false, bodyClass: 'login-page' });
+  return layout(assets, { title: options.title, body, display: options.display, loggedIn: false, bodyClass: 'login-page', referrerPolicy: ONE_TIME_PAGE_REFERRER });
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { CACHE_POLICY } from '../../media-contract.js';
-import type { MessageKey, Ui } from '../../ui/index.js';
+import { ONE_TIME_PAGE_REFERRER, type MessageKey, type Ui } from '../../ui/index.js';
 import { displayOf } from '../display.js';
 
 /** A message of the catalogue and the values it names: translated when the page is made. */
@@ -25,7 +25,7 @@ export function answerCardPage(ctx: Context, ui: Ui, page: CardPage): void {
   const say = (words: Words) => (typeof words === 'string' ? display.t.t(words) : display.t.t(words[0], words[1]));
   ctx.status = page.status;
   ctx.set('Cache-Control', CACHE_POLICY.page);
-  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.set('Referrer-Policy', ONE_TIME_PAGE_REFERRER);
   ctx.type = 'html';
   ctx.body = ui.renderSharePage({
     display,
