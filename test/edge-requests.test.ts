@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError } from '../src/config.js';
 import { REFUSED_LOGIN_PAUSE_MS } from '../src/http/routes/auth.js';
+import { NOT_FOUND_BODY } from '../src/media-contract.js';
 import { loadSettings } from '../src/settings.js';
 import { noisyJpeg } from './fixtures/derivatives-images.js';
 import { BROWSER_HEADERS, Client } from './helpers/client.js';
@@ -657,5 +658,48 @@ describe('the edge of the edge', () => {
     assert.match(answer, /\r\nX-Robots-Tag: noindex, nofollow, noimageindex\r\n/i);
     assert.match(answer, /\r\nX-Content-Type-Options: nosniff\r\n/i);
     assert.match(answer, /\r\n\r\nBad Request\n$/);
+  });
+
+  it('a route asked with the wrong method says 405 and which methods it takes; an unknown path stays the one 404', async () => {
+    const family = await loggedIn(server);
+    for (const [method, target, allow] of [
+      ['DELETE', '/api/me', 'GET, HEAD'],
+      ['POST', '/api/albums', 'GET, HEAD'],
+      ['PUT', '/login', 'GET, HEAD, POST'],
+      ['GET', '/logout', 'POST'],
+      ['GET', '/preferences', 'POST'],
+    ] as const) {
+      const answer = await family.request(target, { method });
+      assert.equal(answer.status, 405, `${method} ${target}`);
+      const allowed = (answer.headers.get('allow') ?? '').split(/,\s*/).sort().join(', ');
+      assert.equal(allowed, allow, `${method} ${target}`);
+      assert.equal(answer.headers.get('x-robots-tag'), 'noindex, nofollow, noimageindex');
+      await answer.arrayBuffer();
+    }
+    assert.equal((await family.me()).label, 'edge', 'a GET /logout ends nothing');
+    const { token } = await family.me();
+    for (const [method, target] of [['DELETE', '/no-such-page'], ['POST', `/${token}/thumb/nothing.webp`], ['DELETE', '/abcdefghijklm/thumb/x.webp']] as const) {
+      const answer = await family.request(target, { method });
+      assert.deepEqual([answer.status, await answer.text()], [404, NOT_FOUND_BODY], `${method} ${target}`);
+    }
+  });
+
+  it('GET /login (a bookmark, a password manager) lands on the login page, keeping a same-site next', async () => {
+    const visitor = new Client(server.url);
+    for (const [target, location] of [['/login', '/'], ['/login?next=%2Falbums%2FSpace', '/albums/Space'], ['/login?next=https%3A%2F%2Fevil.example%2F', '/']] as const) {
+      const answer = await visitor.get(target);
+      assert.deepEqual([answer.status, answer.headers.get('location')], [303, location], target);
+    }
+  });
+
+  it('an API answer that refuses is JSON, like the rest of the API', async () => {
+    const family = await loggedIn(server);
+    for (const [method, target, status] of [['GET', '/api/albums/No%20such%20album', 404], ['GET', '/api/nothing-here', 404], ['POST', '/api/me', 405]] as const) {
+      const answer = await family.request(target, { method });
+      assert.equal(answer.status, status, `${method} ${target}`);
+      assert.match(answer.headers.get('content-type') ?? '', /^application\/json/, `${method} ${target}`);
+      const body = (await answer.json()) as { error?: unknown };
+      assert.equal(typeof body.error, 'string', `${method} ${target}`);
+    }
   });
 });

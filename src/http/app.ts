@@ -155,6 +155,7 @@ function createServingHandler(deps: AppDeps): RequestListener {
   const router = new Router();
   router.get('/healthz', health(deps.isHealthy));
   router.get('/robots.txt', robots);
+  router.get('/login', auth.showLogin);
   router.post('/login', loginBody, auth.login);
   router.post('/logout', auth.logout);
   router.get('/api/me', auth.me);
@@ -196,6 +197,8 @@ function createServingHandler(deps: AppDeps): RequestListener {
   app.use(guardMedia(guardDeps));
   app.use(media);
   app.use(router.routes());
+  // A known path asked with another method: 405 and its Allow header (OPTIONS: 200 and Allow); an unknown path stays the one 404.
+  app.use(router.allowedMethods());
   if (mediaDeps.memory === undefined && mediaDeps.accelPaths === undefined) return app.callback();
   return fastMedia(
     {

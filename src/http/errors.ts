@@ -43,6 +43,16 @@ function statusFor(error: unknown): number {
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 }
 
+/** The JSON API's own paths: what they refuse, they refuse in JSON, as `/api/me` says 401. */
+const API_PREFIX = '/api/';
+
+/** A refusal's words, as the API's `{ "error": … }`; the status and its headers (Allow, Retry-After) stay. */
+function answerApiRefusalAsJson(ctx: Context): void {
+  if (!ctx.path.startsWith(API_PREFIX) || ctx.status < 400 || !(ctx.body == null || typeof ctx.body === 'string')) return;
+  const words = typeof ctx.body === 'string' && ctx.body.trim() !== '' ? ctx.body.trim() : (STATUS_CODES[ctx.status] ?? 'Refused');
+  ctx.body = { error: words };
+}
+
 /** The one log line of a request, whichever path answered it (the Koa chain, or fast-media.ts). */
 export function logRequest(log: Logger, request: { method: string; path: string; status: number; started: number; decision?: unknown; refused?: unknown }): void {
   log.info(
@@ -84,6 +94,7 @@ export function handleErrors(log: Logger) {
       }
       if (status >= 500) log.error({ err: error, path: loggablePath(ctx.path) }, 'request failed');
     } finally {
+      answerApiRefusalAsJson(ctx);
       logRequest(log, { method: ctx.method, path: ctx.path, status: ctx.status, started, decision: ctx.state['decision'], refused: ctx.state['mediaRefused'] });
     }
   };

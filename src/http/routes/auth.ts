@@ -155,5 +155,12 @@ export function authRoutes(deps: AuthDeps) {
     };
   }
 
-  return { login, logout, me };
+  /** The login form lives on every page a visitor may not see yet; a bookmarked /login goes to it. */
+  function showLogin(ctx: Context): void {
+    ctx.set('Cache-Control', CACHE_POLICY.page);
+    ctx.status = 303;
+    ctx.redirect(safeNextPath(ctx.query['next']));
+  }
+
+  return { login, logout, me, showLogin };
 }
