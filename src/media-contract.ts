@@ -458,6 +458,9 @@ export const REFUSAL_BODIES = Object.freeze({
 } as const);
 export type RefusalStatus = keyof typeof REFUSAL_BODIES;
 
+/** Retry-After of a 502 or 503 ("busy", "not answering"): keepsake's and a static server's alike. */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
+
 export const NOT_FOUND_BODY = REFUSAL_BODIES[404];
 export const FORBIDDEN_BODY = REFUSAL_BODIES[403];
 

@@ -6,6 +6,7 @@ import { makeMediaRoot, tempDir } from './helpers/fixtures.js';
 import { eventually } from './helpers/robustness-process.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { resolveGuardConfig } from '../src/guard/index.js';
+import { REFUSAL_BODIES, TEXT_TYPE, UNAVAILABLE_RETRY_AFTER_S } from '../src/media-contract.js';
 import { LINK_SCRIPT_NAME, renderApacheConfig, renderLighttpdConfig, writeLinkScript } from '../src/static-server/index.js';
 import { APACHE_MISSING, apacheFor, LIGHTTPD_MISSING, lighttpdFor, raw, type Answer, type RunningWebServer } from './helpers/web-servers.js';
 
@@ -188,5 +189,24 @@ for (const front of FRONTS) describe(`${front.name} sends derivatives from disk,
     assert.ok(site.includes(`"${file}"`), 'the configuration names the script');
     assert.ok(!site.includes(linkSecret), 'the secret is in the script only');
     assert.throws(() => render({ webRoot: dir, mediaRoot: dir, cacheDir: dir, refusalsDir: dir, linkSecret, upstream: '127.0.0.1:8080' }), /linkScript/);
-});
+  });
+
+  // Last: it stops keepsake.
+  it('with keepsake stopped, sends a cached derivative from disk and says "try again" for the rest, with Retry-After', async () => {
+    await server.close();
+    const hit = await raw(web.url, urls['thumb']!, browser(family));
+    assert.deepEqual([hit.status, hit.headers['content-type']], [200, 'image/webp']);
+    for (const [target, headers] of [['/', BROWSER_HEADERS], [urls['medium']!, browser(family)]] as const) {
+      const down = await raw(web.url, target, headers);
+      // Both say 503 of their own. Apache's answer reads as keepsake's "not answering" with its
+      // Retry-After; lighttpd's is the contract's 503 body, and it cannot add a header to its own
+      // error answers short of a Lua hook on every response (README, "Static servers").
+      const [body, retryAfter] = front.server === 'apache' ? [REFUSAL_BODIES[502], String(UNAVAILABLE_RETRY_AFTER_S)] : [REFUSAL_BODIES[503], undefined];
+      assert.deepEqual(
+        [down.status, down.headers['content-type'], down.headers['retry-after'], down.headers['x-robots-tag'], down.body.toString()],
+        [503, TEXT_TYPE, retryAfter, 'noindex, nofollow, noimageindex', body],
+        target,
+      );
+    }
+  });
 });

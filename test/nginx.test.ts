@@ -4,6 +4,7 @@ import { lstat, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { REFUSAL_BODIES, TEXT_TYPE, UNAVAILABLE_RETRY_AFTER_S } from '../src/media-contract.js';
 import { BROWSER_HEADERS, Client, cookieHeader } from './helpers/client.js';
 import { runKeepsake } from './helpers/cli.js';
 import { makeMediaRoot, tempDir } from './helpers/fixtures.js';
@@ -23,10 +24,10 @@ const NOT_FOUND = 'Not Found\n';
 const ROBOTS_TAG = 'noindex, nofollow, noimageindex';
 const missing = NGINX_MISSING;
 
-async function firstImage(client: Client, album: string): Promise<{ thumb: string; original: string; name: string }> {
+async function firstImage(client: Client, album: string): Promise<{ thumb: string; large: string; original: string; name: string }> {
   const page = (await (await client.get(`/api/albums/${encodeURIComponent(album)}`)).json()) as { items: { name: string; type: string; urls: Record<string, string> }[] };
   const item = page.items.find((candidate) => candidate.name === 'beach.jpg') ?? page.items.find((candidate) => candidate.type === 'image')!;
-  return { thumb: item.urls['thumb']!, original: item.urls['original']!, name: item.name };
+  return { thumb: item.urls['thumb']!, large: item.urls['large']!, original: item.urls['original']!, name: item.name };
 }
 
 function assertRefused(answer: Answer, label: string): void {
@@ -39,7 +40,7 @@ describe('keepsake behind nginx', { skip: process.env['CI'] ? false : missing },
   let nginx: RunningWebServer;
   let family: Client;
   let token: string;
-  let urls: { thumb: string; original: string; name: string };
+  let urls: { thumb: string; large: string; original: string; name: string };
   const browser = (client: Client) => ({ ...BROWSER_HEADERS, cookie: cookieHeader(client) });
 
   before(async () => {
@@ -270,7 +271,15 @@ describe('keepsake behind nginx', { skip: process.env['CI'] ? false : missing },
     await server.close();
     const hit = await raw(nginx.url, urls.thumb, browser(family));
     assert.deepEqual([hit.status, hit.headers['content-type']], [200, 'image/webp']);
-    const down = await raw(nginx.url, '/', BROWSER_HEADERS);
-    assert.deepEqual([down.status, down.headers['x-robots-tag']], [502, ROBOTS_TAG]);
+    // keepsake down: a page, and a derivative nginx would hand it, say so as keepsake's own 503 does.
+    for (const target of ['/', urls.large]) {
+      const down = await raw(nginx.url, target, target === '/' ? BROWSER_HEADERS : browser(family));
+      assert.deepEqual(
+        [down.status, down.headers['x-robots-tag'], down.headers['content-type'], down.headers['retry-after'], down.body.toString()],
+        [502, ROBOTS_TAG, TEXT_TYPE, String(UNAVAILABLE_RETRY_AFTER_S), REFUSAL_BODIES[502]],
+        target,
+      );
+      assert.equal(down.headers['cache-control'], undefined, `${target}: nothing keeps the refusal`);
+    }
   });
 });

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Context, Next } from 'koa';
 import { isKeepsakeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { loggablePath, REFUSAL_BODIES, TEXT_TYPE } from '../media-contract.js';
+import { loggablePath, REFUSAL_BODIES, TEXT_TYPE, UNAVAILABLE_RETRY_AFTER_S } from '../media-contract.js';
 import { securityHeaderList } from './headers.js';
 import { respondNotFound } from './not-found.js';
 
@@ -90,7 +90,7 @@ export function handleErrors(log: Logger) {
         const expose = status < 500 && isKeepsakeError(error) && error.expose;
         const plain = status < 500 ? (STATUS_CODES[status] ?? 'Bad request') : 'Something went wrong';
         ctx.body = status === 503 ? REFUSAL_BODIES[503] : `${expose ? (error as Error).message : plain}\n`;
-        if (status === 503) ctx.set('Retry-After', String((error as { retryAfter?: number }).retryAfter ?? 5));
+        if (status === 503) ctx.set('Retry-After', String((error as { retryAfter?: number }).retryAfter ?? UNAVAILABLE_RETRY_AFTER_S));
       }
       if (status >= 500) log.error({ err: error, path: loggablePath(ctx.path) }, 'request failed');
     } finally {

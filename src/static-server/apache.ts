@@ -1,4 +1,4 @@
-import { ENROL_PATH_PREFIX, extensionsOf, LOGGED_ENROL_SOURCE, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, mediaTypeOf, SHARE_PATH_PREFIX, TEXT_TYPE } from '../media-contract.js';
+import { ENROL_PATH_PREFIX, extensionsOf, LOGGED_ENROL_SOURCE, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, mediaTypeOf, SHARE_PATH_PREFIX, TEXT_TYPE, UNAVAILABLE_RETRY_AFTER_S } from '../media-contract.js';
 import { LINK_SCRIPT_NAME } from './link-scripts.js';
 import { comment, quote, quoteRegex, renderFile, type Lines } from './config-text.js';
 import { refusalFileName, requireRefusalsDir } from './refusal-pages.js';
@@ -207,6 +207,13 @@ export function renderApacheConfig(options: StaticServerOptions): string {
       '</Directory>',
       `ErrorDocument 403 ${REFUSALS_URL}${refusalFileName(403)}`,
       `ErrorDocument 404 ${REFUSALS_URL}${refusalFileName(404)}`,
+      ...comment(
+        'keepsake down or restarting (mod_proxy answers 503 itself): the same "try again" keepsake sends,',
+        'with its Retry-After. keepsake\'s own 503s pass through as they are, Retry-After included.',
+      ),
+      `ErrorDocument 502 ${REFUSALS_URL}${refusalFileName(502)}`,
+      `ErrorDocument 503 ${REFUSALS_URL}${refusalFileName(502)}`,
+      `Header always setifempty Retry-After ${UNAVAILABLE_RETRY_AFTER_S} "expr=%{REQUEST_STATUS} -in {'502', '503'}"`,
       '',
       ...headerRules(plan),
       '',

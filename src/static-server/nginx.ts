@@ -1,6 +1,6 @@
 import { userAgentPolicyTag } from '../guard/index.js';
 import { ignoredNamesSource } from '../library/index.js';
-import { ACCEL_PREFIXES, ENROL_PATH_PREFIX, LINK_COOKIE, linkCookieMaterial, LOGGED_ENROL_SOURCE, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, SHARE_PATH_PREFIX, type VariantRule } from '../media-contract.js';
+import { ACCEL_PREFIXES, ENROL_PATH_PREFIX, LINK_COOKIE, linkCookieMaterial, LOGGED_ENROL_SOURCE, LOGGED_SHARE_SOURCE, LOGGED_TOKEN_SOURCE, SHARE_PATH_PREFIX, UNAVAILABLE_RETRY_AFTER_S, type VariantRule } from '../media-contract.js';
 import { comment, quote, quoteWithNewlines, renderFile, type Lines } from './config-text.js';
 import { MEDIA_VERDICT, nginxGuardMaps } from './nginx-guard.js';
 import {
@@ -153,6 +153,11 @@ function mediaLocation(plan: StaticServerPlan, group: readonly VariantRule[]): L
       'error_page 301 403 404 418 = @keepsake;',
       `error_page ${REFUSAL_HANDOVER[403]} = @keepsake_forbidden;`,
       `error_page ${REFUSAL_HANDOVER[404]} = @keepsake_not_found;`,
+      ...comment(
+        'A miss handed to a keepsake that is down: its 502 goes on to @keepsake_unavailable, not nginx\'s',
+        'own page. One more step only: the named locations answer with `return` and a body.',
+      ),
+      'recursive_error_pages on;',
     ],
     '}',
   ];
@@ -251,7 +256,11 @@ function serverBlock(plan: StaticServerPlan, accessLogPath: string): Lines {
       'location @keepsake_too_many {',
       ['add_header Retry-After 1 always;', ...headerLines(plan), `return 429 ${quoteWithNewlines(REFUSAL_BODIES[429])};`],
       '}',
-      `location @keepsake_unavailable { return 502 ${quoteWithNewlines(REFUSAL_BODIES[502])}; }`,
+      // keepsake down or restarting: as its own 503 says, try again in a few seconds (a media
+      // location's types and caching must not reach this answer either).
+      'location @keepsake_unavailable {',
+      [...REFUSAL_TYPE_LINES, `add_header Retry-After ${UNAVAILABLE_RETRY_AFTER_S} always;`, ...headerLines(plan), `return 502 ${quoteWithNewlines(REFUSAL_BODIES[502])};`],
+      '}',
     ],
     '}',
   ];
