@@ -19,6 +19,7 @@ import { openVerified, PathRejectedError, type VerifiedFile } from '../paths.js'
 import { splitRelative, toAbsolute } from './relative-path.js';
 import { rootFolder, type ParentFolder } from './rules.js';
 import { scanTree, type ScanReport } from './scanner.js';
+import { watchRootPresence, type RootPresence } from './root-presence.js';
 import { startMediaWatcher, WATCHER_DEFAULTS, type MediaWatcher, type MediaWatcherOptions } from './watcher.js';
 
 export interface LibraryOptions {
@@ -118,6 +119,26 @@ export function createLibrary(options: LibraryOptions): LibraryService {
   });
   let fullScan: Promise<ScanReport> | undefined;
   let watcher: Promise<MediaWatcher> | undefined;
+  let presence: Promise<RootPresence> | undefined;
+  function startWatcher(): Promise<MediaWatcher> {
+    return startMediaWatcher({
+      ...options.watcher,
+      root: root.realPath,
+      ignores: root.ignores,
+      log,
+      onEvents: (events) => {
+        for (const event of events) rescans.folderChanged(splitRelative(event.relativePath).albumPath);
+        return work.track(reconcilePaths(deps, events.map((event) => event.relativePath)));
+      },
+      onRootGone: () => void presence?.then((looking) => looking.lost()),
+    });
+  }
+  async function stopWatcher(): Promise<void> {
+    const running = watcher;
+    watcher = undefined;
+    const started = await running?.catch(() => undefined);
+    await started?.close();
+  }
   fillRealPaths(table, root);
   const queries = createAlbumQueries(options.db);
   const lookups = createLookupCache(queries, emitter.subscribe);
@@ -197,25 +218,29 @@ export function createLibrary(options: LibraryOptions): LibraryService {
     },
     async watch() {
       if (stopping.signal.aborted) return;
-      watcher ??= startMediaWatcher({
-        ...options.watcher,
-        root: root.realPath,
-        ignores: root.ignores,
+      watcher ??= startWatcher();
+      await watcher;
+      presence ??= watchRootPresence({
+        realPath: root.realPath,
         log,
-        onEvents: (events) => {
-          for (const event of events) rescans.folderChanged(splitRelative(event.relativePath).albumPath);
-          return work.track(reconcilePaths(deps, events.map((event) => event.relativePath)));
+        // The folder at the root is not the one watched: watch it, then catalogue what it holds.
+        rearm: async () => {
+          await stopWatcher();
+          if (stopping.signal.aborted || presence === undefined) return;
+          watcher = startWatcher();
+          await watcher;
+          await service.scan();
         },
       });
-      await watcher;
+      await presence;
       // A live catalogue fills in the placeholders it lacks (one from before they existed included).
       placeholders.wake();
     },
     async unwatch() {
-      const running = watcher;
-      watcher = undefined;
-      const started = await running?.catch(() => undefined);
-      await started?.close();
+      const looking = presence;
+      presence = undefined;
+      (await looking)?.stop();
+      await stopWatcher();
     },
     lookingAt: (albumPath) => placeholders.lookingAt(albumPath),
     onChange: emitter.subscribe,
@@ -227,6 +252,7 @@ export function createLibrary(options: LibraryOptions): LibraryService {
     idle: () => work.settled(),
     async close() {
       stopping.abort();
+      (await presence)?.stop();
       const started = await watcher?.catch(() => undefined);
       await started?.close();
       await rescans.close();

@@ -26,9 +26,11 @@ export interface MediaWatcherOptions {
   /** How long events gather before a batch is handed over. */
   readonly settleMs?: number;
   readonly maxBatchSize?: number;
+  /** The root itself was removed or moved away: this watcher sees nothing more, even if it returns. */
+  readonly onRootGone?: () => void;
 }
 
-type WatcherSettings = Required<MediaWatcherOptions>;
+type WatcherSettings = Required<Omit<MediaWatcherOptions, 'onRootGone'>>;
 
 export const WATCHER_DEFAULTS = {
   stabilityThresholdMs: 1000,
@@ -63,7 +65,11 @@ export async function startMediaWatcher(options: MediaWatcherOptions): Promise<M
     awaitWriteFinish: { stabilityThreshold: settings.stabilityThresholdMs, pollInterval: settings.pollIntervalMs },
   });
   for (const kind of WATCH_EVENT_KINDS) {
-    watcher.on(kind, (file: string) => batcher.push({ kind, relativePath: toRelative(settings.root, file) }));
+    watcher.on(kind, (file: string) => {
+      const relativePath = toRelative(settings.root, file);
+      if (kind === 'unlinkDir' && relativePath === '') options.onRootGone?.();
+      batcher.push({ kind, relativePath });
+    });
   }
   watcher.on('error', (error: unknown) => {
     // ENOSPC here is the kernel's inotify watch limit, not a full disk.
